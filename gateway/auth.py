@@ -1,0 +1,42 @@
+"""Inbound authentication: per-tenant bearer tokens, stored only as SHA-256 hashes.
+
+The tenant comes from the URL, and the presented token is compared against
+that tenant's hashes only, each in constant time (hmac.compare_digest), so a
+token of one tenant never reaches another tenant's apps and timing does not
+reveal which hash came close.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+
+from scim2_models import UnauthorizedException
+
+
+def hash_token(token: str) -> str:
+    """The hex SHA-256 of a token, as stored in the config (`scim-gateway hash-token`)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class TokenVerifier:
+    """Verifies `Authorization: Bearer <token>` against one tenant's (name, sha256) pairs."""
+
+    def __init__(self, tokens: Sequence[tuple[str, str]]) -> None:
+        self._tokens = [(name, bytes.fromhex(digest)) for name, digest in tokens]
+
+    def verify(self, authorization: str | None) -> str:
+        """Return the matching token's name; raises UnauthorizedException (401)."""
+        scheme, _, token = (authorization or "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise UnauthorizedException(detail="a bearer token is required")
+        digest = hashlib.sha256(token.encode()).digest()
+        matched: str | None = None
+        for name, expected in self._tokens:
+            if hmac.compare_digest(digest, expected) and matched is None:
+                matched = name
+        if matched is None:
+            raise UnauthorizedException(detail="the bearer token is not valid for this tenant")
+        return matched

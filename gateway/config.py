@@ -1,0 +1,177 @@
+"""Load and validate the gateway's YAML configuration: tenants -> apps -> vendor settings.
+
+Every error names the exact key path (`tenants.acme.apps.orca.base_url: ...`)
+so an operator can fix it without reading code. Validation happens once, at
+start-up (or `scim-gateway check-config`); nothing is re-read per request.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from gateway.secrets import ConfigError, interpolate, resolve_secret
+from vendors.base import ConnectorSettings
+from vendors.registry import connector_class
+
+M = TypeVar("M", bound=BaseModel)
+_NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TokenConfig(_Strict):
+    """An inbound bearer token, stored as its SHA-256 (`scim-gateway hash-token`)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    sha256: str
+
+    @field_validator("sha256")
+    @classmethod
+    def _is_sha256(cls, value: str) -> str:
+        value = value.lower()
+        if not _SHA256.match(value):
+            raise ValueError("must be 64 hex characters (run: scim-gateway hash-token)")
+        return value
+
+
+class HttpConfig(_Strict):
+    """Upstream HTTP settings for one app (seconds)."""
+
+    connect_timeout: float = Field(default=5.0, gt=0)
+    read_timeout: float = Field(default=30.0, gt=0)
+    pool_size: int = Field(default=100, ge=1, le=10_000)
+
+
+class AppConfig(_Strict):
+    vendor: str
+    max_results: int = Field(default=1000, ge=1, le=10_000)
+    http: HttpConfig = HttpConfig()
+    settings: ConnectorSettings
+
+
+class TenantConfig(_Strict):
+    tokens: list[TokenConfig] = Field(min_length=1)
+    apps: dict[str, AppConfig]
+
+
+class GatewayConfig(_Strict):
+    tenants: dict[str, TenantConfig]
+    public_url: str | None = None
+
+
+_APP_KEYS = frozenset({"vendor", "max_results", "http"})
+
+
+def load_config(path: str | Path) -> GatewayConfig:
+    """Read, interpolate, resolve secrets and validate; raises ConfigError."""
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise ConfigError("", f"cannot read {path}: {exc.strerror}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError("", f"{path} is not valid YAML: {exc}") from None
+    return parse_config(raw)
+
+
+def parse_config(raw: Any) -> GatewayConfig:
+    """Validate an already-parsed YAML tree; raises ConfigError."""
+    if not isinstance(raw, dict):
+        raise ConfigError("", "the configuration must be a mapping with a 'tenants' key")
+    raw = interpolate(raw)
+    allow_literal = bool(raw.pop("allow_literal_secrets", False))
+    tenants = _mapping(raw.get("tenants"), "tenants")
+    if not tenants:
+        raise ConfigError("tenants", "at least one tenant is required")
+    built = {}
+    for tenant_name, tenant in tenants.items():
+        tenant_path = f"tenants.{tenant_name}"
+        _check_name(tenant_name, tenant_path)
+        tenant = _mapping(tenant, tenant_path)
+        apps = {
+            app_name: _build_app(app, f"{tenant_path}.apps.{app_name}", allow_literal)
+            for app_name, app in _mapping(tenant.get("apps"), f"{tenant_path}.apps").items()
+            if _check_name(app_name, f"{tenant_path}.apps.{app_name}")
+        }
+        built[tenant_name] = _validate(TenantConfig, {**tenant, "apps": apps}, tenant_path)
+    return _validate(GatewayConfig, {**raw, "tenants": built}, "")
+
+
+def _build_app(raw: Any, path: str, allow_literal: bool) -> AppConfig:
+    raw = _mapping(raw, path)
+    vendor = raw.get("vendor")
+    try:
+        connector = connector_class(vendor)
+    except KeyError as exc:
+        raise ConfigError(f"{path}.vendor", str(exc.args[0])) from None
+    vendor_part = {key: value for key, value in raw.items() if key not in _APP_KEYS}
+    credentials = _mapping(vendor_part.get("credentials", {}), f"{path}.credentials")
+    vendor_part["credentials"] = {
+        key: resolve_secret(ref, f"{path}.credentials.{key}", allow_literal=allow_literal)
+        for key, ref in credentials.items()
+    }
+    settings = _validate(connector.Settings, vendor_part, path)
+    gateway_part = {key: value for key, value in raw.items() if key in _APP_KEYS}
+    return _validate(AppConfig, {**gateway_part, "settings": settings}, path)
+
+
+def _validate(model: type[M], data: Any, path: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors(include_input=False, include_url=False)[0]
+        location = ".".join(str(part) for part in error["loc"])
+        full = ".".join(part for part in (path, location) if part)
+        raise ConfigError(full, _message(error)) from None
+
+
+def _message(error: Any) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown key"
+    if error["type"] == "missing":
+        return "required key is missing"
+    return str(error["msg"])
+
+
+def _mapping(value: Any, path: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(path, "expected a mapping")
+    return value
+
+
+def _check_name(name: Any, path: str) -> bool:
+    if not isinstance(name, str) or not re.match(_NAME, name):
+        raise ConfigError(path, "names are lower-case letters, digits, '-' and '_' (at most 63)")
+    return True
+
+
+def secret_values(config: GatewayConfig) -> list[str]:
+    """Every resolved secret in the config (for tests that grep logs for leaks)."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, SecretStr):
+            found.append(value.get_secret_value())
+        elif isinstance(value, BaseModel):
+            for item in value.__dict__.values():
+                walk(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+
+    walk(config)
+    return found

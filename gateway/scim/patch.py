@@ -1,0 +1,128 @@
+"""Normalise PATCH requests (RFC 7644 section 3.5.2) from real IdPs into plain RFC form.
+
+What arrives is rewritten into operations every vendor understands, then
+validated by scim2-models against the resource model so that an unknown
+path (invalidPath), a read-only target (mutability) or a bad op
+(invalidValue) fails before any vendor call. Accepted habits:
+
+- Entra: capitalised ops (`"Replace"`), booleans as strings (`"False"`), a
+  path-less op whose value keys are paths (`"name.givenName"`, or a full
+  `urn:...:enterprise:2.0:User:department`), the enterprise manager given as
+  a bare id string, member removal as `{"path": "members", "value": [...]}`.
+- Okta: a path-less group `replace` that repeats the group's own `id`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from scim2_models import Context, InvalidSyntaxException, InvalidValueException, PatchOp, Resource
+
+from gateway.scim.models import MODELS, POLICY, scim_exception
+from vendors.base import Kind
+
+PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+MAX_OPERATIONS = 1000
+_BOOLEAN_ATTRIBUTES = frozenset({"active", "primary"})
+_MANAGER = "manager"
+
+
+@dataclass(frozen=True)
+class NormalisedPatch:
+    """RFC-form operations to forward, and the validated model to apply in memory."""
+
+    operations: list[dict[str, Any]]
+    model: PatchOp[Any]
+
+    def apply(self, resource: Resource[Any]) -> None:
+        """Apply to a resource model in place (for synthesised PATCH)."""
+        self.model.patch(resource, POLICY)
+
+
+def normalise_patch(kind: Kind, body: Any, resource_id: str) -> NormalisedPatch:
+    """Rewrite IdP habits into RFC operations and validate them; raises SCIMException (400)."""
+    if not isinstance(body, dict):
+        raise InvalidSyntaxException(detail="a PatchOp must be a JSON object")
+    raw_ops = body.get("Operations", body.get("operations"))
+    if not isinstance(raw_ops, list) or not raw_ops:
+        raise InvalidSyntaxException(detail="a PatchOp needs a non-empty 'Operations' list")
+    if len(raw_ops) > MAX_OPERATIONS:
+        raise InvalidValueException(detail=f"more than {MAX_OPERATIONS} PATCH operations")
+    operations: list[dict[str, Any]] = []
+    for raw in raw_ops:
+        if not isinstance(raw, dict):
+            raise InvalidSyntaxException(detail="each PATCH operation must be a JSON object")
+        operations.extend(_normalise_operation(raw, resource_id))
+    message = {"schemas": [PATCH_SCHEMA], "Operations": operations}
+    try:
+        model = PatchOp[MODELS[kind]].model_validate(  # type: ignore[index]
+            message, scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=POLICY
+        )
+    except ValidationError as exc:
+        raise scim_exception(exc) from None
+    return NormalisedPatch(operations=operations, model=model)
+
+
+def _normalise_operation(raw: dict[str, Any], resource_id: str) -> list[dict[str, Any]]:
+    op = str(raw.get("op", "")).lower()
+    path = raw.get("path")
+    value = raw.get("value")
+    if not path:
+        return _split_pathless(op, value, resource_id)
+    path = str(path).strip()
+    if op == "remove" and path.lower() == "members" and isinstance(value, list):
+        return [_remove_member(member) for member in value]
+    value = _coerce(_last_attribute(path), value)
+    if _last_attribute(path) == _MANAGER and isinstance(value, str):
+        value = {"value": value}
+    operation: dict[str, Any] = {"op": op, "path": path}
+    if "value" in raw:
+        operation["value"] = value
+    return [operation]
+
+
+def _split_pathless(op: str, value: Any, resource_id: str) -> list[dict[str, Any]]:
+    """One operation per key of a path-less value, so each key may itself be a path."""
+    if not isinstance(value, dict):
+        return [{"op": op, "value": value}]
+    operations = []
+    for key, item in value.items():
+        if key == "id" and item == resource_id:
+            continue  # Okta repeats the group's own id; id is immutable, so this is a no-op.
+        if key == "schemas":
+            continue
+        operations.extend(_normalise_operation({"op": op, "path": key, "value": item}, resource_id))
+    return operations or [{"op": op, "value": {}}]
+
+
+def _remove_member(member: Any) -> dict[str, Any]:
+    member_id = member.get("value") if isinstance(member, dict) else member
+    if not isinstance(member_id, str):
+        raise InvalidValueException(detail="a member to remove needs a string 'value'")
+    escaped = member_id.replace("\\", "\\\\").replace('"', '\\"')
+    return {"op": "remove", "path": f'members[value eq "{escaped}"]'}
+
+
+def _last_attribute(path: str) -> str:
+    """The attribute a path ends on, lower-cased: `emails[type eq "work"].primary` -> `primary`."""
+    tail = path.rsplit("]", 1)[-1].lstrip(".") or path.split("[", 1)[0]
+    return tail.rsplit(":", 1)[-1].rsplit(".", 1)[-1].lower()
+
+
+def _coerce(attribute: str, value: Any) -> Any:
+    """Turn Entra's "True"/"False" into booleans where the attribute is boolean."""
+    if attribute in _BOOLEAN_ATTRIBUTES:
+        return _as_bool(value)
+    if isinstance(value, dict):
+        return {key: _coerce(key.lower(), item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_coerce(attribute, item) for item in value]
+    return value
+
+
+def _as_bool(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return value

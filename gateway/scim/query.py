@@ -1,0 +1,73 @@
+"""Parse list and search requests (RFC 7644 sections 3.4.2 and 3.4.3).
+
+GET query parameters and POST /.search bodies become one `ListQuery`. The
+filter is parsed and checked against the resource model by scim2-models, so
+a malformed filter or an unknown attribute is a 400 invalidFilter before any
+vendor is called. `count` above the announced maxResults is served as
+maxResults (section 3.4.2.4 lets the provider return fewer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from scim2_models import Context, InvalidFilterException, ScimFilter, SearchRequest
+
+from gateway.scim.models import MODELS, POLICY, scim_exception
+from vendors.base import Kind
+
+MAX_FILTER_LENGTH = 4096
+DEFAULT_COUNT = 100
+_PARAMS = ("filter", "startIndex", "count", "attributes", "excludedAttributes", "sortBy", "sortOrder")
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    filter: ScimFilter[Any] | None
+    start_index: int
+    count: int
+    attributes: tuple[str, ...] = ()
+    excluded_attributes: tuple[str, ...] = ()
+
+
+def from_query_params(kind: Kind, params: Mapping[str, str], max_results: int) -> ListQuery:
+    """Parse GET /Users?filter=...&startIndex=...&count=...; raises SCIMException."""
+    body: dict[str, Any] = {}
+    for name in _PARAMS:
+        value = params.get(name)
+        if value is not None:
+            body[name] = value
+    return _parse(kind, body, max_results)
+
+
+def from_search_body(kind: Kind, body: Any, max_results: int) -> ListQuery:
+    """Parse a POST .search body (RFC 7644 section 3.4.3); raises SCIMException."""
+    if not isinstance(body, dict):
+        raise InvalidFilterException(detail="a SearchRequest must be a JSON object")
+    return _parse(kind, body, max_results)
+
+
+def _parse(kind: Kind, body: dict[str, Any], max_results: int) -> ListQuery:
+    text = body.get("filter")
+    if isinstance(text, str) and len(text) > MAX_FILTER_LENGTH:
+        raise InvalidFilterException(detail=f"filter longer than {MAX_FILTER_LENGTH} characters")
+    for name in ("attributes", "excludedAttributes"):
+        if isinstance(body.get(name), str):
+            body[name] = [part.strip() for part in body[name].split(",") if part.strip()]
+    try:
+        request = SearchRequest[MODELS[kind]].model_validate(  # type: ignore[index]
+            body, scim_ctx=Context.SEARCH_REQUEST, scim_policy=POLICY
+        )
+    except ValidationError as exc:
+        raise scim_exception(exc) from None
+    count = DEFAULT_COUNT if request.count is None else request.count
+    return ListQuery(
+        filter=request.filter,
+        start_index=request.start_index or 1,
+        count=max(0, min(count, max_results)),
+        attributes=tuple(str(a) for a in request.attributes or ()),
+        excluded_attributes=tuple(str(a) for a in request.excluded_attributes or ()),
+    )

@@ -1,0 +1,45 @@
+"""Delinea Platform's SCIM surface (`delinea-scim`): static bearer, Enterprise plans.
+
+Absorbed traps from Delinea's guide: pages of at most 100; PATCH may answer
+204 with no body (the gateway then reads the resource back); and a PUT or
+PATCH that does not carry the user's externalId makes Delinea create a
+duplicate user, so every user PUT/PATCH carries it. There is no PUT on
+Groups: a group replace is sent as a PATCH.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vendors.base import Kind, Op, Resource
+from vendors.facts import DELINEA
+from vendors.scim_passthrough import ALL_OPS, ScimPassthroughConnector
+
+
+class DelineaScimConnector(ScimPassthroughConnector):
+    vendor = "delinea-scim"
+    facts = DELINEA
+    capabilities = {Kind.USER: ALL_OPS, Kind.GROUP: ALL_OPS - {Op.REPLACE}}
+    max_page_size = DELINEA.max_page_size
+
+    async def replace(self, kind: Kind, resource_id: str, resource: Resource) -> Resource:
+        if kind is Kind.USER and "externalId" not in resource:
+            external_id = await self._stored_external_id(kind, resource_id)
+            if external_id is not None:
+                resource = {**resource, "externalId": external_id}
+        return await super().replace(kind, resource_id, resource)
+
+    async def patch(self, kind: Kind, resource_id: str, operations: list[dict[str, Any]]) -> Resource | None:
+        if kind is Kind.USER and not any(_sets_external_id(op) for op in operations):
+            external_id = await self._stored_external_id(kind, resource_id)
+            if external_id is not None:
+                operations = [*operations, {"op": "replace", "path": "externalId", "value": external_id}]
+        return await super().patch(kind, resource_id, operations)
+
+    async def _stored_external_id(self, kind: Kind, resource_id: str) -> str | None:
+        value = (await self.get(kind, resource_id)).get("externalId")
+        return value if isinstance(value, str) else None
+
+
+def _sets_external_id(operation: dict[str, Any]) -> bool:
+    return str(operation.get("path", "")).lower() == "externalid" and operation.get("op") != "remove"
