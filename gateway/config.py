@@ -120,6 +120,10 @@ def _build_app(raw: Any, path: str, allow_literal: bool) -> AppConfig:
         for key, ref in credentials.items()
     }
     settings = _validate(connector.Settings, vendor_part, path)
+    try:
+        connector.base_url(settings)
+    except ValueError as exc:
+        raise ConfigError(f"{path}.base_url", str(exc)) from None
     gateway_part = {key: value for key, value in raw.items() if key in _APP_KEYS}
     return _validate(AppConfig, {**gateway_part, "settings": settings}, path)
 

@@ -10,7 +10,6 @@ metrics) belong here, not in connectors.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 from dataclasses import dataclass
 from typing import Any
@@ -96,7 +95,7 @@ class UpstreamClient:
             ) as raw:
                 payload = await raw.read()
                 response = UpstreamResponse(raw.status, raw.headers, payload)
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             self._record(0)
             raise VendorUnavailable(f"app {self.app!r}: the vendor did not answer in time") from None
         except aiohttp.ClientError as exc:
@@ -129,11 +128,13 @@ class UpstreamClient:
         if 300 <= status < 400:
             return VendorBadResponse(f"{app}: the vendor answered with a redirect, which the gateway refuses")
         if status in _RETRYABLE_5XX:
-            return VendorUnavailable(f"{app}: the vendor is unavailable (HTTP {status})", retry_after=_retry_after(response))
+            wait = _retry_after(response)
+            return VendorUnavailable(f"{app}: the vendor is unavailable (HTTP {status})", retry_after=wait)
         if status >= 500:
             return UpstreamFailure(f"{app}: the vendor failed (HTTP {status})")
         if 400 <= status < 500:
-            return VendorRejected(detail or f"{app}: the vendor rejected the request (HTTP {status})", scim_type=scim_type)
+            detail = detail or f"{app}: the vendor rejected the request (HTTP {status})"
+            return VendorRejected(detail, scim_type=scim_type)
         return VendorBadResponse(f"{app}: unexpected vendor status {status}")
 
 

@@ -36,7 +36,7 @@ from vendors.base import Kind
 
 class RelaxedManager(Manager):
     value: Annotated[str | None, Required.false, CaseExact.true] = None
-    ref: Annotated[Reference["User"] | None, Required.false] = Field(  # type: ignore[type-arg]
+    ref: Annotated[Reference[User] | None, Required.false] = Field(  # type: ignore[type-arg]
         None, serialization_alias="$ref", validation_alias="$ref"
     )
 

@@ -1,0 +1,125 @@
+"""One SCIM request, top to bottom.
+
+resolve tenant -> authenticate -> resolve app -> route -> parse and validate
+-> call the app's operations (native, synthesised, or 501) -> present ->
+render. Every exception on the way is rendered in one place (gateway/errors.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scim2_models import Context, NotFoundException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.errors import render_error
+from gateway.routes import Target, route
+from gateway.runtime import AppRuntime, Runtime
+from gateway.scim import query as list_query
+from gateway.scim.http import list_response, read_json, scim_response
+from gateway.scim.models import dump_request, validate_resource
+from gateway.scim.patch import normalise_patch
+from gateway.scim.present import core_schema, present
+from gateway.scim.projection import Spec, parse_specs
+from vendors.base import Kind, Op
+
+MAX_BODY_BYTES = 1024 * 1024
+_ACTION_OPS = {
+    "list": Op.SEARCH, "search": Op.SEARCH, "get": Op.GET, "create": Op.CREATE,
+    "replace": Op.REPLACE, "patch": Op.PATCH, "delete": Op.DELETE,
+}
+
+
+async def handle_scim(request: Request) -> Response:
+    """The endpoint behind /tenants/{tenant}/apps/{app}/scim/v2/{rest}."""
+    runtime: Runtime = request.app.state.runtime
+    params = request.path_params
+    try:
+        tenant = runtime.tenant(params["tenant"])
+        tenant.verifier.verify(request.headers.get("authorization"))
+        app = tenant.app(params["app"])
+        target = route(request.method, params["rest"])
+        return await _serve(app, target, request, _base_url(request, runtime))
+    except Exception as exc:
+        return render_error(exc)
+
+
+def _base_url(request: Request, runtime: Runtime) -> str:
+    params = request.path_params
+    root = runtime.config.public_url or f"{request.url.scheme}://{request.url.netloc}"
+    return f"{root.rstrip('/')}/tenants/{params['tenant']}/apps/{params['app']}/scim/v2"
+
+
+async def _serve(app: AppRuntime, target: Target, request: Request, base: str) -> Response:
+    if target.kind is None:
+        return _discovery(app, target, base)
+    kind, ident, ops = target.kind, target.ident, app.operations
+    action = target.action
+    ops.require(kind, _ACTION_OPS[action])  # 501 before reading the body or calling the vendor
+    if action in ("list", "search"):
+        return await _list(app, kind, request, base)
+    include, exclude = _projection(request, kind)
+    if action == "get":
+        resource = await ops.get(kind, ident)  # type: ignore[arg-type]
+    elif action == "create":
+        body = _validated(kind, await read_json(request, MAX_BODY_BYTES), Context.RESOURCE_CREATION_REQUEST)
+        created = present(kind, await ops.create(kind, body), base, include, exclude)
+        return scim_response(created, status=201, headers={"Location": created["meta"]["location"]})
+    elif action == "replace":
+        body = _validated(kind, await read_json(request, MAX_BODY_BYTES), Context.RESOURCE_REPLACEMENT_REQUEST)
+        resource = await ops.replace(kind, ident, body)  # type: ignore[arg-type]
+    elif action == "patch":
+        patch = normalise_patch(kind, await read_json(request, MAX_BODY_BYTES), ident)  # type: ignore[arg-type]
+        resource = await ops.patch(kind, ident, patch)  # type: ignore[arg-type]
+    else:
+        await ops.delete(kind, ident)  # type: ignore[arg-type]
+        return Response(status_code=204)
+    return scim_response(present(kind, resource, base, include, exclude))
+
+
+async def _list(app: AppRuntime, kind: Kind, request: Request, base: str) -> Response:
+    if request.method == "POST":
+        parsed = list_query.from_search_body(kind, await read_json(request, MAX_BODY_BYTES), app.max_results)
+    else:
+        parsed = list_query.from_query_params(kind, request.query_params, app.max_results)
+    page = await app.operations.search(kind, parsed)
+    core = core_schema(kind)
+    include = parse_specs(parsed.attributes, core)
+    exclude = parse_specs(parsed.excluded_attributes, core)
+    resources = [present(kind, resource, base, include, exclude) for resource in page.resources]
+    return list_response(resources, page.total, parsed.start_index)
+
+
+def _discovery(app: AppRuntime, target: Target, base: str) -> Response:
+    discovery = app.discovery
+    if target.action == "config":
+        return scim_response(discovery.service_provider_config(base))
+    if target.ident is None:
+        documents = discovery.resource_types(base) if target.action == "resource_types" else discovery.schemas(base)
+        return list_response(documents, len(documents), 1)
+    found = (
+        discovery.resource_type(target.ident, base)
+        if target.action == "resource_types"
+        else discovery.schema(target.ident, base)
+    )
+    if found is None:
+        raise NotFoundException(detail=f"no such {target.action.rstrip('s')}: {target.ident}")
+    return scim_response(found)
+
+
+def _validated(kind: Kind, body: Any, context: Context) -> dict[str, Any]:
+    return dump_request(validate_resource(kind, body, context), context)
+
+
+def _projection(request: Request, kind: Kind) -> tuple[list[Spec], list[Spec]]:
+    query = request.query_params
+    if "attributes" not in query and "excludedAttributes" not in query:
+        return [], []
+    core = core_schema(kind)
+    include = parse_specs(_names(query.get("attributes")), core)
+    return include, parse_specs(_names(query.get("excludedAttributes")), core)
+
+
+def _names(value: str | None) -> list[str]:
+    return [part for part in (value or "").split(",") if part.strip()]

@@ -1,0 +1,85 @@
+"""Map the path below `/scim/v2` and the method to one SCIM action (RFC 7644 section 3.2).
+
+Pure: no I/O. Unknown paths are 404, a known path with the wrong method is
+405, `/Bulk` is 501 (not announced), and resource ids that could escape a
+vendor path (`..`, control characters, absurd lengths) are refused with 404
+before any vendor is called.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scim2_models import NotFoundException, NotImplementedException, SCIMException
+
+from vendors.base import Kind
+
+MAX_ID_LENGTH = 256
+_KINDS = {"Users": Kind.USER, "Groups": Kind.GROUP}
+
+
+class MethodNotAllowed(SCIMException):
+    status = 405
+    _default_detail = "method not allowed on this endpoint"
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a request asks for: `action` names the handler; `kind` and `ident` its subject."""
+
+    action: str
+    kind: Kind | None = None
+    ident: str | None = None
+
+
+_COLLECTION = {"GET": "list", "POST": "create"}
+_ITEM = {"GET": "get", "PUT": "replace", "PATCH": "patch", "DELETE": "delete"}
+
+
+def route(method: str, rest: str) -> Target:
+    """Parse `rest` (e.g. `/Users/2819c223`); raises SCIMException 404/405/501."""
+    parts = [part for part in rest.removesuffix(".scim").split("/") if part]
+    if not parts:
+        raise NotFoundException(detail="no SCIM endpoint here; try /ServiceProviderConfig")
+    head, tail = parts[0], parts[1:]
+    if head in _KINDS:
+        return _resource_route(method, _KINDS[head], tail)
+    if head in ("ServiceProviderConfig", "ResourceTypes", "Schemas") and len(tail) <= 1:
+        _allow(method, "GET")
+        action = {"ServiceProviderConfig": "config", "ResourceTypes": "resource_types", "Schemas": "schemas"}[head]
+        if head == "ServiceProviderConfig" and tail:
+            raise NotFoundException(detail="unknown endpoint")
+        return Target(action, ident=tail[0] if tail else None)
+    if head in ("Bulk", "Me", ".search") and not tail:
+        raise NotImplementedException(detail=f"/{head} is not supported by this gateway")
+    raise NotFoundException(detail=f"unknown endpoint /{'/'.join(parts)}")
+
+
+def _resource_route(method: str, kind: Kind, tail: list[str]) -> Target:
+    if not tail:
+        return Target(_allow_map(method, _COLLECTION), kind)
+    if tail == [".search"]:
+        _allow(method, "POST")
+        return Target("search", kind)
+    if len(tail) == 1:
+        ident = tail[0]
+        _check_id(ident)
+        return Target(_allow_map(method, _ITEM), kind, ident)
+    raise NotFoundException(detail="unknown endpoint")
+
+
+def _allow(method: str, allowed: str) -> None:
+    if method != allowed:
+        raise MethodNotAllowed(detail=f"{method} is not allowed here; use {allowed}")
+
+
+def _allow_map(method: str, actions: dict[str, str]) -> str:
+    action = actions.get(method)
+    if action is None:
+        raise MethodNotAllowed(detail=f"{method} is not allowed here; use {', '.join(actions)}")
+    return action
+
+
+def _check_id(ident: str) -> None:
+    if ident in (".", "..") or len(ident) > MAX_ID_LENGTH or any(ord(c) < 0x20 or c == "\x7f" for c in ident):
+        raise NotFoundException(detail="no resource with such an id")

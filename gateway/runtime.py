@@ -1,0 +1,107 @@
+"""The long-lived objects built from the config in the app's lifespan.
+
+Per app: one aiohttp ClientSession (its own bounded pool and timeouts), the
+vendor auth object, the connector, its AppOperations and its discovery
+documents. Per tenant: the token verifier. Nothing here is built per request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import aiohttp
+from scim2_models import NotFoundException, UnauthorizedException
+
+from gateway.auth import TokenVerifier
+from gateway.config import AppConfig, GatewayConfig
+from gateway.operations import AppOperations
+from gateway.scim.discovery import Discovery
+from gateway.upstream import UpstreamClient
+from vendors.base import Connector
+from vendors.registry import connector_class
+
+
+@dataclass
+class AppRuntime:
+    tenant: str
+    name: str
+    vendor: str
+    connector: Connector
+    operations: AppOperations
+    discovery: Discovery
+    max_results: int
+    session: aiohttp.ClientSession
+
+
+@dataclass
+class TenantRuntime:
+    name: str
+    verifier: TokenVerifier
+    apps: dict[str, AppRuntime] = field(default_factory=dict)
+
+    def app(self, name: str) -> AppRuntime:
+        """The named app of this tenant; raises NotFoundException (404)."""
+        found = self.apps.get(name)
+        if found is None:
+            raise NotFoundException(detail=f"tenant {self.name!r} has no app {name!r}")
+        return found
+
+
+_NO_TOKENS = TokenVerifier([])
+
+
+@dataclass
+class Runtime:
+    config: GatewayConfig
+    tenants: dict[str, TenantRuntime]
+
+    def tenant(self, name: str) -> TenantRuntime:
+        """The named tenant; an unknown tenant is a 401 like a bad token, so names cannot be probed."""
+        found = self.tenants.get(name)
+        if found is None:
+            _NO_TOKENS.verify("")
+            raise UnauthorizedException(detail="the bearer token is not valid for this tenant")
+        return found
+
+    def apps(self) -> list[AppRuntime]:
+        return [app for tenant in self.tenants.values() for app in tenant.apps.values()]
+
+    async def close(self) -> None:
+        for app in self.apps():
+            await app.session.close()
+
+
+def build_runtime(config: GatewayConfig) -> Runtime:
+    """Build every tenant and app; must run inside the event loop (aiohttp sessions)."""
+    tenants: dict[str, TenantRuntime] = {}
+    for tenant_name, tenant in config.tenants.items():
+        verifier = TokenVerifier([(token.name, token.sha256) for token in tenant.tokens])
+        runtime = TenantRuntime(tenant_name, verifier)
+        for app_name, app in tenant.apps.items():
+            runtime.apps[app_name] = _build_app(tenant_name, app_name, app)
+        tenants[tenant_name] = runtime
+    return Runtime(config=config, tenants=tenants)
+
+
+def _build_app(tenant: str, name: str, app: AppConfig) -> AppRuntime:
+    cls = connector_class(app.vendor)
+    session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=app.http.pool_size, ttl_dns_cache=300, keepalive_timeout=30),
+        timeout=aiohttp.ClientTimeout(total=None, connect=app.http.connect_timeout, sock_read=app.http.read_timeout),
+        raise_for_status=False,
+        auto_decompress=True,
+    )
+    label = f"{tenant}/{name}"
+    upstream = UpstreamClient(session, cls.base_url(app.settings), cls.vendor_auth(app.settings), label)
+    connector = cls(app.settings, upstream)
+    operations = AppOperations(connector)
+    return AppRuntime(
+        tenant=tenant,
+        name=name,
+        vendor=app.vendor,
+        connector=connector,
+        operations=operations,
+        discovery=Discovery(operations.offered, app.max_results),
+        max_results=app.max_results,
+        session=session,
+    )

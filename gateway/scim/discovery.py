@@ -1,0 +1,89 @@
+"""Discovery documents (RFC 7644 section 4) generated from what an app can really do.
+
+Nothing is announced that the gateway does not implement: no Bulk, no ETag,
+no sorting, no password change; PATCH only where the app can serve it
+(natively or synthesised); resource types only for kinds it can serve.
+Documents are built once per app; only `meta.location` depends on the URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from scim2_models import (
+    AuthenticationScheme,
+    Bulk,
+    ChangePassword,
+    Context,
+    ETag,
+    Filter,
+    Group,
+    Patch,
+    ResourceType,
+    Schema,
+    ServiceProviderConfig,
+    Sort,
+)
+
+from gateway.scim.models import USER_MODEL, GatewayEnterpriseUser
+from vendors.base import Kind, Op
+
+_DUMP = Context.RESOURCE_QUERY_RESPONSE
+_SCHEMA_MODELS = {Kind.USER: (USER_MODEL, GatewayEnterpriseUser), Kind.GROUP: (Group,)}
+_BEARER = AuthenticationScheme(
+    type=AuthenticationScheme.Type.oauthbearertoken,
+    name="OAuth Bearer Token",
+    description="A per-tenant bearer token issued by the gateway operator (RFC 6750).",
+    spec_uri="https://www.rfc-editor.org/rfc/rfc6750",
+    primary=True,
+)
+
+
+class Discovery:
+    """ServiceProviderConfig, ResourceTypes and Schemas of one app."""
+
+    def __init__(self, offered: Mapping[Kind, frozenset[Op]], max_results: int) -> None:
+        kinds = [kind for kind in Kind if offered.get(kind)]
+        self.kinds = kinds
+        patchable = any(Op.PATCH in offered[kind] for kind in kinds)
+        self._config = ServiceProviderConfig(
+            documentation_uri="https://github.com/scim-gateway/scim-gateway#readme",
+            patch=Patch(supported=patchable),
+            bulk=Bulk(supported=False, max_operations=0, max_payload_size=0),
+            filter=Filter(supported=bool(kinds), max_results=max_results),
+            change_password=ChangePassword(supported=False),
+            sort=Sort(supported=False),
+            etag=ETag(supported=False),
+            authentication_schemes=[_BEARER],
+        ).model_dump(scim_ctx=_DUMP)
+        self._resource_types = {
+            kind.value: ResourceType.from_resource(_SCHEMA_MODELS[kind][0]).model_dump(scim_ctx=_DUMP)
+            for kind in kinds
+        }
+        self._schemas: dict[str, dict[str, Any]] = {}
+        for kind in kinds:
+            for model in _SCHEMA_MODELS[kind]:
+                schema: Schema = model.to_schema()
+                self._schemas[str(schema.id)] = schema.model_dump(scim_ctx=_DUMP)
+
+    def service_provider_config(self, base: str) -> dict[str, Any]:
+        return _with_meta(self._config, "ServiceProviderConfig", f"{base}/ServiceProviderConfig")
+
+    def resource_types(self, base: str) -> list[dict[str, Any]]:
+        return [self.resource_type(name, base) for name in self._resource_types]
+
+    def resource_type(self, name: str, base: str) -> dict[str, Any] | None:
+        document = self._resource_types.get(name)
+        return None if document is None else _with_meta(document, "ResourceType", f"{base}/ResourceTypes/{name}")
+
+    def schemas(self, base: str) -> list[dict[str, Any]]:
+        return [self.schema(urn, base) for urn in self._schemas]  # type: ignore[misc]
+
+    def schema(self, urn: str, base: str) -> dict[str, Any] | None:
+        document = self._schemas.get(urn)
+        return None if document is None else _with_meta(document, "Schema", f"{base}/Schemas/{urn}")
+
+
+def _with_meta(document: dict[str, Any], resource_type: str, location: str) -> dict[str, Any]:
+    return {**document, "meta": {"resourceType": resource_type, "location": location}}

@@ -1,0 +1,75 @@
+"""SCIM over HTTP: reading JSON bodies and writing `application/scim+json` responses.
+
+RFC 7644 section 3.1: clients send `application/scim+json` (we also accept
+`application/json`, as the RFC recommends, and a body with no content type);
+any other media type is 415. Bodies are read up to a limit while streaming,
+so a huge or chunked body is refused (413) without being buffered whole.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from scim2_models import InvalidSyntaxException, PayloadTooLargeException, SCIMException
+from starlette.requests import Request
+from starlette.responses import Response
+
+SCIM_MEDIA_TYPE = "application/scim+json"
+LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
+_ACCEPTED = ("application/scim+json", "application/json")
+
+
+class UnsupportedMediaType(SCIMException):
+    status = 415
+    _default_detail = "the request body must be application/scim+json or application/json"
+
+
+async def read_json(request: Request, max_bytes: int) -> Any:
+    """The request body as JSON; raises SCIMException (400, 413, 415)."""
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type and media_type not in _ACCEPTED:
+        raise UnsupportedMediaType(detail=f"unsupported content type {media_type!r}; send {SCIM_MEDIA_TYPE}")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise PayloadTooLargeException(detail=f"request body larger than {max_bytes} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise PayloadTooLargeException(detail=f"request body larger than {max_bytes} bytes")
+        chunks.append(chunk)
+    if not size:
+        raise InvalidSyntaxException(detail="the request body is empty")
+    try:
+        return orjson.loads(b"".join(chunks))
+    except orjson.JSONDecodeError as exc:
+        raise InvalidSyntaxException(detail=f"the request body is not valid JSON: {exc.msg}") from None
+
+
+def scim_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status, headers=headers, media_type=SCIM_MEDIA_TYPE)
+
+
+def list_response(resources: list[Any], total: int, start_index: int) -> Response:
+    return scim_response(
+        {
+            "schemas": [LIST_RESPONSE],
+            "totalResults": total,
+            "startIndex": start_index,
+            "itemsPerPage": len(resources),
+            "Resources": resources,
+        }
+    )
+
+
+def error_response(
+    status: int, detail: str, scim_type: str | None = None, headers: dict[str, str] | None = None
+) -> Response:
+    """A SCIM Error (RFC 7644 section 3.12); `status` is a string in the body, as the RFC shows."""
+    body: dict[str, Any] = {"schemas": [ERROR_SCHEMA], "status": str(status), "detail": detail}
+    if scim_type:
+        body["scimType"] = scim_type
+    return scim_response(body, status=status, headers=headers)
