@@ -125,6 +125,13 @@ def _difference(current: Resource, wanted: Resource) -> list[dict[str, Any]]:
 
 
 def _unsupported_detail(connector: Connector, kind: Kind, op: Op) -> str:
-    verb = {Op.GET: "read", Op.SEARCH: "list", Op.FILTER: "filter", Op.CREATE: "create",
-            Op.REPLACE: "replace", Op.PATCH: "modify", Op.DELETE: "delete"}[op]
+    verb = {
+        Op.GET: "read",
+        Op.SEARCH: "list",
+        Op.FILTER: "filter",
+        Op.CREATE: "create",
+        Op.REPLACE: "replace",
+        Op.PATCH: "modify",
+        Op.DELETE: "delete",
+    }[op]
     return f"{connector.vendor} cannot {verb} {kind.value} resources through the gateway"

@@ -26,8 +26,13 @@ from vendors.base import Kind, Op
 
 MAX_BODY_BYTES = 1024 * 1024
 _ACTION_OPS = {
-    "list": Op.SEARCH, "search": Op.SEARCH, "get": Op.GET, "create": Op.CREATE,
-    "replace": Op.REPLACE, "patch": Op.PATCH, "delete": Op.DELETE,
+    "list": Op.SEARCH,
+    "search": Op.SEARCH,
+    "get": Op.GET,
+    "create": Op.CREATE,
+    "replace": Op.REPLACE,
+    "patch": Op.PATCH,
+    "delete": Op.DELETE,
 }
 
 

@@ -32,9 +32,7 @@ from vendors.errors import (
 )
 
 #: Statuses of the upstream calls made for the current inbound request (for audit).
-upstream_statuses: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
-    "upstream_statuses", default=None
-)
+upstream_statuses: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("upstream_statuses", default=None)
 
 _JSON_HEADERS = {"Content-Type": "application/scim+json", "Accept": "application/scim+json, application/json"}
 _RETRYABLE_5XX = {502, 503, 504}

@@ -72,7 +72,7 @@ INVICTI = VendorFacts(
     scim_auth="Invicti Platform API auth (OAuth2 client credentials preferred; bearer accepted)",
     paging="startIndex (1-based) / count",
     notes=(
-        "Filter operators are spelled capitalised in Invicti's examples: userName Eq \"x\".",
+        'Filter operators are spelled capitalised in Invicti\'s examples: userName Eq "x".',
         "User DELETE is permanent.",
         "Regional hosts are not named in the public guide: configure base_url.",
     ),
@@ -96,6 +96,4 @@ DARKTRACE = VendorFacts(
     notes=("No user-management API and no SCIM: users are managed in the Darktrace console.",),
 )
 
-FACTS: Mapping[str, VendorFacts] = {
-    facts.vendor: facts for facts in (ORCA, DELINEA, INVICTI, SPEKIT, DARKTRACE)
-}
+FACTS: Mapping[str, VendorFacts] = {facts.vendor: facts for facts in (ORCA, DELINEA, INVICTI, SPEKIT, DARKTRACE)}

@@ -6,23 +6,19 @@ connector slices the full list to honour the caller's startIndex/count.
 
 from __future__ import annotations
 
-from pydantic import field_validator
+from typing import Any
 
 from vendors.facts import SPEKIT
-from vendors.scim_passthrough import ScimPassthroughConnector, ScimSettings
-
-
-class SpekitSettings(ScimSettings):
-    @field_validator("base_url")
-    @classmethod
-    def _required(cls, value: str | None) -> str | None:
-        if not value:
-            raise ValueError("Spekit's SCIM URL is per tenant: copy it from the Spekit admin UI")
-        return value
+from vendors.scim_passthrough import ScimPassthroughConnector
 
 
 class SpekitConnector(ScimPassthroughConnector):
     vendor = "spekit"
     facts = SPEKIT
-    Settings = SpekitSettings
     paginates = False
+
+    @classmethod
+    def base_url(cls, settings: Any) -> str:
+        if not settings.base_url:
+            raise ValueError("Spekit's SCIM URL is per tenant: copy it from the Spekit admin UI")
+        return str(settings.base_url)

@@ -58,8 +58,7 @@ class Discovery:
             authentication_schemes=[_BEARER],
         ).model_dump(scim_ctx=_DUMP)
         self._resource_types = {
-            kind.value: ResourceType.from_resource(_SCHEMA_MODELS[kind][0]).model_dump(scim_ctx=_DUMP)
-            for kind in kinds
+            kind.value: ResourceType.from_resource(_SCHEMA_MODELS[kind][0]).model_dump(scim_ctx=_DUMP) for kind in kinds
         }
         self._schemas: dict[str, dict[str, Any]] = {}
         for kind in kinds:

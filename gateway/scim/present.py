@@ -8,13 +8,16 @@ dropped because ETags are not announced, and `attributes` /
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from gateway.scim.projection import Spec, project
 from vendors.base import Kind
 
-_CORE_SCHEMA = {Kind.USER: "urn:ietf:params:scim:schemas:core:2.0:User",
-                Kind.GROUP: "urn:ietf:params:scim:schemas:core:2.0:Group"}
+_CORE_SCHEMA = {
+    Kind.USER: "urn:ietf:params:scim:schemas:core:2.0:User",
+    Kind.GROUP: "urn:ietf:params:scim:schemas:core:2.0:Group",
+}
 
 
 def core_schema(kind: Kind) -> str:
@@ -22,7 +25,11 @@ def core_schema(kind: Kind) -> str:
 
 
 def present(
-    kind: Kind, resource: dict[str, Any], base: str, include: list[Spec] = [], exclude: list[Spec] = []  # noqa: B006
+    kind: Kind,
+    resource: dict[str, Any],
+    base: str,
+    include: Sequence[Spec] = (),
+    exclude: Sequence[Spec] = (),
 ) -> dict[str, Any]:
     """A caller-facing copy of `resource`; `base` is the app's SCIM root URL on the gateway."""
     result = dict(resource)

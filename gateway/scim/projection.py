@@ -8,7 +8,7 @@ may be written in full URN form. `id` and `schemas` are always returned;
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 _ALWAYS = frozenset({"id", "schemas"})
@@ -35,7 +35,7 @@ def parse_specs(names: Iterable[str], core_urn: str) -> list[Spec]:
     return specs
 
 
-def project(resource: dict[str, Any], include: list[Spec], exclude: list[Spec]) -> dict[str, Any]:
+def project(resource: dict[str, Any], include: Sequence[Spec], exclude: Sequence[Spec]) -> dict[str, Any]:
     """A copy of `resource` restricted by the include list (if any) minus the exclude list."""
     result = {k: v for k, v in resource.items() if k.lower() not in _NEVER}
     if include:
@@ -45,7 +45,7 @@ def project(resource: dict[str, Any], include: list[Spec], exclude: list[Spec]) 
     return result
 
 
-def _keep(resource: dict[str, Any], specs: list[Spec]) -> dict[str, Any]:
+def _keep(resource: dict[str, Any], specs: Sequence[Spec]) -> dict[str, Any]:
     kept: dict[str, Any] = {k: v for k, v in resource.items() if k.lower() in _ALWAYS}
     for urn, attribute, sub in specs:
         source = resource if urn is None else _child(resource, urn)
@@ -65,7 +65,7 @@ def _keep(resource: dict[str, Any], specs: list[Spec]) -> dict[str, Any]:
     return kept
 
 
-def _drop(resource: dict[str, Any], specs: list[Spec]) -> None:
+def _drop(resource: dict[str, Any], specs: Sequence[Spec]) -> None:
     for urn, attribute, sub in specs:
         source = resource if urn is None else _child(resource, urn)
         if not isinstance(source, dict) or (urn is None and attribute in _ALWAYS):

@@ -1,0 +1,119 @@
+"""The `scim-gateway` command: serve, check-config, hash-token, simulate, demo."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import secrets
+import sys
+
+from gateway.auth import hash_token
+from gateway.secrets import ConfigError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="scim-gateway", description="One SCIM 2.0 face for every SaaS app.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve the gateway for a config file")
+    serve.add_argument("--config", required=True, help="YAML configuration file")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--log-level", default="INFO")
+    serve.set_defaults(func=_serve)
+
+    check = commands.add_parser("check-config", help="validate a config file without serving")
+    check.add_argument("config")
+    check.set_defaults(func=_check_config)
+
+    hasher = commands.add_parser("hash-token", help="print the SHA-256 to store for an inbound token")
+    hasher.add_argument("--generate", action="store_true", help="generate a new random token and print both")
+    hasher.set_defaults(func=_hash_token)
+
+    simulate = commands.add_parser("simulate", help="run one vendor simulator")
+    simulate.add_argument("vendor")
+    simulate.add_argument("--host", default="127.0.0.1")
+    simulate.add_argument("--port", type=int, default=0)
+    simulate.add_argument("--seed", default="acme", help="seed for the simulator's demo data")
+    simulate.set_defaults(func=_simulate)
+
+    demo = commands.add_parser("demo", help="run every simulator and the gateway with config/demo.yaml")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8080)
+    demo.set_defaults(func=_demo)
+    return parser
+
+
+def _load(path: str):
+    from gateway.config import load_config
+
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return None
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return 1
+    apps = sum(len(tenant.apps) for tenant in config.tenants.values())
+    print(f"ok: {len(config.tenants)} tenants, {apps} apps")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from gateway.app import create_app
+    from gateway.logs import configure_logging
+    from gateway.serving import uvicorn_config
+
+    configure_logging(args.log_level)
+    config = _load(args.config)
+    if config is None:
+        return 1
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn_config(create_app(config), host=args.host, port=args.port, loop="uvloop"))
+    server.run()
+    return 0
+
+
+def _hash_token(args: argparse.Namespace) -> int:
+    if args.generate:
+        token = secrets.token_urlsafe(32)
+        print(f"token:  {token}\nsha256: {hash_token(token)}")
+        return 0
+    token = sys.stdin.readline().strip() if not sys.stdin.isatty() else getpass.getpass("token: ")
+    if not token:
+        print("no token given", file=sys.stderr)
+        return 1
+    print(hash_token(token))
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from gateway.demo import run_simulator
+
+    return _run(run_simulator(args.vendor, args.host, args.port, args.seed))
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from gateway.demo import run_demo
+
+    return _run(run_demo(args.host, args.port))
+
+
+def _run(coroutine) -> int:
+    try:
+        import uvloop
+
+        return uvloop.run(coroutine)
+    except KeyboardInterrupt:
+        return 0

@@ -1,0 +1,111 @@
+from pathlib import Path
+
+import pytest
+
+from gateway.auth import hash_token
+from gateway.config import load_config, parse_config, secret_values
+from gateway.secrets import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _config(app: dict, **extra) -> dict:
+    return {
+        "tenants": {"acme": {"tokens": [{"name": "okta", "sha256": hash_token("t")}], "apps": {"orca": app}}},
+        **extra,
+    }
+
+
+def test_valid_config_resolves_env_secrets_and_interpolates_urls(monkeypatch):
+    monkeypatch.setenv("ORCA_TOKEN", "s3cret")
+    monkeypatch.setenv("ORCA_HOST", "orca.test")
+    config = parse_config(
+        _config(
+            {
+                "vendor": "orca-scim",
+                "base_url": "https://${ORCA_HOST}/scim/v2",
+                "credentials": {"token": "env:ORCA_TOKEN"},
+            }
+        )
+    )
+    app = config.tenants["acme"].apps["orca"]
+    assert app.settings.base_url == "https://orca.test/scim/v2"
+    assert app.settings.credentials.token.get_secret_value() == "s3cret"
+    assert "s3cret" not in repr(config)
+    assert secret_values(config) == ["s3cret"]
+
+
+def test_file_secrets_drop_the_trailing_newline(tmp_path):
+    secret = tmp_path / "token"
+    secret.write_text("from-file\n")
+    config = parse_config(_config({"vendor": "orca-scim", "region": "eu", "credentials": {"token": f"file:{secret}"}}))
+    assert config.tenants["acme"].apps["orca"].settings.credentials.token.get_secret_value() == "from-file"
+
+
+@pytest.mark.parametrize(
+    ("app", "path", "message"),
+    [
+        ({"vendor": "nope"}, "tenants.acme.apps.orca.vendor", "unknown vendor"),
+        (
+            {"vendor": "orca-scim", "credentials": {"token": "literal"}},
+            "tenants.acme.apps.orca.credentials.token",
+            "literal",
+        ),
+        (
+            {"vendor": "orca-scim", "credentials": {"token": "env:UNSET_FOR_TEST"}},
+            "tenants.acme.apps.orca.credentials.token",
+            "UNSET_FOR_TEST is not set",
+        ),
+        (
+            {"vendor": "orca-scim", "region": "mars", "credentials": {"token": "env:HOME"}},
+            "tenants.acme.apps.orca.base_url",
+            "region",
+        ),
+        (
+            {"vendor": "orca-scim", "base_url": "ftp://x", "credentials": {"token": "env:HOME"}},
+            "tenants.acme.apps.orca.base_url",
+            "http",
+        ),
+        (
+            {"vendor": "orca-scim", "region": "us", "credentials": {"token": "env:HOME"}, "colour": "red"},
+            "tenants.acme.apps.orca.colour",
+            "unknown key",
+        ),
+        ({"vendor": "spekit", "credentials": {"token": "env:HOME"}}, "tenants.acme.apps.orca.base_url", "per tenant"),
+    ],
+)
+def test_errors_name_the_exact_key_path(app, path, message):
+    with pytest.raises(ConfigError) as caught:
+        parse_config(_config(app))
+    assert caught.value.path == path
+    assert message in caught.value.message
+
+
+def test_bad_token_hash_and_bad_names_are_refused():
+    with pytest.raises(ConfigError, match=r"tenants.acme.tokens.0.sha256"):
+        parse_config({"tenants": {"acme": {"tokens": [{"name": "x", "sha256": "nothex"}], "apps": {}}}})
+    with pytest.raises(ConfigError, match=r"tenants.Bad Name"):
+        parse_config({"tenants": {"Bad Name": {}}})
+
+
+def test_literal_secrets_only_when_explicitly_allowed():
+    config = parse_config(
+        _config({"vendor": "orca-scim", "region": "us", "credentials": {"token": "lit"}}, allow_literal_secrets=True)
+    )
+    assert secret_values(config) == ["lit"]
+
+
+def test_shipped_example_config_is_valid(monkeypatch, tmp_path):
+    secret = tmp_path / "delinea"
+    secret.write_text("x")
+    text = (
+        (ROOT / "config/example.yaml")
+        .read_text()
+        .replace("/var/run/secrets/scim-gateway/delinea-scim-token", str(secret))
+    )
+    example = tmp_path / "example.yaml"
+    example.write_text(text)
+    for name in ("ACME_ORCA_SCIM_TOKEN", "ACME_INVICTI_TOKEN", "ACME_SPEKIT_TOKEN"):
+        monkeypatch.setenv(name, "x")
+    config = load_config(example)
+    assert sorted(config.tenants["acme"].apps) == ["delinea-scim", "invicti", "orca-scim", "spekit"]
