@@ -14,7 +14,7 @@ from typing import Any
 
 from scim2_models import Context
 
-from gateway.scim.models import dump_request, parse_response
+from gateway.scim.models import SchemaSet, dump_request, parse_response
 from gateway.scim.patch import NormalisedPatch
 from gateway.scim.query import ListQuery
 from vendors.base import Connector, Kind, Op, Page, Resource, SearchQuery
@@ -42,8 +42,9 @@ def offered_ops(connector: type[Connector], kind: Kind) -> frozenset[Op]:
 class AppOperations:
     """The SCIM operations of one app, over its connector."""
 
-    def __init__(self, connector: Connector) -> None:
+    def __init__(self, connector: Connector, schemas: SchemaSet) -> None:
         self.connector = connector
+        self.schemas = schemas
         self.native = type(connector).capabilities
         self.offered = {kind: offered_ops(type(connector), kind) for kind in Kind}
 
@@ -69,7 +70,7 @@ class AppOperations:
         if query.filter is None or self._native(kind, Op.FILTER):
             search = SearchQuery(filter=query.filter, start_index=query.start_index, count=query.count)
             return await self.connector.search(kind, search)
-        matches = [r async for r in self._walk(kind) if query.filter.match(parse_response(kind, r))]
+        matches = [r async for r in self._walk(kind) if query.filter.match(parse_response(self.schemas[kind], r))]
         start = query.start_index - 1
         return Page(total=len(matches), resources=matches[start : start + query.count])
 
@@ -91,7 +92,7 @@ class AppOperations:
         if self._native(kind, Op.PATCH):
             result = await self.connector.patch(kind, resource_id, patch.operations)
             return result if result is not None else await self.get(kind, resource_id)
-        model = parse_response(kind, await self.get(kind, resource_id))
+        model = parse_response(self.schemas[kind], await self.get(kind, resource_id))
         patch.apply(model)
         body = dump_request(model, Context.RESOURCE_REPLACEMENT_REQUEST)
         return await self.connector.replace(kind, resource_id, body)

@@ -68,14 +68,14 @@ async def _serve(app: AppRuntime, target: Target, request: Request, base: str) -
     if action == "get":
         resource = await ops.get(kind, ident)  # type: ignore[arg-type]
     elif action == "create":
-        body = _validated(kind, await read_json(request, MAX_BODY_BYTES), Context.RESOURCE_CREATION_REQUEST)
+        body = _validated(app, kind, await read_json(request, MAX_BODY_BYTES), Context.RESOURCE_CREATION_REQUEST)
         created = present(kind, await ops.create(kind, body), base, include, exclude)
         return scim_response(created, status=201, headers={"Location": created["meta"]["location"]})
     elif action == "replace":
-        body = _validated(kind, await read_json(request, MAX_BODY_BYTES), Context.RESOURCE_REPLACEMENT_REQUEST)
+        body = _validated(app, kind, await read_json(request, MAX_BODY_BYTES), Context.RESOURCE_REPLACEMENT_REQUEST)
         resource = await ops.replace(kind, ident, body)  # type: ignore[arg-type]
     elif action == "patch":
-        patch = normalise_patch(kind, await read_json(request, MAX_BODY_BYTES), ident)  # type: ignore[arg-type]
+        patch = normalise_patch(ops.schemas[kind], await read_json(request, MAX_BODY_BYTES), ident)  # type: ignore[arg-type]
         resource = await ops.patch(kind, ident, patch)  # type: ignore[arg-type]
     else:
         await ops.delete(kind, ident)  # type: ignore[arg-type]
@@ -85,9 +85,11 @@ async def _serve(app: AppRuntime, target: Target, request: Request, base: str) -
 
 async def _list(app: AppRuntime, kind: Kind, request: Request, base: str) -> Response:
     if request.method == "POST":
-        parsed = list_query.from_search_body(kind, await read_json(request, MAX_BODY_BYTES), app.max_results)
+        parsed = list_query.from_search_body(
+            app.operations.schemas[kind], await read_json(request, MAX_BODY_BYTES), app.max_results
+        )
     else:
-        parsed = list_query.from_query_params(kind, request.query_params, app.max_results)
+        parsed = list_query.from_query_params(app.operations.schemas[kind], request.query_params, app.max_results)
     page = await app.operations.search(kind, parsed)
     core = core_schema(kind)
     include = parse_specs(parsed.attributes, core)
@@ -113,8 +115,8 @@ def _discovery(app: AppRuntime, target: Target, base: str) -> Response:
     return scim_response(found)
 
 
-def _validated(kind: Kind, body: Any, context: Context) -> dict[str, Any]:
-    return dump_request(validate_resource(kind, body, context), context)
+def _validated(app: AppRuntime, kind: Kind, body: Any, context: Context) -> dict[str, Any]:
+    return dump_request(validate_resource(app.operations.schemas[kind], body, context), context)
 
 
 def _projection(request: Request, kind: Kind) -> tuple[list[Spec], list[Spec]]:

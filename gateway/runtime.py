@@ -16,6 +16,7 @@ from gateway.auth import TokenVerifier
 from gateway.config import AppConfig, GatewayConfig
 from gateway.operations import AppOperations
 from gateway.scim.discovery import Discovery
+from gateway.scim.models import SchemaSet
 from gateway.upstream import UpstreamClient
 from vendors.base import Connector
 from vendors.registry import connector_class
@@ -94,14 +95,15 @@ def _build_app(tenant: str, name: str, app: AppConfig) -> AppRuntime:
     label = f"{tenant}/{name}"
     upstream = UpstreamClient(session, cls.base_url(app.settings), cls.vendor_auth(app.settings), label)
     connector = cls(app.settings, upstream)
-    operations = AppOperations(connector)
+    schemas = SchemaSet(cls.user_extensions)
+    operations = AppOperations(connector, schemas)
     return AppRuntime(
         tenant=tenant,
         name=name,
         vendor=app.vendor,
         connector=connector,
         operations=operations,
-        discovery=Discovery(operations.offered, app.max_results),
+        discovery=Discovery(operations.offered, schemas, app.max_results),
         max_results=app.max_results,
         session=session,
     )

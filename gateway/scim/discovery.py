@@ -26,11 +26,10 @@ from scim2_models import (
     Sort,
 )
 
-from gateway.scim.models import USER_MODEL, GatewayEnterpriseUser
+from gateway.scim.models import GatewayUser, SchemaSet
 from vendors.base import Kind, Op
 
 _DUMP = Context.RESOURCE_QUERY_RESPONSE
-_SCHEMA_MODELS = {Kind.USER: (USER_MODEL, GatewayEnterpriseUser), Kind.GROUP: (Group,)}
 _BEARER = AuthenticationScheme(
     type=AuthenticationScheme.Type.oauthbearertoken,
     name="OAuth Bearer Token",
@@ -43,7 +42,7 @@ _BEARER = AuthenticationScheme(
 class Discovery:
     """ServiceProviderConfig, ResourceTypes and Schemas of one app."""
 
-    def __init__(self, offered: Mapping[Kind, frozenset[Op]], max_results: int) -> None:
+    def __init__(self, offered: Mapping[Kind, frozenset[Op]], schemas: SchemaSet, max_results: int) -> None:
         kinds = [kind for kind in Kind if offered.get(kind)]
         self.kinds = kinds
         patchable = any(Op.PATCH in offered[kind] for kind in kinds)
@@ -58,11 +57,11 @@ class Discovery:
             authentication_schemes=[_BEARER],
         ).model_dump(scim_ctx=_DUMP)
         self._resource_types = {
-            kind.value: ResourceType.from_resource(_SCHEMA_MODELS[kind][0]).model_dump(scim_ctx=_DUMP) for kind in kinds
+            kind.value: ResourceType.from_resource(schemas[kind]).model_dump(scim_ctx=_DUMP) for kind in kinds
         }
         self._schemas: dict[str, dict[str, Any]] = {}
         for kind in kinds:
-            for model in _SCHEMA_MODELS[kind]:
+            for model in (_core_model(schemas, kind), *schemas.extensions[kind]):
                 schema: Schema = model.to_schema()
                 self._schemas[str(schema.id)] = schema.model_dump(scim_ctx=_DUMP)
 
@@ -82,6 +81,11 @@ class Discovery:
     def schema(self, urn: str, base: str) -> dict[str, Any] | None:
         document = self._schemas.get(urn)
         return None if document is None else _with_meta(document, "Schema", f"{base}/Schemas/{urn}")
+
+
+def _core_model(schemas: SchemaSet, kind: Kind) -> type[Any]:
+    """The core resource model without extensions (to_schema of User[X] would repeat X)."""
+    return Group if kind is Kind.GROUP else GatewayUser
 
 
 def _with_meta(document: dict[str, Any], resource_type: str, location: str) -> dict[str, Any]:

@@ -3,6 +3,9 @@
 scim2-models gives typed User, Group, PatchOp, SearchRequest and Error models.
 Two deliberate departures, both towards what RFC 7643 and real IdPs do:
 
+- `emails.value` is any string: scim2-models checks deliverability rules
+  (it refuses `.local`, `.test` or `.example` domains) that RFC 7643 does not
+  ask for and that real directories break;
 - the Enterprise User `manager` accepts a `value` without `$ref` (RFC 7643
   section 8.7.1 marks both sub-attributes "required": false; Entra and Okta
   send only the id);
@@ -13,14 +16,16 @@ Two deliberate departures, both towards what RFC 7643 and real IdPs do:
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Union
 
 from pydantic import Field, ValidationError
 from scim2_models import (
     CaseExact,
     Context,
+    Email,
     EnterpriseUser,
     Error,
+    Extension,
     Group,
     Manager,
     Reference,
@@ -45,13 +50,41 @@ class GatewayEnterpriseUser(EnterpriseUser):
     manager: RelaxedManager | None = None
 
 
+class RelaxedEmail(Email):
+    value: str | None = None
+    """Email addresses for the user (RFC 7643 section 4.1.2; not checked for deliverability)."""
+
+
+class GatewayUser(User):  # type: ignore[type-arg]
+    emails: list[RelaxedEmail] | None = None
+    """Email addresses for the user."""
+
+
 POLICY = ScimPolicy(
     remove_value_as_filter=ScimPolicy.RemoveValue.apply,
     unmatched_path_filter=ScimPolicy.UnmatchedPathFilter.create,
 )
 
-USER_MODEL = User[GatewayEnterpriseUser]
-MODELS: dict[Kind, type[Resource[Any]]] = {Kind.USER: USER_MODEL, Kind.GROUP: Group}
+USER_MODEL = GatewayUser[GatewayEnterpriseUser]
+ResourceModel = type[Resource[Any]]
+
+
+class SchemaSet:
+    """The models one app validates against: User (Enterprise plus the vendor's extensions) and Group."""
+
+    def __init__(self, user_extensions: tuple[type[Extension], ...] = ()) -> None:
+        self.extensions: dict[Kind, tuple[type[Extension], ...]] = {
+            Kind.USER: (GatewayEnterpriseUser, *user_extensions),
+            Kind.GROUP: (),
+        }
+        user = USER_MODEL if not user_extensions else GatewayUser[Union[self.extensions[Kind.USER]]]  # noqa: UP007
+        self._models: dict[Kind, ResourceModel] = {Kind.USER: user, Kind.GROUP: Group}
+
+    def __getitem__(self, kind: Kind) -> ResourceModel:
+        return self._models[kind]
+
+
+DEFAULT_SCHEMAS = SchemaSet()
 
 
 def scim_exception(exc: ValidationError) -> SCIMException:
@@ -60,10 +93,10 @@ def scim_exception(exc: ValidationError) -> SCIMException:
     return SCIMException.from_error(errors[0])
 
 
-def validate_resource(kind: Kind, body: dict[str, Any], context: Context) -> Resource[Any]:
-    """Validate a request body as a resource of `kind`; raises SCIMException (400)."""
+def validate_resource(model: ResourceModel, body: Any, context: Context) -> Resource[Any]:
+    """Validate a request body as a `model` resource; raises SCIMException (400)."""
     try:
-        return MODELS[kind].model_validate(body, scim_ctx=context, scim_policy=POLICY)
+        return model.model_validate(body, scim_ctx=context, scim_policy=POLICY)
     except ValidationError as exc:
         raise scim_exception(exc) from None
 
@@ -73,10 +106,10 @@ def dump_request(resource: Resource[Any], context: Context) -> dict[str, Any]:
     return resource.model_dump(scim_ctx=context, scim_policy=POLICY)
 
 
-def parse_response(kind: Kind, body: dict[str, Any]) -> Resource[Any]:
+def parse_response(model: ResourceModel, body: dict[str, Any]) -> Resource[Any]:
     """A vendor resource as a model, for in-gateway filtering and PATCH synthesis."""
     try:
-        return MODELS[kind].model_validate(body, scim_ctx=Context.RESOURCE_QUERY_RESPONSE, scim_policy=_LENIENT)
+        return model.model_validate(body, scim_ctx=Context.RESOURCE_QUERY_RESPONSE, scim_policy=_LENIENT)
     except ValidationError as exc:
         raise scim_exception(exc) from None
 

@@ -20,13 +20,12 @@ from typing import Any
 from pydantic import ValidationError
 from scim2_models import Context, InvalidSyntaxException, InvalidValueException, PatchOp, Resource
 
-from gateway.scim.models import MODELS, POLICY, scim_exception
-from vendors.base import Kind
+from gateway.scim.models import POLICY, ResourceModel, scim_exception
 
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 MAX_OPERATIONS = 1000
 _BOOLEAN_ATTRIBUTES = frozenset({"active", "primary"})
-_MANAGER = "manager"
+_ENTERPRISE_MANAGER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ class NormalisedPatch:
         self.model.patch(resource, POLICY)
 
 
-def normalise_patch(kind: Kind, body: Any, resource_id: str) -> NormalisedPatch:
+def normalise_patch(model: ResourceModel, body: Any, resource_id: str) -> NormalisedPatch:
     """Rewrite IdP habits into RFC operations and validate them; raises SCIMException (400)."""
     if not isinstance(body, dict):
         raise InvalidSyntaxException(detail="a PatchOp must be a JSON object")
@@ -57,12 +56,12 @@ def normalise_patch(kind: Kind, body: Any, resource_id: str) -> NormalisedPatch:
         operations.extend(_normalise_operation(raw, resource_id))
     message = {"schemas": [PATCH_SCHEMA], "Operations": operations}
     try:
-        model = PatchOp[MODELS[kind]].model_validate(  # type: ignore[index]
+        validated = PatchOp[model].model_validate(  # type: ignore[valid-type]
             message, scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=POLICY
         )
     except ValidationError as exc:
         raise scim_exception(exc) from None
-    return NormalisedPatch(operations=operations, model=model)
+    return NormalisedPatch(operations=operations, model=validated)
 
 
 def _normalise_operation(raw: dict[str, Any], resource_id: str) -> list[dict[str, Any]]:
@@ -75,8 +74,8 @@ def _normalise_operation(raw: dict[str, Any], resource_id: str) -> list[dict[str
     if op == "remove" and path.lower() == "members" and isinstance(value, list):
         return [_remove_member(member) for member in value]
     value = _coerce(_last_attribute(path), value)
-    if _last_attribute(path) == _MANAGER and isinstance(value, str):
-        value = {"value": value}
+    if _is_manager(path):
+        path, value = _ENTERPRISE_MANAGER, _manager_value(value)
     operation: dict[str, Any] = {"op": op, "path": path}
     if "value" in raw:
         operation["value"] = value
@@ -95,6 +94,21 @@ def _split_pathless(op: str, value: Any, resource_id: str) -> list[dict[str, Any
             continue
         operations.extend(_normalise_operation({"op": op, "path": key, "value": item}, resource_id))
     return operations or [{"op": op, "value": {}}]
+
+
+def _is_manager(path: str) -> bool:
+    """`manager`, the enterprise URN form, and Entra's `manager[value eq "id"]` removal."""
+    attribute = path.split("[", 1)[0].lower()
+    return attribute in ("manager", _ENTERPRISE_MANAGER.lower())
+
+
+def _manager_value(value: Any) -> Any:
+    """Entra sends the manager as a bare id, or as a one-element list of {"value", "$ref"}."""
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, str):
+        return {"value": value}
+    return value
 
 
 def _remove_member(member: Any) -> dict[str, Any]:

@@ -16,8 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 from scim2_models import Context, InvalidFilterException, ScimFilter, SearchRequest
 
-from gateway.scim.models import MODELS, POLICY, scim_exception
-from vendors.base import Kind
+from gateway.scim.models import POLICY, ResourceModel, scim_exception
 
 MAX_FILTER_LENGTH = 4096
 DEFAULT_COUNT = 100
@@ -33,24 +32,24 @@ class ListQuery:
     excluded_attributes: tuple[str, ...] = ()
 
 
-def from_query_params(kind: Kind, params: Mapping[str, str], max_results: int) -> ListQuery:
+def from_query_params(model: ResourceModel, params: Mapping[str, str], max_results: int) -> ListQuery:
     """Parse GET /Users?filter=...&startIndex=...&count=...; raises SCIMException."""
     body: dict[str, Any] = {}
     for name in _PARAMS:
         value = params.get(name)
         if value is not None:
             body[name] = value
-    return _parse(kind, body, max_results)
+    return _parse(model, body, max_results)
 
 
-def from_search_body(kind: Kind, body: Any, max_results: int) -> ListQuery:
+def from_search_body(model: ResourceModel, body: Any, max_results: int) -> ListQuery:
     """Parse a POST .search body (RFC 7644 section 3.4.3); raises SCIMException."""
     if not isinstance(body, dict):
         raise InvalidFilterException(detail="a SearchRequest must be a JSON object")
-    return _parse(kind, body, max_results)
+    return _parse(model, body, max_results)
 
 
-def _parse(kind: Kind, body: dict[str, Any], max_results: int) -> ListQuery:
+def _parse(model: ResourceModel, body: dict[str, Any], max_results: int) -> ListQuery:
     text = body.get("filter")
     if isinstance(text, str) and len(text) > MAX_FILTER_LENGTH:
         raise InvalidFilterException(detail=f"filter longer than {MAX_FILTER_LENGTH} characters")
@@ -58,7 +57,7 @@ def _parse(kind: Kind, body: dict[str, Any], max_results: int) -> ListQuery:
         if isinstance(body.get(name), str):
             body[name] = [part.strip() for part in body[name].split(",") if part.strip()]
     try:
-        request = SearchRequest[MODELS[kind]].model_validate(  # type: ignore[index]
+        request = SearchRequest[model].model_validate(  # type: ignore[valid-type]
             body, scim_ctx=Context.SEARCH_REQUEST, scim_policy=POLICY
         )
     except ValidationError as exc:

@@ -1,10 +1,12 @@
 import pytest
 from scim2_models import SCIMException
 
-from gateway.scim.models import USER_MODEL, GatewayEnterpriseUser
+from gateway.scim.models import DEFAULT_SCHEMAS, USER_MODEL, GatewayEnterpriseUser
 from gateway.scim.patch import normalise_patch
 from vendors.base import Kind
 
+USERS = DEFAULT_SCHEMAS[Kind.USER]
+GROUPS = DEFAULT_SCHEMAS[Kind.GROUP]
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
 
@@ -14,12 +16,12 @@ def _patch(*operations):
 
 def _applied(*operations):
     user = USER_MODEL(user_name="ada", id="u1", active=True, emails=[{"value": "old@acme.example", "type": "work"}])
-    normalise_patch(Kind.USER, _patch(*operations), "u1").apply(user)
+    normalise_patch(USERS, _patch(*operations), "u1").apply(user)
     return user
 
 
 def test_entra_capitalised_op_and_string_boolean_become_rfc_form():
-    result = normalise_patch(Kind.USER, _patch({"op": "Replace", "path": "active", "value": "False"}), "u1")
+    result = normalise_patch(USERS, _patch({"op": "Replace", "path": "active", "value": "False"}), "u1")
     assert result.operations == [{"op": "replace", "path": "active", "value": False}]
 
 
@@ -27,7 +29,7 @@ def test_pathless_value_with_dotted_and_urn_keys_is_split_into_path_operations()
     body = _patch(
         {"op": "Replace", "value": {"name.givenName": "Ada", f"{ENTERPRISE}:department": "R&D", "active": "True"}}
     )
-    ops = normalise_patch(Kind.USER, body, "u1").operations
+    ops = normalise_patch(USERS, body, "u1").operations
     assert {op["path"]: op["value"] for op in ops} == {
         "name.givenName": "Ada",
         f"{ENTERPRISE}:department": "R&D",
@@ -40,14 +42,14 @@ def test_pathless_value_with_dotted_and_urn_keys_is_split_into_path_operations()
 
 def test_manager_as_bare_id_string_becomes_complex_value():
     ops = normalise_patch(
-        Kind.USER, _patch({"op": "Add", "path": f"{ENTERPRISE}:manager", "value": "boss-id"}), "u1"
+        USERS, _patch({"op": "Add", "path": f"{ENTERPRISE}:manager", "value": "boss-id"}), "u1"
     ).operations
     assert ops == [{"op": "add", "path": f"{ENTERPRISE}:manager", "value": {"value": "boss-id"}}]
 
 
 def test_member_removal_by_value_list_becomes_filtered_paths():
     body = _patch({"op": "Remove", "path": "members", "value": [{"value": "a"}, {"value": 'b"c'}]})
-    ops = normalise_patch(Kind.GROUP, body, "g1").operations
+    ops = normalise_patch(GROUPS, body, "g1").operations
     assert ops == [
         {"op": "remove", "path": 'members[value eq "a"]'},
         {"op": "remove", "path": 'members[value eq "b\\"c"]'},
@@ -56,7 +58,7 @@ def test_member_removal_by_value_list_becomes_filtered_paths():
 
 def test_okta_group_replace_repeating_its_own_id_drops_the_id():
     body = _patch({"op": "replace", "value": {"id": "g1", "displayName": "Engineers"}})
-    assert normalise_patch(Kind.GROUP, body, "g1").operations == [
+    assert normalise_patch(GROUPS, body, "g1").operations == [
         {"op": "replace", "path": "displayName", "value": "Engineers"}
     ]
 
@@ -78,6 +80,6 @@ def test_add_to_filtered_email_creates_the_described_entry():
 )
 def test_bad_patches_are_refused_with_the_rfc_scim_type(body, scim_type):
     with pytest.raises(SCIMException) as caught:
-        normalise_patch(Kind.USER, body, "u1")
+        normalise_patch(USERS, body, "u1")
     assert caught.value.status == 400
     assert caught.value.scim_type == scim_type
