@@ -67,7 +67,7 @@ class AppOperations:
 
     async def search(self, kind: Kind, query: ListQuery) -> Page:
         self.require(kind, Op.SEARCH)
-        if query.filter is None or self._native(kind, Op.FILTER):
+        if query.filter is None or (self._native(kind, Op.FILTER) and self.connector.filterable(kind, query.filter)):
             search = SearchQuery(filter=query.filter, start_index=query.start_index, count=query.count)
             return await self.connector.search(kind, search)
         matches = [r async for r in self._walk(kind) if query.filter.match(parse_response(self.schemas[kind], r))]

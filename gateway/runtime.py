@@ -93,7 +93,9 @@ def _build_app(tenant: str, name: str, app: AppConfig) -> AppRuntime:
         auto_decompress=True,
     )
     label = f"{tenant}/{name}"
-    upstream = UpstreamClient(session, cls.base_url(app.settings), cls.vendor_auth(app.settings), label)
+    auth = cls.vendor_auth(app.settings)
+    auth.bind(lambda base_url, client_auth: UpstreamClient(session, base_url, client_auth, label))
+    upstream = UpstreamClient(session, cls.base_url(app.settings), auth, label)
     connector = cls(app.settings, upstream)
     schemas = SchemaSet(cls.user_extensions)
     operations = AppOperations(connector, schemas)

@@ -71,22 +71,32 @@ class UpstreamClient:
         data: Any = None,
         headers: dict[str, str] | None = None,
         ok: tuple[int, ...] = (200, 201, 204),
+        scope: str | None = None,
     ) -> UpstreamResponse:
-        """Send and return the response if its status is in `ok`; otherwise raise a ConnectorError."""
+        """Send and return the response if its status is in `ok`; otherwise raise a ConnectorError.
+
+        `scope` is passed to the app's auth: the least privilege this request needs.
+        """
         url = path if path.startswith("http") and path.startswith(self.base_url) else self.base_url + path
         body = orjson.dumps(json) if json is not None else data
-        response = await self._send_signed(method, url, params, body, headers)
+        response = await self._send_signed(method, url, params, body, headers, scope)
         if response.status == 401 and self.auth.invalidate():
-            response = await self._send_signed(method, url, params, body, headers)
+            response = await self._send_signed(method, url, params, body, headers, scope)
         if response.status not in ok:
             raise self.error_for(response)
         return response
 
     async def _send_signed(
-        self, method: str, url: str, params: dict[str, str] | None, body: Any, extra: dict[str, str] | None
+        self,
+        method: str,
+        url: str,
+        params: dict[str, str] | None,
+        body: Any,
+        extra: dict[str, str] | None,
+        scope: str | None,
     ) -> UpstreamResponse:
         headers = dict(_JSON_HEADERS) if extra is None else {**_JSON_HEADERS, **extra}
-        await self.auth.sign(method, url, headers)
+        await self.auth.sign(method, url, headers, scope)
         try:
             async with self.session.request(
                 method, url, params=params, data=body, headers=headers, allow_redirects=False

@@ -8,21 +8,36 @@ throttled and visible in tests like any other call.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
+
+if TYPE_CHECKING:
+    from gateway.upstream import UpstreamClient
+
+#: Builds an UpstreamClient on the app's own session: (base URL, auth) -> client.
+ClientFactory = Callable[[str, "VendorAuth"], "UpstreamClient"]
 
 
 class VendorAuth:
     """Signs upstream requests. Subclasses override `sign` (and `invalidate` if stateful)."""
 
-    async def sign(self, method: str, url: str, headers: MutableMapping[str, str]) -> None:
-        """Add the credential to `headers` for a request of `method` to `url`."""
+    async def sign(self, method: str, url: str, headers: MutableMapping[str, str], scope: str | None = None) -> None:
+        """Add the credential to `headers` for a request of `method` to `url`.
+
+        `scope` names the least privilege the request needs, for auth that can
+        ask for exactly that (OAuth2); static credentials ignore it.
+        """
         raise NotImplementedError
 
     def invalidate(self) -> bool:
         """Forget cached credentials after a 401; True if a resend may now succeed."""
         return False
+
+    def bind(self, make_client: ClientFactory) -> None:
+        """Called once at start-up; auth that needs I/O keeps a client for it (on the app's session)."""
+        return None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(<redacted>)"
@@ -35,7 +50,7 @@ class StaticTokenAuth(VendorAuth):
         self._value = f"{scheme} {token.get_secret_value()}"
         self.scheme = scheme
 
-    async def sign(self, method: str, url: str, headers: MutableMapping[str, str]) -> None:
+    async def sign(self, method: str, url: str, headers: MutableMapping[str, str], scope: str | None = None) -> None:
         headers["Authorization"] = self._value
 
     def __repr__(self) -> str:

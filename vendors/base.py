@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
+from scim2_models import Extension
 
 from vendors.errors import NotSupported
 
@@ -96,6 +97,8 @@ class Connector:
     facts: ClassVar[VendorFacts]
     Settings: ClassVar[type[ConnectorSettings]]
     capabilities: ClassVar[Capabilities]
+    #: Vendor-specific User extension schemas (scim2-models Extension classes), beside Enterprise User.
+    user_extensions: ClassVar[tuple[type[Extension], ...]] = ()
 
     def __init__(self, settings: ConnectorSettings, upstream: UpstreamClient) -> None:
         self.settings = settings
@@ -119,6 +122,14 @@ class Connector:
     @classmethod
     def supports(cls, kind: Kind, op: Op) -> bool:
         return op in cls.capabilities.get(kind, frozenset())
+
+    def filterable(self, kind: Kind, scim_filter: ScimFilter[Any]) -> bool:
+        """Whether `search` can evaluate this filter upstream (only asked when FILTER is declared).
+
+        Vendors that filter on a few attributes only say so here; the gateway
+        evaluates every other filter itself.
+        """
+        return True
 
     async def check(self) -> None:
         """Connectivity check: raises a ConnectorError when the vendor cannot be used."""
