@@ -126,6 +126,8 @@ def _difference(current: Resource, wanted: Resource) -> list[dict[str, Any]]:
 
 
 def _unsupported_detail(connector: Connector, kind: Kind, op: Op) -> str:
+    if connector.unsupported_reason:
+        return connector.unsupported_reason
     verb = {
         Op.GET: "read",
         Op.SEARCH: "list",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextvars
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import aiohttp
 import orjson
@@ -78,10 +79,13 @@ class UpstreamClient:
         `scope` is passed to the app's auth: the least privilege this request needs.
         """
         url = path if path.startswith("http") and path.startswith(self.base_url) else self.base_url + path
+        if params:
+            # The query is part of what some vendors sign (Darktrace), so it is fixed before signing.
+            url = f"{url}?{urlencode(params, quote_via=quote)}"
         body = orjson.dumps(json) if json is not None else data
-        response = await self._send_signed(method, url, params, body, headers, scope)
+        response = await self._send_signed(method, url, body, headers, scope)
         if response.status == 401 and self.auth.invalidate():
-            response = await self._send_signed(method, url, params, body, headers, scope)
+            response = await self._send_signed(method, url, body, headers, scope)
         if response.status not in ok:
             raise self.error_for(response)
         return response
@@ -90,7 +94,6 @@ class UpstreamClient:
         self,
         method: str,
         url: str,
-        params: dict[str, str] | None,
         body: Any,
         extra: dict[str, str] | None,
         scope: str | None,
@@ -98,9 +101,7 @@ class UpstreamClient:
         headers = dict(_JSON_HEADERS) if extra is None else {**_JSON_HEADERS, **extra}
         await self.auth.sign(method, url, headers, scope)
         try:
-            async with self.session.request(
-                method, url, params=params, data=body, headers=headers, allow_redirects=False
-            ) as raw:
+            async with self.session.request(method, url, data=body, headers=headers, allow_redirects=False) as raw:
                 payload = await raw.read()
                 response = UpstreamResponse(raw.status, raw.headers, payload)
         except TimeoutError:

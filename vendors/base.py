@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict
 from scim2_models import Extension
@@ -97,6 +98,8 @@ class Connector:
     facts: ClassVar[VendorFacts]
     Settings: ClassVar[type[ConnectorSettings]]
     capabilities: ClassVar[Capabilities]
+    #: Said in every 501 when the vendor cannot do an operation at all (what the admin should do instead).
+    unsupported_reason: ClassVar[str | None] = None
     #: Vendor-specific User extension schemas (scim2-models Extension classes), beside Enterprise User.
     user_extensions: ClassVar[tuple[type[Extension], ...]] = ()
 
@@ -159,6 +162,11 @@ class Connector:
     async def delete(self, kind: Kind, resource_id: str) -> None:
         """Delete (or deactivate, where the app is so configured) the resource."""
         raise NotSupported(f"{self.vendor} cannot delete {kind.value} resources")
+
+
+def quote_id(resource_id: str) -> str:
+    """A resource id as one URL path segment: `/`, `?`, `#` and `..` cannot steer the vendor path."""
+    return quote(resource_id, safe="")
 
 
 def _check_declaration(cls: type[Connector]) -> None:

@@ -17,6 +17,9 @@ _CONNECTORS: dict[str, str] = {
     "delinea-scim": "vendors.delinea_scim:DelineaScimConnector",
     "invicti": "vendors.invicti:InvictiConnector",
     "spekit": "vendors.spekit:SpekitConnector",
+    "orca": "vendors.orca:OrcaConnector",
+    "delinea": "vendors.delinea:DelineaConnector",
+    "darktrace": "vendors.darktrace:DarktraceConnector",
 }
 
 

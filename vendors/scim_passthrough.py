@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
 from vendors.auth import StaticTokenAuth, VendorAuth
-from vendors.base import Connector, ConnectorSettings, Kind, Op, Page, Resource, SearchQuery
+from vendors.base import Connector, ConnectorSettings, Kind, Op, Page, Resource, SearchQuery, quote_id
 from vendors.errors import VendorBadResponse
 
 ALL_OPS = frozenset(Op)
@@ -136,7 +135,7 @@ class ScimPassthroughConnector(Connector):
 
 
 def _resource_path(kind: Kind, resource_id: str) -> str:
-    return f"{kind.endpoint}/{quote(resource_id, safe='')}"
+    return f"{kind.endpoint}/{quote_id(resource_id)}"
 
 
 def _as_resource(body: Any) -> Resource:
