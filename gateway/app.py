@@ -4,38 +4,52 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
 
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.config import GatewayConfig
+from gateway.health import health_checks
 from gateway.orchestrator import handle_scim
-from gateway.runtime import build_runtime
+from gateway.routes import SCIM_ROOT
+from gateway.runtime import Runtime, build_runtime
 
-SCIM_ROOT = "/tenants/{tenant}/apps/{app}/scim/v2"
 _SCIM_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
+def gateway_version() -> str:
+    try:
+        return version("scim-gateway")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
 def create_app(config: GatewayConfig) -> Starlette:
-    """Build the gateway for a validated config. Sessions open at startup and close at shutdown."""
+    """Build the gateway for a validated config. Sessions, metrics and audit live from startup to shutdown."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.runtime = build_runtime(config)
-        app.state.ready = True
-        try:
-            yield
-        finally:
-            app.state.ready = False
-            await app.state.runtime.close()
+        runtime = build_runtime(config, gateway_version())
+        app.state.runtime = runtime
+        async with health_checks(runtime, config.observability.health_check_interval):
+            app.state.ready = True
+            try:
+                yield
+            finally:
+                app.state.ready = False
+                await runtime.close()
 
     routes = [
         Route(SCIM_ROOT + "{rest:path}", handle_scim, methods=_SCIM_METHODS),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]
+    if config.observability.metrics_on_main_port:
+        routes.append(Route("/metrics", metrics, methods=["GET"]))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.ready = False
     return app
@@ -50,3 +64,10 @@ async def readyz(request: Request) -> Response:
     """Readiness: config loaded and runtime built. A vendor being down does not make us unready."""
     ready = getattr(request.app.state, "ready", False)
     return JSONResponse({"status": "ready" if ready else "starting"}, status_code=200 if ready else 503)
+
+
+async def metrics(request: Request) -> Response:
+    """Prometheus text exposition of this process's registry."""
+    runtime: Runtime = request.app.state.runtime
+    runtime.metrics.audit_dropped.set(runtime.audit.dropped)
+    return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -62,9 +62,29 @@ class TenantConfig(_Strict):
     apps: dict[str, AppConfig]
 
 
+class AuditConfig(_Strict):
+    """Where audit records go (stdout by default) and how the target userName is kept."""
+
+    file: str | None = None
+    user_name: Literal["clear", "hashed", "omitted"] = "clear"
+
+
+class ObservabilityConfig(_Strict):
+    audit: AuditConfig = AuditConfig()
+    #: Serve /metrics on the main port (set false when a separate metrics_port is used).
+    metrics_on_main_port: bool = True
+    #: Also serve /metrics alone on this port (e.g. for a ServiceMonitor on an internal port).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    #: Seconds between connectivity checks of every app (health on /status and in metrics).
+    health_check_interval: float = Field(default=60.0, gt=0)
+    #: Tokens (hashed, like tenant tokens) that may open the /status page.
+    operator_tokens: list[TokenConfig] = []
+
+
 class GatewayConfig(_Strict):
     tenants: dict[str, TenantConfig]
     public_url: str | None = None
+    observability: ObservabilityConfig = ObservabilityConfig()
 
 
 _APP_KEYS = frozenset({"vendor", "max_results", "http"})

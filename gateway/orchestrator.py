@@ -2,7 +2,8 @@
 
 resolve tenant -> authenticate -> resolve app -> route -> parse and validate
 -> call the app's operations (native, synthesised, or 501) -> present ->
-render. Every exception on the way is rendered in one place (gateway/errors.py).
+render -> record (one audit record and the metrics, whatever the outcome).
+Every exception on the way is rendered in one place (gateway/errors.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.errors import render_error
-from gateway.routes import Target, route
+from gateway.observability.call import Call
+from gateway.routes import SCIM_ROOT, Target, route
 from gateway.runtime import AppRuntime, Runtime
 from gateway.scim import query as list_query
 from gateway.scim.http import list_response, read_json, scim_response
@@ -22,6 +24,7 @@ from gateway.scim.models import dump_request, validate_resource
 from gateway.scim.patch import normalise_patch
 from gateway.scim.present import core_schema, present
 from gateway.scim.projection import Spec, parse_specs
+from gateway.upstream import upstream_statuses
 from vendors.base import Kind, Op
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -39,15 +42,34 @@ _ACTION_OPS = {
 async def handle_scim(request: Request) -> Response:
     """The endpoint behind /tenants/{tenant}/apps/{app}/scim/v2/{rest}."""
     runtime: Runtime = request.app.state.runtime
-    params = request.path_params
+    call = Call.begin(request)
+    upstream_token = upstream_statuses.set(call.upstream)
+    runtime.metrics.in_flight.inc()
     try:
-        tenant = runtime.tenant(params["tenant"])
-        tenant.verifier.verify(request.headers.get("authorization"))
-        app = tenant.app(params["app"])
-        target = route(request.method, params["rest"])
-        return await _serve(app, target, request, _base_url(request, runtime))
+        response = await _authorised(runtime, call, request)
     except Exception as exc:
-        return render_error(exc)
+        call.scim_type = getattr(exc, "scim_type", None) or None
+        response = render_error(exc)
+    finally:
+        runtime.metrics.in_flight.dec()
+        upstream_statuses.reset(upstream_token)
+    call.finish(response, runtime.metrics, runtime.audit)
+    return response
+
+
+async def _authorised(runtime: Runtime, call: Call, request: Request) -> Response:
+    params = request.path_params
+    call.tenant = params["tenant"][:64]
+    tenant = runtime.tenant(params["tenant"])
+    call.tenant_known = True
+    call.token_name = tenant.verifier.verify(request.headers.get("authorization"))
+    app = tenant.app(params["app"])
+    call.app, call.vendor = app.name, app.vendor
+    target = route(request.method, params["rest"])
+    call.operation, call.route = target.action, SCIM_ROOT + target.template
+    call.resource_type = target.kind.value if target.kind else None
+    call.resource_id = target.ident
+    return await _serve(app, target, request, _base_url(request, runtime), call)
 
 
 def _base_url(request: Request, runtime: Runtime) -> str:
@@ -56,7 +78,7 @@ def _base_url(request: Request, runtime: Runtime) -> str:
     return f"{root.rstrip('/')}/tenants/{params['tenant']}/apps/{params['app']}/scim/v2"
 
 
-async def _serve(app: AppRuntime, target: Target, request: Request, base: str) -> Response:
+async def _serve(app: AppRuntime, target: Target, request: Request, base: str, call: Call) -> Response:
     if target.kind is None:
         return _discovery(app, target, base)
     kind, ident, ops = target.kind, target.ident, app.operations
@@ -69,10 +91,13 @@ async def _serve(app: AppRuntime, target: Target, request: Request, base: str) -
         resource = await ops.get(kind, ident)  # type: ignore[arg-type]
     elif action == "create":
         body = _validated(app, kind, await read_json(request, MAX_BODY_BYTES), Context.RESOURCE_CREATION_REQUEST)
+        call.user_name = body.get("userName")
         created = present(kind, await ops.create(kind, body), base, include, exclude)
+        call.resource_id = created["id"]
         return scim_response(created, status=201, headers={"Location": created["meta"]["location"]})
     elif action == "replace":
         body = _validated(app, kind, await read_json(request, MAX_BODY_BYTES), Context.RESOURCE_REPLACEMENT_REQUEST)
+        call.user_name = body.get("userName")
         resource = await ops.replace(kind, ident, body)  # type: ignore[arg-type]
     elif action == "patch":
         patch = normalise_patch(ops.schemas[kind], await read_json(request, MAX_BODY_BYTES), ident)  # type: ignore[arg-type]
@@ -80,6 +105,7 @@ async def _serve(app: AppRuntime, target: Target, request: Request, base: str) -
     else:
         await ops.delete(kind, ident)  # type: ignore[arg-type]
         return Response(status_code=204)
+    call.user_name = call.user_name or resource.get("userName")
     return scim_response(present(kind, resource, base, include, exclude))
 
 

@@ -16,6 +16,7 @@ from vendors.base import Kind
 
 MAX_ID_LENGTH = 256
 _KINDS = {"Users": Kind.USER, "Groups": Kind.GROUP}
+SCIM_ROOT = "/tenants/{tenant}/apps/{app}/scim/v2"
 
 
 class MethodNotAllowed(SCIMException):
@@ -31,7 +32,17 @@ class Target:
     kind: Kind | None = None
     ident: str | None = None
 
+    @property
+    def template(self) -> str:
+        """The route below the SCIM root with the id as a placeholder, e.g. `/Users/{id}` (for audit)."""
+        if self.kind is None:
+            endpoint = _DISCOVERY_ENDPOINTS[self.action]
+            return endpoint + ("/{id}" if self.ident else "")
+        suffix = {"search": "/.search", "list": "", "create": ""}.get(self.action, "/{id}")
+        return self.kind.endpoint + suffix
 
+
+_DISCOVERY_ENDPOINTS = {"config": "/ServiceProviderConfig", "resource_types": "/ResourceTypes", "schemas": "/Schemas"}
 _COLLECTION = {"GET": "list", "POST": "create"}
 _ITEM = {"GET": "get", "PUT": "replace", "PATCH": "patch", "DELETE": "delete"}
 

@@ -14,12 +14,25 @@ from scim2_models import NotFoundException, UnauthorizedException
 
 from gateway.auth import TokenVerifier
 from gateway.config import AppConfig, GatewayConfig
+from gateway.observability.audit import AuditLog
+from gateway.observability.metrics import AppStateCollector, Metrics
 from gateway.operations import AppOperations
 from gateway.scim.discovery import Discovery
 from gateway.scim.models import SchemaSet
 from gateway.upstream import UpstreamClient
+from vendors.auth import VendorAuth
 from vendors.base import Connector
 from vendors.registry import connector_class
+
+
+@dataclass
+class AppHealth:
+    """The last connectivity check of an app (a vendor being down never makes the gateway unready)."""
+
+    checked: bool = False
+    ok: bool = False
+    detail: str = "not checked yet"
+    checked_at: float | None = None
 
 
 @dataclass
@@ -32,6 +45,8 @@ class AppRuntime:
     discovery: Discovery
     max_results: int
     session: aiohttp.ClientSession
+    auth: VendorAuth
+    health: AppHealth = field(default_factory=AppHealth)
 
 
 @dataclass
@@ -55,6 +70,8 @@ _NO_TOKENS = TokenVerifier([])
 class Runtime:
     config: GatewayConfig
     tenants: dict[str, TenantRuntime]
+    metrics: Metrics
+    audit: AuditLog
 
     def tenant(self, name: str) -> TenantRuntime:
         """The named tenant; an unknown tenant is a 401 like a bad token, so names cannot be probed."""
@@ -70,21 +87,27 @@ class Runtime:
     async def close(self) -> None:
         for app in self.apps():
             await app.session.close()
+        self.audit.close()
 
 
-def build_runtime(config: GatewayConfig) -> Runtime:
+def build_runtime(config: GatewayConfig, version: str) -> Runtime:
     """Build every tenant and app; must run inside the event loop (aiohttp sessions)."""
+    metrics = Metrics(version)
+    audit_config = config.observability.audit
+    audit = AuditLog(audit_config.file, audit_config.user_name)
     tenants: dict[str, TenantRuntime] = {}
     for tenant_name, tenant in config.tenants.items():
         verifier = TokenVerifier([(token.name, token.sha256) for token in tenant.tokens])
         runtime = TenantRuntime(tenant_name, verifier)
         for app_name, app in tenant.apps.items():
-            runtime.apps[app_name] = _build_app(tenant_name, app_name, app)
+            runtime.apps[app_name] = _build_app(tenant_name, app_name, app, metrics)
         tenants[tenant_name] = runtime
-    return Runtime(config=config, tenants=tenants)
+    built = Runtime(config=config, tenants=tenants, metrics=metrics, audit=audit)
+    metrics.add_collector(AppStateCollector(built.apps))
+    return built
 
 
-def _build_app(tenant: str, name: str, app: AppConfig) -> AppRuntime:
+def _build_app(tenant: str, name: str, app: AppConfig, metrics: Metrics) -> AppRuntime:
     cls = connector_class(app.vendor)
     session = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=app.http.pool_size, ttl_dns_cache=300, keepalive_timeout=30),
@@ -93,9 +116,13 @@ def _build_app(tenant: str, name: str, app: AppConfig) -> AppRuntime:
         auto_decompress=True,
     )
     label = f"{tenant}/{name}"
+
+    def observe(method: str, status: int, seconds: float) -> None:
+        metrics.observe_upstream(tenant, name, app.vendor, method, status, seconds)
+
     auth = cls.vendor_auth(app.settings)
-    auth.bind(lambda base_url, client_auth: UpstreamClient(session, base_url, client_auth, label))
-    upstream = UpstreamClient(session, cls.base_url(app.settings), auth, label)
+    auth.bind(lambda base_url, client_auth: UpstreamClient(session, base_url, client_auth, label, observe))
+    upstream = UpstreamClient(session, cls.base_url(app.settings), auth, label, observe)
     connector = cls(app.settings, upstream)
     schemas = SchemaSet(cls.user_extensions)
     operations = AppOperations(connector, schemas)
@@ -108,4 +135,5 @@ def _build_app(tenant: str, name: str, app: AppConfig) -> AppRuntime:
         discovery=Discovery(operations.offered, schemas, app.max_results),
         max_results=app.max_results,
         session=session,
+        auth=auth,
     )

@@ -11,6 +11,8 @@ metrics) belong here, not in connectors.
 from __future__ import annotations
 
 import contextvars
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -56,11 +58,19 @@ class UpstreamResponse:
 class UpstreamClient:
     """Requests to one app's vendor, relative to `base_url`, signed by `auth`."""
 
-    def __init__(self, session: aiohttp.ClientSession, base_url: str, auth: VendorAuth, app: str) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        auth: VendorAuth,
+        app: str,
+        observe: Callable[[str, int, float], None] | None = None,
+    ) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
         self.auth = auth
         self.app = app
+        self.observe = observe
 
     async def request(
         self,
@@ -100,24 +110,26 @@ class UpstreamClient:
     ) -> UpstreamResponse:
         headers = dict(_JSON_HEADERS) if extra is None else {**_JSON_HEADERS, **extra}
         await self.auth.sign(method, url, headers, scope)
+        started = time.perf_counter()
         try:
             async with self.session.request(method, url, data=body, headers=headers, allow_redirects=False) as raw:
                 payload = await raw.read()
                 response = UpstreamResponse(raw.status, raw.headers, payload)
         except TimeoutError:
-            self._record(0)
+            self._record(method, 0, started)
             raise VendorUnavailable(f"app {self.app!r}: the vendor did not answer in time") from None
         except aiohttp.ClientError as exc:
-            self._record(0)
+            self._record(method, 0, started)
             raise VendorUnavailable(f"app {self.app!r}: cannot reach the vendor ({type(exc).__name__})") from None
-        self._record(response.status)
+        self._record(method, response.status, started)
         return response
 
-    @staticmethod
-    def _record(status: int) -> None:
+    def _record(self, method: str, status: int, started: float) -> None:
         statuses = upstream_statuses.get()
         if statuses is not None:
             statuses.append(status)
+        if self.observe is not None:
+            self.observe(method, status, time.perf_counter() - started)
 
     def error_for(self, response: UpstreamResponse) -> Exception:
         """Map a vendor status to the connector error vocabulary (vendors/errors.py)."""

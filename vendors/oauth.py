@@ -68,7 +68,8 @@ class ClientCredentialsAuth(VendorAuth):
         self._tokens: dict[str, _Token] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self.token_client: UpstreamClient | None = None
-        self.refreshes = 0
+        #: Token requests by outcome, read by the metrics collector.
+        self.refresh_outcomes: dict[str, int] = {"success": 0, "failure": 0}
 
     def bind(self, make_client: ClientFactory) -> None:
         self.token_client = make_client(self.token_url, NoAuth())
@@ -107,7 +108,7 @@ class ClientCredentialsAuth(VendorAuth):
             }
         )
         app = self.token_client.app
-        self.refreshes += 1
+        self.refresh_outcomes["failure"] += 1  # until proven otherwise
         try:
             response = await self.token_client.request(
                 "POST",
@@ -121,7 +122,16 @@ class ClientCredentialsAuth(VendorAuth):
         except ConnectorError:
             detail = f"app {app!r}: the token endpoint refused the gateway's client credentials"
             raise VendorAuthFailed(detail) from None
-        return self._parse(response.json(), app)
+        token = self._parse(response.json(), app)
+        self.refresh_outcomes["failure"] -= 1
+        self.refresh_outcomes["success"] += 1
+        return token
+
+    def seconds_to_expiry(self) -> float | None:
+        """Seconds until the soonest cached token must be refreshed; None when none is cached."""
+        if not self._tokens:
+            return None
+        return max(0.0, min(token.expires_at for token in self._tokens.values()) - self.clock())
 
     def _parse(self, body: Any, app: str) -> _Token:
         if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):

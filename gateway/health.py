@@ -1,0 +1,53 @@
+"""Periodic connectivity checks of every app, for /status and `scim_gateway_app_up`.
+
+Checks run in the background with a timeout each and never affect readiness:
+a vendor being down is the vendor's outage, not a reason to pull the pod.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
+import structlog
+
+from gateway.runtime import AppRuntime, Runtime
+from vendors.errors import ConnectorError
+
+log = structlog.get_logger("scim_gateway.health")
+CHECK_TIMEOUT = 10.0
+
+
+async def check_app(app: AppRuntime) -> None:
+    """Run one app's connectivity check and store the result on `app.health`."""
+    try:
+        await asyncio.wait_for(app.connector.check(), CHECK_TIMEOUT)
+        ok, detail = True, "ok"
+    except ConnectorError as exc:
+        ok, detail = False, exc.detail
+    except TimeoutError:
+        ok, detail = False, f"no answer within {CHECK_TIMEOUT:.0f}s"
+    if ok != app.health.ok or not app.health.checked:
+        log.info("app_health", tenant=app.tenant, app=app.name, vendor=app.vendor, ok=ok, detail=detail)
+    app.health.checked, app.health.ok, app.health.detail = True, ok, detail
+    app.health.checked_at = time.time()
+
+
+async def check_forever(runtime: Runtime, interval: float) -> None:
+    """Check every app now, then every `interval` seconds, until cancelled."""
+    while True:
+        await asyncio.gather(*(check_app(app) for app in runtime.apps()))
+        await asyncio.sleep(interval)
+
+
+@contextlib.asynccontextmanager
+async def health_checks(runtime: Runtime, interval: float) -> AsyncIterator[asyncio.Task[None]]:
+    task = asyncio.create_task(check_forever(runtime, interval), name="health-checks")
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

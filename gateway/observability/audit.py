@@ -1,0 +1,88 @@
+"""The audit trail: exactly one JSON line (`"event": "audit"`) per call, written after the outcome is known.
+
+Records are rendered by structlog and handed to a background thread, so a
+slow stdout or disk never blocks the event loop, and a failure to write is
+counted and never breaks the request. Records name the caller's token by its
+configured name, never the token; the target userName is kept in clear,
+hashed (SHA-256, so records about one user can still be correlated) or
+omitted, per configuration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import sys
+import threading
+from typing import IO, Any, Literal
+
+import orjson
+import structlog
+
+UserNameMode = Literal["clear", "hashed", "omitted"]
+_STOP = object()
+
+
+class _QueueLogger:
+    """The structlog 'logger': hands each rendered line to the writer thread."""
+
+    def __init__(self, lines: queue.SimpleQueue[Any]) -> None:
+        self._lines = lines
+
+    def info(self, message: str) -> None:
+        self._lines.put(message)
+
+
+class AuditLog:
+    """Writes audit records to stdout (default) or an append-only file, off the event loop."""
+
+    def __init__(self, path: str | None = None, user_name: UserNameMode = "clear") -> None:
+        self.path = path
+        self.user_name_mode = user_name
+        self.dropped = 0
+        self._lines: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._logger = structlog.wrap_logger(
+            _QueueLogger(self._lines),
+            wrapper_class=structlog.BoundLogger,
+            processors=[
+                structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
+                structlog.processors.JSONRenderer(serializer=lambda obj, **_: orjson.dumps(obj).decode()),
+            ],
+        )
+        self._thread = threading.Thread(target=self._write_forever, name="audit-writer", daemon=True)
+        self._thread.start()
+
+    def record(self, **fields: Any) -> None:
+        """Queue one record; never raises."""
+        try:
+            self._logger.info("audit", **fields)
+        except Exception:
+            self.dropped += 1
+
+    def target(self, user_name: str | None) -> str | None:
+        """The userName as this log is configured to keep it."""
+        if user_name is None or self.user_name_mode == "omitted":
+            return None
+        if self.user_name_mode == "hashed":
+            return "sha256:" + hashlib.sha256(user_name.lower().encode()).hexdigest()
+        return user_name
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Flush every queued record, then stop the writer."""
+        self._lines.put(_STOP)
+        self._thread.join(timeout)
+
+    def _write_forever(self) -> None:
+        stream: IO[str] = open(self.path, "a", encoding="utf-8") if self.path else sys.stdout  # noqa: SIM115
+        try:
+            while (line := self._lines.get()) is not _STOP:
+                try:
+                    stream.write(line + "\n")
+                    if self._lines.empty():
+                        stream.flush()
+                except Exception:
+                    self.dropped += 1
+        finally:
+            stream.flush()
+            if self.path:
+                stream.close()

@@ -1,0 +1,91 @@
+"""What the gateway learns about one inbound call, recorded once its outcome is known.
+
+The orchestrator fills a `Call` as the request moves through it (tenant,
+token name, app, operation, target); `finish` then emits exactly one audit
+record and the request metrics, whatever happened: success, 401, 429,
+vendor failure or a bug.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.observability.metrics import UNKNOWN
+
+if TYPE_CHECKING:
+    from gateway.observability.audit import AuditLog
+    from gateway.observability.metrics import Metrics
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_OUTCOMES = {401: "denied", 403: "denied", 429: "throttled", 501: "unsupported", 500: "error"}
+
+
+@dataclass
+class Call:
+    request_id: str
+    method: str
+    client_ip: str | None
+    started: float
+    tenant: str | None = None
+    tenant_known: bool = False
+    app: str | None = None
+    vendor: str | None = None
+    token_name: str | None = None
+    operation: str = UNKNOWN
+    route: str | None = None
+    resource_type: str | None = None
+    resource_id: str | None = None
+    user_name: str | None = None
+    scim_type: str | None = None
+    upstream: list[int] = field(default_factory=list)
+
+    @classmethod
+    def begin(cls, request: Request) -> Call:
+        """Start a call; honours a sane X-Request-ID from the caller, else makes one."""
+        given = request.headers.get("x-request-id", "")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        client = request.client.host if request.client else None
+        return cls(request_id=request_id, method=request.method, client_ip=client, started=time.perf_counter())
+
+    def finish(self, response: Response, metrics: Metrics, audit: AuditLog) -> None:
+        """Emit the metrics and the one audit record of this call; tag the response with its id."""
+        seconds = time.perf_counter() - self.started
+        status = response.status_code
+        tenant = self.tenant if self.tenant_known else UNKNOWN
+        metrics.observe_request(tenant or UNKNOWN, self.app or UNKNOWN, self.operation, status, seconds)
+        audit.record(
+            request_id=self.request_id,
+            tenant=self.tenant,
+            app=self.app,
+            vendor=self.vendor,
+            token_name=self.token_name,
+            client_ip=self.client_ip,
+            method=self.method,
+            route=self.route,
+            operation=self.operation,
+            resource_type=self.resource_type,
+            resource_id=self.resource_id,
+            target_user=audit.target(self.user_name),
+            outcome=outcome(status),
+            status=status,
+            scim_type=self.scim_type,
+            upstream_calls=len(self.upstream),
+            upstream_statuses=self.upstream,
+            duration_ms=round(seconds * 1000, 3),
+        )
+        response.headers["X-Request-ID"] = self.request_id
+
+
+def outcome(status: int) -> str:
+    if status < 400:
+        return "success"
+    if status in _OUTCOMES:
+        return _OUTCOMES[status]
+    return "vendor_error" if status >= 502 else "rejected"
