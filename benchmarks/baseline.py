@@ -1,0 +1,107 @@
+"""The baseline: the hand-written SCIM proxy the gateway must beat.
+
+What a competent engineer would write in an afternoon: starlette on uvicorn
+(uvloop, httptools, no access log: the same server settings as the gateway),
+one shared aiohttp ClientSession, orjson. It checks the inbound bearer token
+(constant-time compare), swaps it for the vendor's, forwards the path and
+query verbatim, and reshapes the JSON answer: `meta.location` of the
+resource (or of each resource of a ListResponse) is rewritten to the proxy's
+own URL and `meta.version` dropped, so both proxies answer the same bytes.
+No validation, no PATCH normalisation, no audit, no metrics.
+
+Run alone: `BENCH_INBOUND_TOKEN=... BENCH_UPSTREAM_TOKEN=... python -m benchmarks.baseline
+--port 9002 --upstream http://127.0.0.1:9001/v2`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hmac
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+import orjson
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from benchmarks.processes import LOOPBACK, require_loopback
+from gateway.serving import uvicorn_config
+
+_MEDIA_TYPE = "application/scim+json"
+_UNAUTHORIZED = orjson.dumps(
+    {"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "401", "detail": "bad token"}
+)
+
+
+def create_app(upstream: str, inbound_token: str, upstream_token: str) -> Starlette:
+    """A proxy from /tenants/{tenant}/apps/{app}/scim/v2/{rest} to `upstream`/{rest}."""
+    expected = f"Bearer {inbound_token}".encode()
+    upstream = upstream.rstrip("/")
+    outbound = {"Authorization": f"Bearer {upstream_token}", "Content-Type": _MEDIA_TYPE, "Accept": _MEDIA_TYPE}
+    session: aiohttp.ClientSession | None = None
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        nonlocal session
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100))
+        try:
+            yield
+        finally:
+            await session.close()
+
+    async def proxy(request: Request) -> Response:
+        if not hmac.compare_digest(request.headers.get("authorization", "").encode(), expected):
+            return Response(_UNAUTHORIZED, status_code=401, media_type=_MEDIA_TYPE)
+        rest = request.path_params["rest"]
+        query = request.url.query
+        url = f"{upstream}/{rest}" + (f"?{query}" if query else "")
+        body = await request.body()
+        assert session is not None
+        async with session.request(request.method, url, data=body or None, headers=outbound) as answer:
+            payload = await answer.read()
+            status = answer.status
+        if not payload:
+            return Response(status_code=status)
+        document = orjson.loads(payload)
+        root = str(request.url).split("/scim/v2/", 1)[0] + "/scim/v2"
+        _relocate(document, root)
+        headers = {"Location": document["meta"]["location"]} if status == 201 else None
+        return Response(orjson.dumps(document), status_code=status, headers=headers, media_type=_MEDIA_TYPE)
+
+    route = Route("/tenants/{tenant}/apps/{app}/scim/v2/{rest:path}", proxy, methods=["GET", "POST", "PATCH", "PUT"])
+    return Starlette(routes=[route, Route("/healthz", _healthz)], lifespan=lifespan)
+
+
+def _relocate(document: Any, root: str) -> None:
+    """Point `meta.location` of a resource, or of each resource in a ListResponse, at the proxy."""
+    resources = document.get("Resources", [document]) if isinstance(document, dict) else []
+    for resource in resources:
+        meta = resource.get("meta") if isinstance(resource, dict) else None
+        if isinstance(meta, dict) and "id" in resource:
+            meta["location"] = f"{root}/{meta.get('resourceType', 'User')}s/{resource['id']}"
+            meta.pop("version", None)  # like the gateway: ETags are not announced
+
+
+async def _healthz(request: Request) -> Response:
+    return Response(b"ok")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="baseline hand-written SCIM proxy for benchmarks")
+    parser.add_argument("--host", default=LOOPBACK)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--upstream", required=True, help="the upstream SCIM root, e.g. http://127.0.0.1:9001/v2")
+    args = parser.parse_args(argv)
+    app = create_app(args.upstream, os.environ["BENCH_INBOUND_TOKEN"], os.environ["BENCH_UPSTREAM_TOKEN"])
+    config = uvicorn_config(app, host=require_loopback(args.host), port=args.port, loop="uvloop")
+    uvicorn.Server(config).run()
+
+
+if __name__ == "__main__":
+    main()

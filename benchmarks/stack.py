@@ -1,0 +1,102 @@
+"""The three servers of one benchmark run: static upstream, gateway under test, baseline proxy.
+
+The gateway is started exactly as in production (`scim-gateway serve`, so
+uvloop, httptools and no access log via gateway.serving.uvicorn_config) with a
+generated config: one tenant `bench`, one `invicti` app pointing at the
+static upstream. Its audit trail goes to stdout, which is /dev/null here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from benchmarks.processes import LOOPBACK, CorePlan, Server, free_port, pinned, start_server, stop_server
+from gateway.auth import hash_token
+
+TENANT, APP = "bench", "invicti"
+SCIM_PREFIX = f"/tenants/{TENANT}/apps/{APP}/scim/v2"
+_GATEWAY_MAIN = "import sys; from gateway.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+@dataclass
+class Stack:
+    """Running servers plus what a client needs to call them."""
+
+    upstream: Server
+    gateway: Server
+    baseline: Server
+    inbound_token: str
+    gateway_command: str
+
+    def proxies(self) -> dict[str, Server]:
+        return {"gateway": self.gateway, "baseline": self.baseline}
+
+
+def gateway_config(upstream_url: str, inbound_token: str) -> dict[str, object]:
+    """The gateway's YAML tree: one tenant, one invicti (SCIM pass-through) app on the static upstream."""
+    return {
+        "tenants": {
+            TENANT: {
+                "tokens": [{"name": "bench", "sha256": hash_token(inbound_token)}],
+                "apps": {
+                    APP: {
+                        "vendor": "invicti",
+                        "base_url": f"{upstream_url}/v2",
+                        "credentials": {"token": "env:BENCH_UPSTREAM_TOKEN"},
+                    }
+                },
+            }
+        }
+    }
+
+
+@contextlib.contextmanager
+def running_stack(cores: CorePlan, work_dir: Path) -> Iterator[Stack]:
+    """Start upstream, gateway and baseline (in that order); stop them all on exit, whatever happens."""
+    inbound_token = secrets.token_urlsafe(24)
+    env = {"BENCH_UPSTREAM_TOKEN": secrets.token_urlsafe(24), "BENCH_INBOUND_TOKEN": inbound_token}
+    started: list[Server] = []
+    try:
+        port = free_port()
+        upstream_cmd = [sys.executable, "-m", "benchmarks.upstream", "--port", str(port)]
+        upstream = start_server(
+            "upstream", pinned(upstream_cmd, cores.upstream), port, log_dir=work_dir, ready_path="/v2/Users"
+        )
+        started.append(upstream)
+
+        config_path = work_dir / "gateway.yaml"
+        config_path.write_text(yaml.safe_dump(gateway_config(upstream.url, inbound_token)))
+        port = free_port()
+        serve_args = ["serve", "--config", str(config_path), "--host", LOOPBACK, "--port", str(port)]
+        gateway = start_server(
+            "gateway",
+            pinned([sys.executable, "-c", _GATEWAY_MAIN, *serve_args], cores.proxy),
+            port,
+            log_dir=work_dir,
+            ready_path="/readyz",
+            env=env,
+        )
+        started.append(gateway)
+
+        port = free_port()
+        baseline_cmd = [sys.executable, "-m", "benchmarks.baseline", "--port", str(port)]
+        baseline = start_server(
+            "baseline",
+            pinned([*baseline_cmd, "--upstream", f"{upstream.url}/v2"], cores.proxy),
+            port,
+            log_dir=work_dir,
+            ready_path="/healthz",
+            env=env,
+        )
+        started.append(baseline)
+        yield Stack(upstream, gateway, baseline, inbound_token, "scim-gateway " + " ".join(serve_args))
+    finally:
+        for server in reversed(started):
+            stop_server(server)
