@@ -63,6 +63,7 @@ async def start_demo(host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[De
             running = await start_server(spec.create_app(settings), "127.0.0.1", 0)
             simulators[(vendor, tenant)] = running
             prefix = f"DEMO_{vendor.upper()}_{tenant.upper()}"
+            os.environ[f"{prefix}_URL"] = running.url
             os.environ[f"{prefix}_SCIM_URL"] = running.url + spec.scim_base_path(settings)
             for name, value in spec.demo_credentials(settings).items():
                 os.environ[f"{prefix}_{name.upper()}"] = value

@@ -1,0 +1,234 @@
+"""What every vendor simulator shares: mounting surfaces, a control API, a request log, fault injection.
+
+A simulator is one ASGI app serving one vendor account. It mounts the
+vendor's surfaces (SCIM, REST, token endpoint) at the vendor's own paths and
+adds a control API under `/_sim/` that the tests, the demo and the
+benchmarks use (a real vendor has no such thing):
+
+- `GET /_sim/state`: the stored data, as the vendor holds it;
+- `GET /_sim/requests` (`DELETE` clears): every request received, with the
+  auth scheme used but never the credential;
+- `POST /_sim/faults` (`DELETE` clears): inject failures ahead of the
+  vendor's own behaviour, as JSON rules (see `FaultRule`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import orjson
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+REQUEST_LOG_SIZE = 50_000
+
+
+class SimulatorSpec(Protocol):
+    """How the demo and the tests run a vendor's simulator (see vendors/simulators/__init__.py)."""
+
+    def demo_settings(self, seed: str) -> Any:
+        """Settings for one demo account; `seed` (a tenant name) picks its data."""
+
+    def create_app(self, settings: Any) -> Simulator:
+        """A fresh simulator holding the seeded data."""
+
+    def scim_base_path(self, settings: Any) -> str:
+        """The path below the simulator's root that a gateway app's base_url points at."""
+
+    def demo_credentials(self, settings: Any) -> dict[str, str]:
+        """Credential name -> value, for the demo's environment (DEMO_<VENDOR>_<SEED>_<NAME>)."""
+
+
+@dataclass
+class FaultRule:
+    """One injected failure: requests matching `method`/`path` (a prefix) get it `times` times (-1: always).
+
+    `status` answers with that status (and `retry_after`, `body` when given);
+    `latency` delays first (seconds); `reset` drops the connection mid-response.
+    """
+
+    status: int | None = None
+    method: str | None = None
+    path: str | None = None
+    retry_after: str | None = None
+    body: Any = None
+    latency: float = 0.0
+    reset: bool = False
+    times: int = 1
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method and self.method.upper() != method:
+            return False
+        return not self.path or path.startswith(self.path)
+
+
+def _rules(payload: Any) -> list[FaultRule]:
+    items = payload.get("rules", [payload]) if isinstance(payload, dict) else payload
+    if not isinstance(items, list):
+        raise ValueError("expected a rule object, a list of rules, or {'rules': [...]}")
+    return [FaultRule(**item) for item in items]
+
+
+@dataclass
+class Simulator:
+    """A vendor account: surfaces mounted at path prefixes, plus the control API.
+
+    `state` returns the vendor's data for `/_sim/state`.
+    """
+
+    vendor: str
+    mounts: list[tuple[str, ASGIApp]]
+    state: Callable[[], Any] = dict
+    faults: list[FaultRule] = field(default_factory=list)
+    requests: collections.deque[dict[str, Any]] = field(
+        default_factory=lambda: collections.deque(maxlen=REQUEST_LOG_SIZE)
+    )
+
+    def add_fault(self, rule: FaultRule) -> None:
+        self.faults.append(rule)
+
+    def _take_fault(self, method: str, path: str) -> FaultRule | None:
+        for rule in self.faults:
+            if rule.matches(method, path):
+                if rule.times > 0:
+                    rule.times -= 1
+                    if rule.times == 0:
+                        self.faults.remove(rule)
+                return rule
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path: str = scope["path"]
+        if path.startswith("/_sim/"):
+            await self._control(scope, receive, send)
+            return
+        entry = _log_entry(scope)
+        self.requests.append(entry)
+        send = _recording_status(send, entry)
+        fault = self._take_fault(scope["method"], path)
+        if fault is not None:
+            if fault.latency:
+                await asyncio.sleep(fault.latency)
+            if fault.reset:
+                await send({"type": "http.response.start", "status": 200, "headers": []})
+                raise ConnectionResetError("fault injected: connection reset")
+            if fault.status is not None:
+                await _send_fault(send, fault)
+                return
+        for prefix, app in self.mounts:
+            if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
+                await app({**scope, "root_path": prefix.rstrip("/")}, receive, send)
+                return
+        await send_json(send, 404, {"detail": f"no such endpoint on the {self.vendor} simulator"})
+
+    async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path, method = scope["path"], scope["method"]
+        if path == "/_sim/state" and method == "GET":
+            await send_json(send, 200, self.state())
+        elif path == "/_sim/requests" and method == "GET":
+            await send_json(send, 200, list(self.requests))
+        elif path == "/_sim/requests" and method == "DELETE":
+            self.requests.clear()
+            await send_json(send, 200, {"cleared": True})
+        elif path == "/_sim/faults" and method == "POST":
+            try:
+                rules = _rules(orjson.loads(await read_body(receive)))
+            except (ValueError, TypeError) as exc:
+                await send_json(send, 400, {"detail": f"bad fault rule: {exc}"})
+                return
+            self.faults.extend(rules)
+            await send_json(send, 200, {"faults": len(self.faults)})
+        elif path == "/_sim/faults" and method == "DELETE":
+            self.faults.clear()
+            await send_json(send, 200, {"faults": 0})
+        else:
+            await send_json(send, 404, {"detail": "unknown control endpoint"})
+
+
+def _log_entry(scope: Scope) -> dict[str, Any]:
+    headers = {name.decode().lower(): value.decode() for name, value in scope["headers"]}
+    scheme = headers.get("authorization", "").partition(" ")[0] or None
+    if scheme is None and "dtapi-token" in headers:
+        scheme = "DTAPI-HMAC"
+    return {
+        "method": scope["method"],
+        "path": scope["path"],
+        "query": scope["query_string"].decode(),
+        "auth_scheme": scheme,
+        "content_type": headers.get("content-type"),
+        "status": None,
+    }
+
+
+def _recording_status(send: Send, entry: dict[str, Any]) -> Send:
+    async def recording(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            entry["status"] = message["status"]
+        await send(message)
+
+    return recording
+
+
+async def _send_fault(send: Send, fault: FaultRule) -> None:
+    headers = [] if fault.retry_after is None else [(b"retry-after", str(fault.retry_after).encode())]
+    body = fault.body if fault.body is not None else {"detail": f"fault injected: HTTP {fault.status}"}
+    await send_json(send, fault.status or 500, body, headers)
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body (simulators trust their callers: the gateway and the tests)."""
+    chunks = []
+    more = True
+    while more:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+async def send_json(
+    send: Send,
+    status: int,
+    body: Any,
+    headers: list[tuple[bytes, bytes]] | None = None,
+    content_type: bytes = b"application/json",
+) -> None:
+    """Send `body` as JSON (None: no body, e.g. for 204)."""
+    payload = b"" if body is None else orjson.dumps(body)
+    head = [(b"content-type", content_type), (b"content-length", str(len(payload)).encode())]
+    if body is None:
+        head = [(b"content-length", b"0")]
+    await send({"type": "http.response.start", "status": status, "headers": head + (headers or [])})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def bearer_token(scope: Scope) -> tuple[str, str]:
+    """(scheme, credential) from the Authorization header; empty strings when absent."""
+    for name, value in scope["headers"]:
+        if name.lower() == b"authorization":
+            scheme, _, credential = value.decode().partition(" ")
+            return scheme, credential.strip()
+    return "", ""

@@ -1,0 +1,115 @@
+"""Delinea Platform simulator: the SCIM surface (`/scim/v2`, a static SCIM bearer token).
+
+Traps from Delinea's guide, reproduced: pages of at most 100 whatever
+`count` asks; PATCH answers 204 with no body (`patch_status`, 200 on some
+platform versions); a user PUT or PATCH that does not carry `externalId`
+is not correlated and leaves a duplicate user behind; Groups have no PUT.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from scim2_server.errors import MethodNotAllowedException
+from scim2_server.requests import ScimRequest
+from scim2_server.responses import ScimResponse
+
+from vendors.simulators.base import Simulator
+from vendors.simulators.scim_surface import ScimSurface
+from vendors.simulators.seed import demo_data, demo_secret
+
+SCIM_PREFIX = "/scim"
+MAX_COUNT = 100
+
+
+@dataclass(frozen=True)
+class DelineaSimSettings:
+    seed: str
+    scim_token: str
+    client_id: str
+    client_secret: str
+    users: int = 5
+    patch_status: int = 204
+
+
+class DelineaScimSurface(ScimSurface):
+    def __init__(self, token: str, patch_status: int) -> None:
+        super().__init__(token)
+        self.patch_status = patch_status
+
+    async def dispatch_request(self, request: ScimRequest) -> ScimResponse:
+        method = request.method.upper()
+        parts = [part for part in request.path.split("/") if part]
+        if method == "GET" and "count" in request.query:
+            request.query = {**request.query, "count": str(min(_int(request.query["count"]), MAX_COUNT))}
+        if parts[:1] == ["Groups"] and len(parts) == 2 and method == "PUT":
+            raise MethodNotAllowedException(allowed=("GET", "PATCH", "DELETE"), detail="use PATCH to change groups")
+        duplicate = None
+        updates_user = parts[:1] == ["Users"] and len(parts) == 2 and method in ("PUT", "PATCH")
+        if updates_user and not _carries_external_id(method, request.body):
+            duplicate = await self.handler.storage.get(self.resource_type("User"), parts[1])
+        response = await super().dispatch_request(request)
+        if duplicate is not None and response.status < 300:
+            self._leave_duplicate(duplicate)
+        if method == "PATCH" and response.status == HTTPStatus.OK and self.patch_status == 204:
+            return ScimResponse(HTTPStatus.NO_CONTENT, None, {})
+        return response
+
+    def _leave_duplicate(self, original: Any) -> None:
+        """What Delinea does with an uncorrelated update: the old record stays as a second user."""
+        copy = original.model_copy(deep=True)
+        copy.id = self.memory.generate_id(self.resource_type("User"), copy)
+        self.memory._resources.setdefault("User", {})[copy.id] = copy
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        return MAX_COUNT
+
+
+def _carries_external_id(method: str, body: bytes) -> bool:
+    try:
+        document = orjson.loads(body) if body else {}
+    except orjson.JSONDecodeError:
+        return True  # malformed: scim2-server answers 400, nothing to duplicate
+    if not isinstance(document, dict):
+        return True
+    if method == "PUT":
+        return bool(document.get("externalId"))
+    for operation in document.get("Operations") or []:
+        if not isinstance(operation, dict):
+            continue
+        path, value = str(operation.get("path") or ""), operation.get("value")
+        if path.lower() == "externalid" or (not path and isinstance(value, dict) and "externalId" in value):
+            return True
+    return False
+
+
+class DelineaSimulator:
+    def demo_settings(self, seed: str) -> DelineaSimSettings:
+        return DelineaSimSettings(
+            seed=seed,
+            scim_token=demo_secret("delinea", seed, "scim"),
+            client_id=f"{seed}-gateway",
+            client_secret=demo_secret("delinea", seed, "client-secret"),
+        )
+
+    def create_app(self, settings: DelineaSimSettings) -> Simulator:
+        surface = DelineaScimSurface(settings.scim_token, settings.patch_status)
+        surface.seed(demo_data(settings.seed, settings.users))
+
+        def state() -> dict[str, Any]:
+            return {"scim": surface.state()}
+
+        return Simulator("delinea", [(SCIM_PREFIX, surface)], state=state)
+
+    def scim_base_path(self, settings: DelineaSimSettings) -> str:
+        return SCIM_PREFIX + "/v2"
+
+    def demo_credentials(self, settings: DelineaSimSettings) -> dict[str, str]:
+        return {"scim_token": settings.scim_token}

@@ -1,0 +1,102 @@
+"""A vendor's SCIM 2.0 surface, served by scim2-server over an in-memory store.
+
+scim2-server is a conformant SCIM server (RFC 7643/7644); each vendor's
+simulator subclasses `ScimSurface` to add what the vendor's guide says it does
+differently (page caps, 204 answers, missing endpoints, duplicate-user traps)
+by overriding `dispatch_request`. Authentication is the vendor's SCIM bearer
+token; tokens that belong to another of the vendor's surfaces (a REST token)
+are refused with the detail the vendor's admin would need.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from typing import Any
+
+from scim2_models import (
+    Bulk,
+    ChangePassword,
+    Context,
+    ETag,
+    Filter,
+    Patch,
+    Resource,
+    ResourceType,
+    ScimProvider,
+    ServiceProviderConfig,
+    Sort,
+    UnauthorizedException,
+)
+from scim2_server.applications.asgi import ASGIApplication
+from scim2_server.memory import AsyncInMemoryStorage, InMemoryStorage
+from scim2_server.requests import ScimRequest
+from scim2_server.utils import load_default_resource_types, load_default_schemas
+
+from vendors.simulators.seed import DemoData
+
+_CONFIG = ServiceProviderConfig(
+    patch=Patch(supported=True),
+    bulk=Bulk(supported=False, max_operations=0, max_payload_size=0),
+    filter=Filter(supported=True, max_results=1000),
+    change_password=ChangePassword(supported=False),
+    sort=Sort(supported=False),
+    etag=ETag(supported=False),
+)
+
+
+def vendor_provider() -> ScimProvider:
+    """RFC 7643's User (with the Enterprise extension) and Group, no Bulk, no ETag."""
+    return ScimProvider.from_discovery(
+        load_default_schemas().values(), load_default_resource_types().values(), config=_CONFIG
+    )
+
+
+class ScimSurface(ASGIApplication):
+    """The SCIM endpoints of one vendor account, under `/v2` of wherever the simulator mounts it."""
+
+    def __init__(self, token: str, rejected_tokens: Mapping[str, str] | None = None) -> None:
+        self.memory = InMemoryStorage()
+        super().__init__(AsyncInMemoryStorage(self.memory), vendor_provider())
+        self.token = token
+        self.rejected_tokens = dict(rejected_tokens or {})
+
+    def check_auth(self, request: ScimRequest) -> None:
+        scheme, _, credential = (request.header("Authorization") or "").partition(" ")
+        credential = credential.strip()
+        if credential in self.rejected_tokens:
+            raise UnauthorizedException(detail=self.rejected_tokens[credential])
+        if scheme.lower() != "bearer" or not hmac.compare_digest(credential.encode(), self.token.encode()):
+            raise UnauthorizedException(detail="invalid SCIM bearer token")
+
+    def resource_type(self, name: str) -> ResourceType:
+        return next(rt for rt in self.provider.resource_types if rt.name == name)
+
+    def model(self, name: str) -> type[Resource[Any]]:
+        return self.service.get_model(self.resource_type(name))
+
+    def seed(self, data: DemoData) -> None:
+        """Store the demo users, then groups whose members name them by userName."""
+        user_type, group_type = self.resource_type("User"), self.resource_type("Group")
+        ids: dict[str, str] = {}
+        for user in data.users:
+            model = self.model("User").model_validate(user, scim_ctx=Context.RESOURCE_CREATION_REQUEST)
+            created = self.memory.create(user_type, model)
+            ids[user["userName"]] = str(created.id)
+        for group in data.groups:
+            members = [{"value": ids[name], "type": "User"} for name in group["members"]]
+            body = {"displayName": group["displayName"], "members": members}
+            model = self.model("Group").model_validate(body, scim_ctx=Context.RESOURCE_CREATION_REQUEST)
+            self.memory.create(group_type, model)
+
+    def stored(self, name: str) -> list[Resource[Any]]:
+        """Every stored resource of one type (a snapshot, safe to read)."""
+        return [r for r in self.memory.resources if r.meta is not None and r.meta.resource_type == name]
+
+    def state(self) -> dict[str, Any]:
+        """The store as JSON, for `/_sim/state`."""
+        dump = Context.RESOURCE_QUERY_RESPONSE
+        return {
+            kind: [resource.model_dump(scim_ctx=dump) for resource in self.stored(kind.rstrip("s"))]
+            for kind in ("Users", "Groups")
+        }
