@@ -10,15 +10,18 @@ scrape time by a collector, costing the hot path nothing.
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, disable_created_metrics
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 UNKNOWN = "unknown"
+#: Circuit states as exported; anything else a breaker reports is exported as `unknown`.
+CIRCUIT_STATES = ("closed", "half_open", "open")
 
 
 def status_class(status: int) -> str:
@@ -29,6 +32,8 @@ class Metrics:
     """Every metric of one gateway process."""
 
     def __init__(self, version: str) -> None:
+        # `*_created` series would double every counter's cardinality for a value no dashboard uses.
+        disable_created_metrics()
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter(
@@ -66,7 +71,9 @@ class Metrics:
         self.audit_dropped = Gauge(
             "scim_gateway_audit_records_dropped", "Audit records that could not be written", registry=r
         )
-        Info("scim_gateway_build", "Build information", registry=r).info({"version": version})
+        Info("scim_gateway_build", "Build information", registry=r).info(
+            {"version": version, "python": platform.python_version()}
+        )
         self._children: dict[tuple[Any, ...], Any] = {}
 
     def observe_request(self, tenant: str, app: str, operation: str, status: int, seconds: float) -> None:
@@ -93,8 +100,37 @@ class Metrics:
         children[0].inc()
         children[1].observe(seconds)
 
+    def count_throttled(self, tenant: str, where: str) -> None:
+        """One request delayed past its budget or refused; `where` is `inbound` or `outbound`."""
+        key = ("throttled", tenant, where)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self.throttled.labels(tenant, where)
+        child.inc()
+
+    def count_retry(self, tenant: str, app: str, vendor: str, reason: str) -> None:
+        """One vendor request resent; `reason` is a fixed word such as `429`, `5xx` or `timeout`."""
+        key = ("retry", tenant, app, vendor, reason)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self.retries.labels(tenant, app, vendor, reason)
+        child.inc()
+
     def add_collector(self, collector: Collector) -> None:
         self.registry.register(collector)
+
+
+def circuit_state(app: Any) -> str | None:
+    """The app's circuit state as one of CIRCUIT_STATES (or `unknown`); None when it has no breaker.
+
+    Read defensively: the breaker is any object with a `state` (a string or an enum).
+    """
+    breaker = getattr(app, "breaker", None)
+    if breaker is None:
+        return None
+    state = getattr(breaker, "state", None)
+    name = str(getattr(state, "value", state)).lower().replace("-", "_").replace(" ", "_")
+    return name if name in CIRCUIT_STATES else UNKNOWN
 
 
 class AppStateCollector(Collector):
@@ -110,14 +146,23 @@ class AppStateCollector(Collector):
                                         labels=["tenant", "app", "outcome"])
         expiry = GaugeMetricFamily("scim_gateway_token_expiry_seconds", "Seconds until the cached token expires",
                                    labels=["tenant", "app"])
+        circuit = GaugeMetricFamily("scim_gateway_circuit_state", "1 for the circuit's current state, else 0",
+                                    labels=["tenant", "app", "vendor", "state"])
+        circuit_open = GaugeMetricFamily("scim_gateway_circuit_open", "1 while the app's circuit is open",
+                                         labels=["tenant", "app", "vendor"])
         for app in self._apps():
+            labels = [app.tenant, app.name, app.vendor]
             if app.health.checked:
-                up.add_metric([app.tenant, app.name, app.vendor], 1.0 if app.health.ok else 0.0)
+                up.add_metric(labels, 1.0 if app.health.ok else 0.0)
+            state = circuit_state(app)
+            if state is not None:
+                for known in (*CIRCUIT_STATES, UNKNOWN):
+                    if known != UNKNOWN or state == UNKNOWN:
+                        circuit.add_metric([*labels, known], 1.0 if known == state else 0.0)
+                circuit_open.add_metric(labels, 1.0 if state == "open" else 0.0)
             for outcome, count in getattr(app.auth, "refresh_outcomes", {}).items():
                 refreshes.add_metric([app.tenant, app.name, outcome], count)
             remaining = getattr(app.auth, "seconds_to_expiry", lambda: None)()
             if remaining is not None:
                 expiry.add_metric([app.tenant, app.name], remaining)
-        yield up
-        yield refreshes
-        yield expiry
+        yield from (up, refreshes, expiry, circuit, circuit_open)
