@@ -1,6 +1,9 @@
-"""Delinea Platform simulator: the SCIM surface (`/scim/v2`, a static SCIM bearer token).
+"""Delinea Platform simulator: SCIM (`/scim/v2`, static token), REST (`/api/v1`) and OAuth2 on one host.
 
-Traps from Delinea's guide, reproduced: pages of at most 100 whatever
+The SCIM surface is here; the REST users API is vendors/simulators/delinea_rest.py
+and its token endpoint vendors/simulators/delinea_token.py. The REST store is
+separate from the SCIM store, as in Delinea (they are different products'
+views until synchronised). SCIM traps from Delinea's guide, reproduced: pages of at most 100 whatever
 `count` asks; PATCH answers 204 with no body (`patch_status`, 200 on some
 platform versions); a user PUT or PATCH that does not carry `externalId`
 is not correlated and leaves a duplicate user behind; Groups have no PUT.
@@ -8,7 +11,9 @@ is not correlated and leaves a duplicate user behind; Groups have no PUT.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
@@ -18,6 +23,8 @@ from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
 
 from vendors.simulators.base import Simulator
+from vendors.simulators.delinea_rest import UsersApi
+from vendors.simulators.delinea_token import ALL_SCOPES, ApiClient, TokenIssuer
 from vendors.simulators.scim_surface import ScimSurface
 from vendors.simulators.seed import demo_data, demo_secret
 
@@ -33,6 +40,16 @@ class DelineaSimSettings:
     client_secret: str
     users: int = 5
     patch_status: int = 204
+    #: Users seeded into the REST store (separate from the SCIM store's `users`).
+    rest_users: int = 5
+    client_scopes: tuple[str, ...] = ALL_SCOPES
+    #: Further API clients (e.g. a read-only one) beside the demo client.
+    extra_clients: tuple[ApiClient, ...] = ()
+    token_lifetime: float = 300.0
+    #: REST requests per second and burst per API client before 429 (None: unlimited).
+    rate: float | None = 500.0
+    burst: int = 1000
+    clock: Callable[[], float] = field(default=time.monotonic, compare=False)
 
 
 class DelineaScimSurface(ScimSurface):
@@ -102,14 +119,38 @@ class DelineaSimulator:
     def create_app(self, settings: DelineaSimSettings) -> Simulator:
         surface = DelineaScimSurface(settings.scim_token, settings.patch_status)
         surface.seed(demo_data(settings.seed, settings.users))
+        clients = [ApiClient(settings.client_id, settings.client_secret, settings.client_scopes)]
+        issuer = TokenIssuer([*clients, *settings.extra_clients], settings.token_lifetime, settings.clock)
+        rest = UsersApi(issuer, settings.scim_token, settings.rate, settings.burst, settings.clock)
+        seed_rest(rest, settings.seed, settings.rest_users)
 
         def state() -> dict[str, Any]:
-            return {"scim": surface.state()}
+            return {"scim": surface.state(), "rest": rest.state(), "tokens": issuer.state()}
 
-        return Simulator("delinea", [(SCIM_PREFIX, surface)], state=state)
+        simulator = Simulator("delinea", [(SCIM_PREFIX, surface), ("/api", rest), ("/identity", issuer)], state=state)
+        # In-process handles for tests (expire or revoke tokens, seed users); not part of Delinea.
+        simulator.rest, simulator.issuer = rest, issuer  # type: ignore[attr-defined]
+        return simulator
 
     def scim_base_path(self, settings: DelineaSimSettings) -> str:
         return SCIM_PREFIX + "/v2"
 
     def demo_credentials(self, settings: DelineaSimSettings) -> dict[str, str]:
-        return {"scim_token": settings.scim_token}
+        return {
+            "scim_token": settings.scim_token,
+            "client_id": settings.client_id,
+            "client_secret": settings.client_secret,
+        }
+
+
+def seed_rest(rest: UsersApi, seed: str, count: int) -> None:
+    """`count` demo people in the REST store; userNames stay unique past the demo name pool."""
+    taken: set[str] = set()
+    for index, person in enumerate(demo_data(seed, count).users):
+        user_name = person["userName"]
+        if user_name in taken:
+            local, _, domain = user_name.partition("@")
+            user_name = f"{local}.{index + 1}@{domain}"
+        taken.add(user_name)
+        emails = [{"value": user_name, "type": "work", "primary": True}]
+        rest.add({**person, "userName": user_name, "emails": emails, "roles": ["User"]})
