@@ -8,6 +8,7 @@ Every exception on the way is rendered in one place (gateway/errors.py).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from scim2_models import Context, NotFoundException
@@ -42,11 +43,14 @@ _ACTION_OPS = {
 async def handle_scim(request: Request) -> Response:
     """The endpoint behind /tenants/{tenant}/apps/{app}/scim/v2/{rest}."""
     runtime: Runtime = request.app.state.runtime
-    call = Call.begin(request)
+    call = Call.begin(request, route=SCIM_ROOT + "{rest}")
     upstream_token = upstream_statuses.set(call.upstream)
     runtime.metrics.in_flight.inc()
     try:
         response = await _authorised(runtime, call, request)
+    except asyncio.CancelledError:
+        call.finish(None, runtime.metrics, runtime.audit)  # cancelled calls are audited too (as 499)
+        raise
     except Exception as exc:
         call.scim_type = getattr(exc, "scim_type", None) or None
         response = render_error(exc)

@@ -5,7 +5,11 @@ slow stdout or disk never blocks the event loop, and a failure to write is
 counted and never breaks the request. Records name the caller's token by its
 configured name, never the token; the target userName is kept in clear,
 hashed (SHA-256, so records about one user can still be correlated) or
-omitted, per configuration.
+omitted, per configuration. The file, when configured, is opened at start-up
+(a path the process cannot write is a start-up error, not silent loss) and
+the queue is bounded: if the sink stalls, records beyond MAX_QUEUED are
+dropped and counted (`scim_gateway_audit_records_dropped`) rather than
+growing memory without limit.
 """
 
 from __future__ import annotations
@@ -20,17 +24,18 @@ import orjson
 import structlog
 
 UserNameMode = Literal["clear", "hashed", "omitted"]
+MAX_QUEUED = 100_000
 _STOP = object()
 
 
 class _QueueLogger:
     """The structlog 'logger': hands each rendered line to the writer thread."""
 
-    def __init__(self, lines: queue.SimpleQueue[Any]) -> None:
+    def __init__(self, lines: queue.Queue[Any]) -> None:
         self._lines = lines
 
     def info(self, message: str) -> None:
-        self._lines.put(message)
+        self._lines.put_nowait(message)  # raises queue.Full: counted as dropped by AuditLog.record
 
 
 class AuditLog:
@@ -40,7 +45,9 @@ class AuditLog:
         self.path = path
         self.user_name_mode = user_name
         self.dropped = 0
-        self._lines: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._lines: queue.Queue[Any] = queue.Queue(MAX_QUEUED)
+        # Opened here, in the lifespan: an unwritable path fails start-up loudly.
+        self._stream: IO[str] = open(path, "a", encoding="utf-8") if path else sys.stdout  # noqa: SIM115
         self._logger = structlog.wrap_logger(
             _QueueLogger(self._lines),
             wrapper_class=structlog.BoundLogger,
@@ -69,11 +76,14 @@ class AuditLog:
 
     def close(self, timeout: float = 5.0) -> None:
         """Flush every queued record, then stop the writer."""
-        self._lines.put(_STOP)
+        try:
+            self._lines.put(_STOP, timeout=timeout)
+        except queue.Full:
+            return  # the sink is stalled; the daemon thread dies with the process
         self._thread.join(timeout)
 
     def _write_forever(self) -> None:
-        stream: IO[str] = open(self.path, "a", encoding="utf-8") if self.path else sys.stdout  # noqa: SIM115
+        stream = self._stream
         try:
             while (line := self._lines.get()) is not _STOP:
                 try:

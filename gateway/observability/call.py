@@ -3,7 +3,10 @@
 The orchestrator fills a `Call` as the request moves through it (tenant,
 token name, app, operation, target); `finish` then emits exactly one audit
 record and the request metrics, whatever happened: success, 401, 429,
-vendor failure or a bug.
+vendor failure, a bug, or the request being cancelled (recorded as 499, the
+status nginx uses for a client that went away). Non-SCIM calls (/status,
+unknown paths) are audited the same way but not counted in the SCIM request
+metrics; probes and scrapes (/healthz, /readyz, /metrics) are not audited.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ if TYPE_CHECKING:
     from gateway.observability.metrics import Metrics
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_OUTCOMES = {401: "denied", 403: "denied", 429: "throttled", 501: "unsupported", 500: "error"}
+_OUTCOMES = {401: "denied", 403: "denied", 429: "throttled", 499: "cancelled", 501: "unsupported", 500: "error"}
+#: Status recorded when the request was cancelled before it produced a response.
+CANCELLED = 499
 
 
 @dataclass
@@ -47,19 +52,34 @@ class Call:
     upstream: list[int] = field(default_factory=list)
 
     @classmethod
-    def begin(cls, request: Request) -> Call:
-        """Start a call; honours a sane X-Request-ID from the caller, else makes one."""
+    def begin(cls, request: Request, route: str | None = None, operation: str = UNKNOWN) -> Call:
+        """Start a call; honours a sane X-Request-ID from the caller, else makes one.
+
+        `route` is the route template known so far (refined once the path is parsed).
+        """
         given = request.headers.get("x-request-id", "")
         request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
         client = request.client.host if request.client else None
-        return cls(request_id=request_id, method=request.method, client_ip=client, started=time.perf_counter())
+        return cls(
+            request_id=request_id,
+            method=request.method,
+            client_ip=client,
+            started=time.perf_counter(),
+            route=route,
+            operation=operation,
+        )
 
-    def finish(self, response: Response, metrics: Metrics, audit: AuditLog) -> None:
-        """Emit the metrics and the one audit record of this call; tag the response with its id."""
+    def finish(self, response: Response | None, metrics: Metrics | None, audit: AuditLog) -> None:
+        """Emit the metrics and the one audit record of this call; tag the response with its id.
+
+        `response` None means the request was cancelled (recorded as 499); `metrics`
+        None keeps non-SCIM calls out of the SCIM request metrics.
+        """
         seconds = time.perf_counter() - self.started
-        status = response.status_code
-        tenant = self.tenant if self.tenant_known else UNKNOWN
-        metrics.observe_request(tenant or UNKNOWN, self.app or UNKNOWN, self.operation, status, seconds)
+        status = CANCELLED if response is None else response.status_code
+        if metrics is not None:
+            tenant = self.tenant if self.tenant_known else UNKNOWN
+            metrics.observe_request(tenant or UNKNOWN, self.app or UNKNOWN, self.operation, status, seconds)
         audit.record(
             request_id=self.request_id,
             tenant=self.tenant,
@@ -80,7 +100,8 @@ class Call:
             upstream_statuses=self.upstream,
             duration_ms=round(seconds * 1000, 3),
         )
-        response.headers["X-Request-ID"] = self.request_id
+        if response is not None:
+            response.headers["X-Request-ID"] = self.request_id
 
 
 def outcome(status: int) -> str:
