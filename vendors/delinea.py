@@ -95,12 +95,20 @@ def from_scim(scim: Resource) -> dict[str, Any]:
         **{key: scim.get(key) for key in _COPIED},
         "active": scim.get("active", True),
         "name": _name(scim.get("name")),
-        "emails": scim.get("emails"),
-        "phoneNumbers": scim.get("phoneNumbers"),
+        "emails": _multi(scim.get("emails")),
+        "phoneNumbers": _multi(scim.get("phoneNumbers")),
         "roles": [role["value"] for role in scim.get("roles") or [] if role.get("value")] or None,
         "department": enterprise.get("department"),
         "manager": {"value": manager["value"]} if isinstance(manager, dict) and manager.get("value") else None,
     }
+
+
+def _multi(items: Any) -> list[dict[str, Any]] | None:
+    """SCIM multi-valued attributes as Delinea holds them: value, type, primary (no display)."""
+    if not isinstance(items, list):
+        return None
+    kept = [{k: item[k] for k in ("value", "type", "primary") if item.get(k) is not None} for item in items]
+    return [item for item in kept if isinstance(item.get("value"), str)] or None
 
 
 def _name(name: Any) -> dict[str, Any] | None:
@@ -138,17 +146,25 @@ class DelineaConnector(Connector):
         return to_scim(response.json())
 
     async def search(self, kind: Kind, query: SearchQuery) -> Page:
+        """SCIM startIndex/count as skip/take pages of at most 100 (RFC 7644 section 3.4.2.4).
+
+        The first page tells the total; the rest of the window (only as far as
+        the total reaches) is fetched concurrently, at most _CONCURRENT_PAGES at once.
+        """
         skip = query.start_index - 1
-        if query.count <= MAX_TAKE:
-            return await self._page(query, skip, query.count)
+        first = await self._page(query, skip, min(query.count, MAX_TAKE))
+        end = min(skip + query.count, first.total)
+        start = skip + len(first.resources)  # not skip + 100: a short first page must leave no gap
+        if not first.resources or start >= end:
+            return first
         limiter = asyncio.Semaphore(_CONCURRENT_PAGES)
 
         async def one(offset: int) -> Page:
             async with limiter:
-                return await self._page(query, offset, min(MAX_TAKE, skip + query.count - offset))
+                return await self._page(query, offset, min(MAX_TAKE, end - offset))
 
-        pages = await asyncio.gather(*(one(offset) for offset in range(skip, skip + query.count, MAX_TAKE)))
-        return Page(total=pages[0].total, resources=[r for page in pages for r in page.resources])
+        rest = await asyncio.gather(*(one(offset) for offset in range(start, end, MAX_TAKE)))
+        return Page(total=first.total, resources=[r for page in (first, *rest) for r in page.resources])
 
     async def _page(self, query: SearchQuery, skip: int, take: int) -> Page:
         params = {"skip": str(skip), "take": str(max(take, 1))}
@@ -170,7 +186,7 @@ class DelineaConnector(Connector):
     async def replace(self, kind: Kind, resource_id: str, resource: Resource) -> Resource:
         current = await self.get(kind, resource_id)
         body = from_scim(resource)
-        scope = "admin" if _roles(current) != (body.get("roles") or []) else "write"
+        scope = "admin" if sorted(_roles(current)) != sorted(body.get("roles") or []) else "write"
         if scope == "write":
             body.pop("roles")  # unchanged: leave role assignment alone, and need no admin scope
         path = f"/users/{quote_id(resource_id)}"

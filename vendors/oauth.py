@@ -2,8 +2,10 @@
 
 One object per app. Tokens are cached per scope set until shortly before they
 expire; however many requests wait for a token, exactly one token request
-is in flight per scope set; a 401 from the vendor drops the cached tokens so
-the request is resent once with a fresh one. Token requests go through the
+is in flight per scope set; a 401 from the vendor drops the token that
+request was signed with (only if it is still the cached one: a burst of 401s
+for one revoked token causes one refresh, not one per request), so the
+request is resent once with a fresh one. Token requests go through the
 app's own UpstreamClient (no auth of its own), so they are counted,
 throttled and visible in tests like any other vendor call. The client secret
 never appears in a repr, a log line or an error detail.
@@ -12,6 +14,8 @@ never appears in a repr, a log line or an error detail.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import math
 import time
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
@@ -28,6 +32,11 @@ if TYPE_CHECKING:
 
 #: Refresh this many seconds before the vendor says a token expires.
 REFRESH_MARGIN = 30.0
+#: Assumed lifetime when the token endpoint does not say (RFC 6749 section 5.1 makes expires_in optional).
+DEFAULT_LIFETIME = 300.0
+
+#: (scope, token) the current task last signed with; read by `invalidate` after that request's 401.
+_signed_with: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar("oauth_signed_with", default=None)
 
 
 @dataclass
@@ -66,7 +75,7 @@ class ClientCredentialsAuth(VendorAuth):
         self.default_scope = default_scope
         self.clock = clock
         self._tokens: dict[str, _Token] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._flights: dict[str, asyncio.Future[str]] = {}
         self.token_client: UpstreamClient | None = None
         #: Token requests by outcome, read by the metrics collector.
         self.refresh_outcomes: dict[str, int] = {"success": 0, "failure": 0}
@@ -75,26 +84,52 @@ class ClientCredentialsAuth(VendorAuth):
         self.token_client = make_client(self.token_url, NoAuth())
 
     async def sign(self, method: str, url: str, headers: MutableMapping[str, str], scope: str | None = None) -> None:
-        token = await self.token(self.scopes.get(scope or "", self.default_scope))
+        wanted = self.scopes.get(scope or "", self.default_scope)
+        token = await self.token(wanted)
+        _signed_with.set((wanted, token))
         headers["Authorization"] = f"Bearer {token}"
 
     def invalidate(self) -> bool:
-        self._tokens.clear()
+        """Drop the token the failed request used, unless another request already replaced it."""
+        signed = _signed_with.get()
+        if signed is None:
+            self._tokens.clear()
+            return True
+        scope, token = signed
+        cached = self._tokens.get(scope)
+        if cached is not None and cached.value == token:
+            del self._tokens[scope]
         return True
 
     async def token(self, scope: str) -> str:
-        """A valid access token for `scope`; refreshes at most once concurrently per scope."""
+        """A valid access token for `scope`.
+
+        Single flight: however many requests find the token missing or expired,
+        one token request is made and every waiter shares its outcome, a failure
+        included (so a down token endpoint is asked once per burst, not once per
+        waiter).
+        """
         cached = self._tokens.get(scope)
         if cached is not None and cached.expires_at > self.clock():
             return cached.value
-        lock = self._locks.setdefault(scope, asyncio.Lock())
-        async with lock:
-            cached = self._tokens.get(scope)  # another waiter may have refreshed it meanwhile
-            if cached is not None and cached.expires_at > self.clock():
-                return cached.value
-            fresh = await self._request_token(scope)
-            self._tokens[scope] = fresh
-            return fresh.value
+        flight = self._flights.get(scope)
+        if flight is None:
+            flight = asyncio.ensure_future(self._refresh(scope))
+            self._flights[scope] = flight
+            flight.add_done_callback(lambda done: self._landed(scope, done))
+        # shield: a waiter that is cancelled must not cancel the refresh the others wait for
+        return await asyncio.shield(flight)
+
+    async def _refresh(self, scope: str) -> str:
+        fresh = await self._request_token(scope)
+        self._tokens[scope] = fresh
+        return fresh.value
+
+    def _landed(self, scope: str, done: asyncio.Future[str]) -> None:
+        if self._flights.get(scope) is done:
+            del self._flights[scope]
+        if not done.cancelled():
+            done.exception()  # retrieved here too, so a failure nobody awaited is not reported as lost
 
     async def _request_token(self, scope: str) -> _Token:
         if self.token_client is None:
@@ -117,10 +152,15 @@ class ClientCredentialsAuth(VendorAuth):
                 headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
                 ok=(200,),
             )
-        except VendorUnavailable:
-            raise VendorUnavailable(f"app {app!r}: the vendor's token endpoint is unavailable") from None
+        except VendorUnavailable as exc:
+            detail = f"app {app!r}: the vendor's token endpoint is unavailable"
+            raise VendorUnavailable(detail, retry_after=exc.retry_after) from None
         except ConnectorError:
-            detail = f"app {app!r}: the token endpoint refused the gateway's client credentials"
+            # The vendor's own wording is dropped: nothing it echoes from the form can reach the caller.
+            detail = (
+                f"app {app!r}: the token endpoint refused the client-credentials grant for scope {scope!r};"
+                " check the API client's id, secret and granted scopes"
+            )
             raise VendorAuthFailed(detail) from None
         token = self._parse(response.json(), app)
         self.refresh_outcomes["failure"] -= 1
@@ -136,7 +176,12 @@ class ClientCredentialsAuth(VendorAuth):
     def _parse(self, body: Any, app: str) -> _Token:
         if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
             raise VendorBadResponse(f"app {app!r}: the token endpoint answered without an access_token")
-        lifetime = float(body.get("expires_in", 300))
+        try:
+            lifetime = float(body.get("expires_in", DEFAULT_LIFETIME))
+        except (TypeError, ValueError):
+            lifetime = DEFAULT_LIFETIME
+        if not math.isfinite(lifetime) or lifetime <= 0:
+            lifetime = DEFAULT_LIFETIME
         return _Token(body["access_token"], self.clock() + max(lifetime - REFRESH_MARGIN, lifetime / 2))
 
     def __repr__(self) -> str:
