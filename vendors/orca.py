@@ -2,42 +2,34 @@
 
 For tenants without Orca's Enterprise SCIM. Absorbed from Orca's guide:
 the REST token uses the `Token` scheme (not Bearer) and is not the SCIM
-token; regional hosts; paging is undocumented, so every list walks pages
-until an empty one and is never silently truncated; there is no server-side
-filter (the gateway filters); creation may only *invite* (the response says
-so: `active` true with the Orca status `invited` in our extension); REST
-reads are eventually consistent, so every write is confirmed by reading the
-user back. Orca roles are exposed twice: as the user's `roles` and as one
-SCIM Group per role, so an IdP's group push assigns Orca roles.
+token; regional hosts; paging is undocumented and capped silently, so every
+list walks pages until an empty one (vendors/orca_users.py); there is no
+server-side filter (the gateway filters); creation only *invites* (the
+response says so: `active` true with the Orca status `invited` in our
+extension); REST reads are eventually consistent, so every write is
+confirmed by reading the user back (bounded attempts). Orca roles are
+exposed twice: as the user's `roles` and as one SCIM Group per role, so an
+IdP's group push assigns Orca roles.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any, Literal
+import logging
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
-from scim2_models import URN, Extension, Mutability
 
 from vendors.auth import StaticTokenAuth, VendorAuth
 from vendors.base import Connector, ConnectorSettings, Kind, Op, Page, Resource, SearchQuery, quote_id
 from vendors.errors import UnknownResource, VendorBadResponse, VendorRejected
 from vendors.facts import ORCA
+from vendors.orca_users import OrcaUser, UserList, from_scim, to_scim
 
-USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
-ORCA_SCHEMA = "urn:ietf:params:scim:schemas:extension:scim-gateway:orca:2.0:User"
+#: Asked per page; Orca may silently answer fewer, which UserList allows for.
 PAGE_LIMIT = 100
-CONFIRM_ATTEMPTS = 4
-
-
-class OrcaUser(Extension):
-    """What Orca knows of a user beyond SCIM: its account status (`invited` until the user accepts)."""
-
-    __schema__ = URN(ORCA_SCHEMA)
-
-    status: Annotated[str | None, Mutability.read_only] = None
-    """Orca's own status of the account: active, invited or inactive."""
+log = logging.getLogger(__name__)
 
 
 class OrcaCredentials(BaseModel):
@@ -47,12 +39,17 @@ class OrcaCredentials(BaseModel):
 
 class OrcaOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    #: Orca's platform-defined roles, each served as a SCIM Group.
+    #: Orca's platform-defined roles, each served as a SCIM Group (id and displayName = the role name).
     roles: tuple[str, ...] = ("Admin", "Viewer")
-    #: The role given to new users and to users removed from every role group.
+    #: The role given to new users without one and to users removed from a role group.
     default_role: str = "Viewer"
     #: What a SCIM DELETE does: `delete` (permanent, RFC 7644 section 3.6) or `deactivate` (status inactive).
     delete_mode: Literal["delete", "deactivate"] = "delete"
+    #: Reads after a write until it shows (Orca's reads lag its writes); the waits double from confirm_delay.
+    confirm_attempts: int = Field(default=6, ge=1, le=20)
+    confirm_delay: float = Field(default=0.02, ge=0, le=5)
+    #: Seconds one walk of every user serves the pages of a listing (dropped on every write).
+    list_cache_seconds: float = Field(default=2.0, ge=0)
 
 
 class OrcaSettings(ConnectorSettings):
@@ -69,48 +66,6 @@ class OrcaSettings(ConnectorSettings):
         return value.rstrip("/") if value else value
 
 
-def to_scim(user: dict[str, Any]) -> Resource:
-    """An Orca user {id, email, name, role, status} as a SCIM User."""
-    if not isinstance(user.get("id"), str) or not isinstance(user.get("email"), str):
-        raise VendorBadResponse("Orca returned a user without an id or email")
-    status = user.get("status") or "active"
-    scim: Resource = {
-        "schemas": [USER_SCHEMA, ORCA_SCHEMA],
-        "id": user["id"],
-        "userName": user["email"],
-        "emails": [{"value": user["email"], "type": "work", "primary": True}],
-        "active": status != "inactive",
-        ORCA_SCHEMA: {"status": status},
-        "meta": {"resourceType": "User"},
-    }
-    if user.get("name"):
-        scim["displayName"] = user["name"]
-        scim["name"] = {"formatted": user["name"]}
-    if user.get("role"):
-        scim["roles"] = [{"value": user["role"], "primary": True}]
-        scim["groups"] = [{"value": user["role"], "display": user["role"], "type": "direct"}]
-    return scim
-
-
-def from_scim(scim: Resource, default_role: str) -> dict[str, Any]:
-    """The Orca fields a SCIM User sets: email from userName, name, role, status."""
-    name = scim.get("displayName") or _formatted(scim.get("name"))
-    roles = [role.get("value") for role in scim.get("roles") or [] if role.get("value")]
-    primary = next((r.get("value") for r in scim.get("roles") or [] if r.get("primary") and r.get("value")), None)
-    body: dict[str, Any] = {"email": scim.get("userName"), "role": primary or (roles[0] if roles else default_role)}
-    if name:
-        body["name"] = name
-    body["status"] = "active" if scim.get("active", True) else "inactive"
-    return body
-
-
-def _formatted(name: Any) -> str | None:
-    if not isinstance(name, dict):
-        return None
-    parts = [name.get("givenName"), name.get("familyName")]
-    return name.get("formatted") or " ".join(part for part in parts if part) or None
-
-
 class OrcaConnector(Connector):
     vendor = "orca"
     facts = ORCA
@@ -120,6 +75,14 @@ class OrcaConnector(Connector):
         Kind.USER: frozenset({Op.GET, Op.SEARCH, Op.CREATE, Op.REPLACE, Op.DELETE}),
         Kind.GROUP: frozenset({Op.GET, Op.SEARCH, Op.REPLACE}),
     }
+    unsupported_reason = (
+        "Orca roles are platform-defined and served as fixed SCIM Groups, one per role: groups cannot be "
+        "created or deleted. Link your IdP groups to the existing role groups and push their members instead."
+    )
+
+    def __init__(self, settings: ConnectorSettings, upstream: Any) -> None:
+        super().__init__(settings, upstream)
+        self.users = UserList(self._fetch_page, PAGE_LIMIT, self.options.list_cache_seconds)
 
     @classmethod
     def base_url(cls, settings: Any) -> str:
@@ -137,47 +100,68 @@ class OrcaConnector(Connector):
     def options(self) -> OrcaOptions:
         return self.settings.options  # type: ignore[attr-defined,no-any-return]
 
+    async def check(self) -> None:
+        """One small list page: proves the host and the Token credential without walking every user."""
+        await self._fetch_page(0, 1)
+
     async def get(self, kind: Kind, resource_id: str) -> Resource:
         if kind is Kind.GROUP:
             return await self._role_group(resource_id)
         return to_scim(await self._read_user(resource_id))
 
     async def search(self, kind: Kind, query: SearchQuery) -> Page:
-        users = await self._all()
+        users = await self.users.users()
         if kind is Kind.GROUP:
-            return _window([await self._role_group(role, users) for role in self.options.roles], query)
+            return _window([self._group_of(role, users) for role in self.options.roles], query)
         return _window([to_scim(user) for user in users], query)
 
     async def create(self, kind: Kind, resource: Resource) -> Resource:
         wanted = from_scim(resource, self.options.default_role)
         self._check_role(wanted["role"])
-        invite = {key: wanted[key] for key in ("email", "role", "name") if key in wanted}
+        invite = {key: wanted[key] for key in ("email", "name", "role") if key in wanted}
         created = (await self.upstream.request("POST", "/rbac/users", json=invite, ok=(200, 201))).json()
+        self.users.forget()
         if not isinstance(created, dict) or not isinstance(created.get("id"), str):
             raise VendorBadResponse(f"app {self.upstream.app!r}: Orca's invite answer has no id")
+        expected = {**invite, "status": created.get("status") or "invited"}
         if wanted["status"] == "inactive":
             await self._patch_user(created["id"], {"status": "inactive"})
-            invite["status"] = "inactive"
-        return to_scim(await self._confirmed(created["id"], invite))
+            expected["status"] = "inactive"
+        return to_scim(await self._confirmed(created["id"], expected))
 
     async def replace(self, kind: Kind, resource_id: str, resource: Resource) -> Resource:
         if kind is Kind.GROUP:
             return await self._replace_role_group(resource_id, resource)
         current = await self._read_user(resource_id)
         wanted = from_scim(resource, current.get("role") or self.options.default_role)
-        self._check_role(wanted["role"])
+        if wanted["role"] != current.get("role"):
+            self._check_role(wanted["role"])
         if current.get("status") == "invited" and wanted["status"] == "active":
             del wanted["status"]  # an invited user stays invited until it accepts
         changes = {key: value for key, value in wanted.items() if current.get(key) != value}
-        if changes:
-            await self._patch_user(resource_id, changes)
-        return to_scim(await self._confirmed(resource_id, changes))
+        if not changes:
+            return to_scim(current)
+        await self._patch_user(resource_id, changes)
+        return to_scim(await self._confirmed(resource_id, {**current, **changes}))
 
     async def delete(self, kind: Kind, resource_id: str) -> None:
         if self.options.delete_mode == "deactivate":
-            await self._patch_user(resource_id, {"status": "inactive"})
+            current = await self._read_user(resource_id)
+            if current.get("status") != "inactive":
+                await self._patch_user(resource_id, {"status": "inactive"})
+                await self._confirmed(resource_id, {**current, "status": "inactive"})
             return
         await self.upstream.request("DELETE", f"/rbac/users/{quote_id(resource_id)}", ok=(200, 204))
+        self.users.remember(resource_id, None)
+        await self._confirmed(resource_id, None)
+
+    async def _fetch_page(self, offset: int, limit: int) -> list[dict[str, Any]]:
+        params = {"offset": str(offset), "limit": str(limit)}
+        body = (await self.upstream.request("GET", "/rbac/users", params=params, ok=(200,))).json()
+        page = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(page, list):
+            raise VendorBadResponse(f"app {self.upstream.app!r}: Orca's user list is malformed")
+        return page
 
     async def _read_user(self, user_id: str) -> dict[str, Any]:
         user = (await self.upstream.request("GET", f"/rbac/users/{quote_id(user_id)}", ok=(200,))).json()
@@ -187,36 +171,43 @@ class OrcaConnector(Connector):
 
     async def _patch_user(self, user_id: str, changes: dict[str, Any]) -> None:
         await self.upstream.request("PATCH", f"/rbac/users/{quote_id(user_id)}", json=changes, ok=(200, 204))
+        self.users.forget()
 
-    async def _confirmed(self, user_id: str, expected: dict[str, Any]) -> dict[str, Any]:
-        """Read the user back until it shows `expected` (Orca's reads lag its writes)."""
-        user: dict[str, Any] = {}
-        for attempt in range(CONFIRM_ATTEMPTS):
-            user = await self._read_user(user_id)
-            if all(user.get(key) == value for key, value in expected.items()):
-                return user
-            await asyncio.sleep(0.05 * 2**attempt)
-        return {**user, **expected}
+    async def _confirmed(self, user_id: str, expected: dict[str, Any] | None) -> dict[str, Any]:
+        """Read the user back until it shows `expected` (None: until it is gone), a bounded number of times.
 
-    async def _all(self) -> list[dict[str, Any]]:
-        """Every Orca user: pages until an empty one, since Orca gives no total and may cap silently."""
-        users: list[dict[str, Any]] = []
-        while True:
-            params = {"offset": str(len(users)), "limit": str(PAGE_LIMIT)}
-            body = (await self.upstream.request("GET", "/rbac/users", params=params, ok=(200,))).json()
-            page = body.get("data") if isinstance(body, dict) else None
-            if not isinstance(page, list):
-                raise VendorBadResponse(f"app {self.upstream.app!r}: Orca's user list is malformed")
-            if not page:
-                return users
-            users.extend(page)
+        Orca's reads lag its writes: a 404 right after an invite means "not yet".
+        When the attempts run out, Orca has accepted the write but not shown it:
+        the expected state is answered (it is what Orca holds) and a warning logged.
+        """
+        seen: dict[str, Any] | None = None
+        for attempt in range(self.options.confirm_attempts):
+            if attempt:
+                await asyncio.sleep(self.options.confirm_delay * 2 ** (attempt - 1))
+            try:
+                seen = await self._read_user(user_id)
+            except UnknownResource:
+                if expected is None:
+                    return {}
+                continue
+            if expected is not None and _shows(seen, expected):
+                self.users.remember(user_id, seen)
+                return seen
+        log.warning("Orca write not visible after %d reads (app %s)", self.options.confirm_attempts, self.upstream.app)
+        state = {"id": user_id} if expected is None else {**(seen or {}), **expected, "id": user_id}
+        if expected is not None:
+            self.users.remember(user_id, state)
+        return state
 
-    async def _role_group(self, role: str, users: list[dict[str, Any]] | None = None) -> Resource:
+    async def _role_group(self, role: str) -> Resource:
         if role not in self.options.roles:
             raise UnknownResource(f"Group {role!r} not found: Orca roles are {', '.join(self.options.roles)}")
+        return self._group_of(role, await self.users.users())
+
+    def _group_of(self, role: str, users: list[dict[str, Any]]) -> Resource:
         members = [
             {"value": user["id"], "display": user.get("email"), "type": "User"}
-            for user in (users if users is not None else await self._all())
+            for user in users
             if user.get("role") == role
         ]
         return {
@@ -228,21 +219,35 @@ class OrcaConnector(Connector):
         }
 
     async def _replace_role_group(self, role: str, resource: Resource) -> Resource:
+        """Members of a role group hold the role: added members get it, removed ones fall back to default_role."""
         current = await self._role_group(role)
         if resource.get("displayName") not in (None, role):
             raise VendorRejected("Orca roles are platform-defined and cannot be renamed", scim_type="mutability")
         before = {member["value"] for member in current["members"]}
         after = {member["value"] for member in resource.get("members") or [] if member.get("value")}
-        for user_id in sorted(after - before):
-            await self._patch_user(user_id, {"role": role})
-        for user_id in sorted(before - after):
-            await self._patch_user(user_id, {"role": self.options.default_role})
+        changes = [(user_id, role) for user_id in sorted(after - before)]
+        if role != self.options.default_role:
+            changes += [(user_id, self.options.default_role) for user_id in sorted(before - after)]
+        for user_id, new_role in changes:
+            user = await self._read_user(user_id)
+            await self._patch_user(user_id, {"role": new_role})
+            await self._confirmed(user_id, {**user, "role": new_role})
         return await self._role_group(role)
 
     def _check_role(self, role: str) -> None:
         if role not in self.options.roles:
             known = ", ".join(self.options.roles)
             raise VendorRejected(f"unknown Orca role {role!r}; Orca roles are {known}", scim_type="invalidValue")
+
+
+def _shows(user: dict[str, Any], expected: dict[str, Any]) -> bool:
+    """Whether Orca's read shows the expected fields (an invitee re-activated shows `invited`)."""
+    for key, value in expected.items():
+        if key == "status" and value == "active" and user.get("status") == "invited":
+            continue
+        if user.get(key) != value:
+            return False
+    return True
 
 
 def _window(resources: list[Resource], query: SearchQuery) -> Page:
