@@ -8,6 +8,7 @@ by `scim-gateway simulate NAME` to its spec.
 from __future__ import annotations
 
 from vendors.simulators.base import SimulatorSpec
+from vendors.simulators.darktrace import DarktraceSimulator
 from vendors.simulators.delinea import DelineaSimulator
 from vendors.simulators.invicti import InvictiSimulator
 from vendors.simulators.orca import OrcaSimulator
@@ -18,4 +19,5 @@ SIMULATORS: dict[str, SimulatorSpec] = {
     "delinea": DelineaSimulator(),
     "invicti": InvictiSimulator(),
     "spekit": SpekitSimulator(),
+    "darktrace": DarktraceSimulator(),
 }
