@@ -30,6 +30,8 @@ DEMO_SIMULATORS = (
     ("invicti", "globex"),
     ("spekit", "acme"),
     ("spekit", "globex"),
+    ("orca", "globex"),
+    ("darktrace", "acme"),
 )
 DEMO_TOKENS = {"acme": "acme-demo-token", "globex": "globex-demo-token"}
 
