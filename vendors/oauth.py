@@ -134,14 +134,14 @@ class ClientCredentialsAuth(VendorAuth):
     async def _request_token(self, scope: str) -> _Token:
         if self.token_client is None:
             raise RuntimeError("ClientCredentialsAuth used before bind()")
-        form = urlencode(
-            {
-                "grant_type": "client_credentials",
-                "client_id": self.client_id,
-                "client_secret": self._secret.get_secret_value(),
-                "scope": scope,
-            }
-        )
+        fields = {
+            "grant_type": "client_credentials",
+            "client_id": self.client_id,
+            "client_secret": self._secret.get_secret_value(),
+        }
+        if scope:  # RFC 6749 section 3.3: optional; an empty scope parameter is refused by some servers
+            fields["scope"] = scope
+        form = urlencode(fields)
         app = self.token_client.app
         self.refresh_outcomes["failure"] += 1  # until proven otherwise
         try:

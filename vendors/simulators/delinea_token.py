@@ -43,14 +43,19 @@ class IssuedToken:
 
 
 class TokenIssuer:
-    """Issues and checks access tokens; an ASGI app for the token endpoint."""
+    """Issues and checks access tokens; an ASGI app for the token endpoint at `path`.
+
+    Also serves other vendors' client-credentials endpoints (Invicti), with their own path.
+    """
 
     def __init__(
         self,
         clients: Iterable[ApiClient],
         lifetime: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
+        path: str = TOKEN_PATH,
     ) -> None:
+        self.path = path
         self.clients = {client.client_id: client for client in clients}
         self.lifetime = lifetime
         self.clock = clock
@@ -78,7 +83,7 @@ class TokenIssuer:
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["path"] != TOKEN_PATH:
+        if scope["path"] != self.path:
             await send_json(send, 404, {"error": "not_found"})
             return
         if scope["method"] != "POST":
