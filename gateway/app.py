@@ -14,9 +14,13 @@ from starlette.routing import Route
 
 from gateway.config import GatewayConfig
 from gateway.health import health_checks
+from gateway.observability.call import unrouted
+from gateway.observability.rates import sample_forever
+from gateway.observability.status import StatusPage, status
 from gateway.orchestrator import handle_scim
 from gateway.routes import SCIM_ROOT
 from gateway.runtime import Runtime, build_runtime
+from gateway.serving import start_server
 
 _SCIM_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
@@ -35,12 +39,22 @@ def create_app(config: GatewayConfig) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime = build_runtime(config, gateway_version())
         app.state.runtime = runtime
-        async with health_checks(runtime, config.observability.health_check_interval):
+        app.state.status_page = StatusPage.build(runtime, gateway_version())
+        observability = config.observability
+        metrics_server = None
+        if observability.metrics_port is not None:
+            metrics_app = Starlette(routes=[Route("/metrics", metrics, methods=["GET"])])
+            metrics_app.state.runtime = runtime
+            metrics_server = await start_server(metrics_app, observability.metrics_host, observability.metrics_port)
+        checks = health_checks(runtime, observability.health_check_interval)
+        async with checks, sample_forever(app.state.status_page.rates):
             app.state.ready = True
             try:
                 yield
             finally:
                 app.state.ready = False
+                if metrics_server is not None:
+                    await metrics_server.stop()
                 await runtime.close()
 
     routes = [
@@ -50,6 +64,10 @@ def create_app(config: GatewayConfig) -> Starlette:
     ]
     if config.observability.metrics_on_main_port:
         routes.append(Route("/metrics", metrics, methods=["GET"]))
+    if config.observability.operator_tokens:
+        routes.append(Route("/status", status, methods=["GET", "POST"]))
+    # Last: every other path is a 404 that is still audited (probes and scrapes above are not).
+    routes.append(Route("/{path:path}", unrouted, methods=[*_SCIM_METHODS, "HEAD", "OPTIONS"]))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.ready = False
     return app

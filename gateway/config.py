@@ -75,6 +75,8 @@ class ObservabilityConfig(_Strict):
     metrics_on_main_port: bool = True
     #: Also serve /metrics alone on this port (e.g. for a ServiceMonitor on an internal port).
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    #: Address the separate metrics port binds to.
+    metrics_host: str = "0.0.0.0"
     #: Seconds between connectivity checks of every app (health on /status and in metrics).
     health_check_interval: float = Field(default=60.0, gt=0)
     #: Tokens (hashed, like tenant tokens) that may open the /status page.

@@ -17,9 +17,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from scim2_models import NotFoundException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gateway.errors import render_error
 from gateway.observability.metrics import UNKNOWN
 
 if TYPE_CHECKING:
@@ -110,3 +112,11 @@ def outcome(status: int) -> str:
     if status in _OUTCOMES:
         return _OUTCOMES[status]
     return "vendor_error" if status >= 502 else "rejected"
+
+
+async def unrouted(request: Request) -> Response:
+    """Any path the gateway does not serve: a SCIM 404, audited like every other call."""
+    call = Call.begin(request, operation="unrouted")
+    response = render_error(NotFoundException(detail="no such endpoint"))
+    call.finish(response, None, request.app.state.runtime.audit)
+    return response
