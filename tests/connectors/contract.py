@@ -1,0 +1,516 @@
+"""The shared connector contract suite: every connector, against its own simulator, over loopback HTTP.
+
+A backend's test module subclasses `ConnectorContract`, names its connector
+(`vendor`, the registry kind) and simulator, and says how to build the app's
+settings from the simulator's URL and demo credentials. Each test asks only
+what the connector *declares* (vendors/base.py `capabilities`) and skips the
+rest with "<vendor> does not declare <op> for <kind>"; undeclared operations
+must raise NotSupported before any vendor call.
+
+The connector is tested directly (not through the gateway's HTTP face) and is
+built exactly as gateway/runtime.py builds it: one aiohttp ClientSession, the
+class's vendor auth bound to a client factory, one UpstreamClient. Each test
+gets a freshly built simulator (fresh state) behind a loopback server that
+lives for the session (tests/connectors/hosting.py). Request
+bodies are the gateway's normalised form (validated and dumped by the same
+scim2-models code the orchestrator uses), so a connector sees here what it
+sees in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import aiohttp
+import pytest
+from scim2_models import Context, ScimFilter
+
+from gateway.scim.models import SchemaSet, dump_request, parse_response, validate_resource
+from gateway.scim.patch import normalise_patch
+from gateway.scim.query import from_query_params
+from gateway.upstream import UpstreamClient
+from tests.connectors.hosting import host
+from vendors.base import Connector, Kind, Op, Resource, SearchQuery
+from vendors.errors import AlreadyExists, NotSupported, UnknownResource, VendorAuthFailed
+from vendors.registry import connector_class
+from vendors.simulators import SIMULATORS
+
+USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
+METHOD_OPS = (Op.GET, Op.SEARCH, Op.CREATE, Op.REPLACE, Op.PATCH, Op.DELETE)
+#: Ids that would leave the resource's path segment if a connector did not quote them.
+HOSTILE_IDS = ("../x", "a/../../b", "x?attributes=id", "x#y")
+_WALK_PAGE = 50
+_MAX_WALK_PAGES = 200
+
+
+@dataclass
+class Harness:
+    """One running simulator and the connector built for it."""
+
+    connector: Connector
+    root_url: str
+    sim_settings: Any
+    credentials: dict[str, str]
+    session: aiohttp.ClientSession
+    schemas: SchemaSet
+
+    async def requests(self) -> list[dict[str, Any]]:
+        """The simulator's request log (method, path, query, auth_scheme, status), oldest first."""
+        async with self.session.get(f"{self.root_url}/_sim/requests") as response:
+            assert response.status == 200
+            log: list[dict[str, Any]] = await response.json()
+            return log
+
+    async def clear_requests(self) -> None:
+        async with self.session.delete(f"{self.root_url}/_sim/requests") as response:
+            assert response.status == 200
+
+    async def state(self) -> Any:
+        async with self.session.get(f"{self.root_url}/_sim/state") as response:
+            assert response.status == 200
+            return await response.json()
+
+
+def build_connector(cls: type[Connector], raw: dict[str, Any], session: aiohttp.ClientSession) -> Connector:
+    """The connector as gateway/runtime.py `_build_app` builds it, from raw (config-shaped) settings."""
+    settings = cls.Settings.model_validate(raw)
+    label = f"contract/{cls.vendor}"
+    auth = cls.vendor_auth(settings)
+    auth.bind(lambda base_url, client_auth: UpstreamClient(session, base_url, client_auth, label))
+    return cls(settings, UpstreamClient(session, cls.base_url(settings), auth, label))
+
+
+def ids(resources: list[Resource]) -> list[str]:
+    return [resource["id"] for resource in resources]
+
+
+def member_ids(group: Resource) -> set[str]:
+    return {member["value"] for member in group.get("members") or []}
+
+
+class ConnectorContract:
+    """The contract every connector meets. Subclasses set the class attributes and `app_settings`."""
+
+    #: The registry kind (the `vendor:` key of an app), e.g. "orca-scim".
+    vendor: ClassVar[str]
+    #: The name of the vendor's simulator in vendors.simulators.SIMULATORS.
+    simulator: ClassVar[str]
+    seed: ClassVar[str] = "contract"
+    #: Users the simulator is seeded with (demo_data repeats names beyond 60, so keep it small).
+    seed_users: ClassVar[int] = 7
+    #: The vendor's documented page-size cap, when it has one (a larger count must still be served).
+    page_cap: ClassVar[int | None] = None
+    #: The Authorization scheme the vendor's API must see (as the simulator logs it).
+    auth_scheme: ClassVar[str] = "Bearer"
+    #: Filters (formatted with a seeded user's attributes) whose pushdown must match in-memory evaluation.
+    filters: ClassVar[tuple[str, ...]] = (
+        'userName eq "{userName}"',
+        'userName eq "{USERNAME}"',
+        'userName eq "nobody@nowhere.example"',
+        'userName sw "{prefix}"',
+        'displayName co "{middle}"',
+        "active eq true",
+        'externalId eq "{externalId}"',
+        'emails[value eq "{userName}"]',
+        'userName eq "{userName}" or userName eq "{other}"',
+        'userName eq "{userName}" and active eq true',
+        "title pr",
+    )
+
+    # -- what a subclass says --------------------------------------------------------------
+
+    def app_settings(self, root_url: str, sim_settings: Any, credentials: dict[str, str]) -> dict[str, Any]:
+        """The app's settings dict (config-shaped: base_url, credentials, options) for this simulator."""
+        raise NotImplementedError
+
+    def wrong_credentials(self, credentials: dict[str, str]) -> dict[str, str]:
+        """Credentials the vendor must refuse (by default: every value altered)."""
+        return {name: f"wrong-{value}" for name, value in credentials.items()}
+
+    def new_user(self, tag: str) -> dict[str, Any]:
+        """A SCIM User the vendor accepts on create; `tag` makes it unique."""
+        user_name = f"{tag}@contract.example"
+        return {
+            "schemas": [USER_SCHEMA],
+            "userName": user_name,
+            "externalId": f"ext-{tag}",
+            "displayName": f"Contract {tag.title()}",
+            "name": {"givenName": "Contract", "familyName": tag.title()},
+            "emails": [{"value": user_name, "type": "work", "primary": True}],
+            "active": True,
+        }
+
+    def deletes_permanently(self, connector: Connector) -> bool:
+        """Whether DELETE removes the user (True) or deactivates it, as the app's options say."""
+        return True
+
+    def expected_users(self) -> int:
+        return self.seed_users
+
+    def membership_group(self, groups: list[Resource]) -> Resource:
+        """The existing group the membership test adds a user to and removes it from."""
+        return groups[0]
+
+    # -- harness ---------------------------------------------------------------------------
+
+    @property
+    def cls(self) -> type[Connector]:
+        return connector_class(self.vendor)
+
+    def require(self, kind: Kind, *ops: Op) -> None:
+        for op in ops:
+            if not self.cls.supports(kind, op):
+                pytest.skip(f"{self.vendor} does not declare {op.value} for {kind.value}")
+
+    @contextlib.asynccontextmanager
+    async def running(
+        self, *, users: int | None = None, credentials: dict[str, str] | None = None, **overrides: Any
+    ) -> AsyncIterator[Harness]:
+        """Start the simulator, build the connector; `overrides` are merged into the settings dict."""
+        spec = SIMULATORS[self.simulator]
+        sim_settings = spec.demo_settings(self.seed)
+        if users is not None:
+            sim_settings = dataclasses.replace(sim_settings, users=users)
+        elif hasattr(sim_settings, "users"):
+            sim_settings = dataclasses.replace(sim_settings, users=self.seed_users)
+        good = spec.demo_credentials(sim_settings)
+        url, slot = host().slot(self.simulator)
+        assert slot.app is None, f"the {self.simulator} simulator slot is already in use"
+        slot.app = spec.create_app(sim_settings)
+        try:
+            async with aiohttp.ClientSession() as session:
+                raw = self.app_settings(url, sim_settings, credentials if credentials is not None else good)
+                raw.update(overrides)
+                connector = build_connector(self.cls, raw, session)
+                yield Harness(connector, url, sim_settings, good, session, SchemaSet(self.cls.user_extensions))
+        finally:
+            slot.app = None
+
+    @pytest.fixture
+    async def env(self) -> AsyncIterator[Harness]:
+        async with self.running() as harness:
+            yield harness
+
+    async def read(self, env: Harness, kind: Kind, resource_id: str) -> Resource:
+        """The resource by id: natively where GET is declared, else found in the listing."""
+        if self.cls.supports(kind, Op.GET):
+            return await env.connector.get(kind, resource_id)
+        for resource in await self.list_all(env, kind):
+            if resource["id"] == resource_id:
+                return resource
+        raise UnknownResource(f"{kind.value} {resource_id!r} not in the listing")
+
+    async def list_all(self, env: Harness, kind: Kind, page_size: int = _WALK_PAGE) -> list[Resource]:
+        """Every resource of `kind`, walked in pages; fails if the walk does not end."""
+        found: list[Resource] = []
+        for _ in range(_MAX_WALK_PAGES):
+            page = await env.connector.search(kind, SearchQuery(start_index=len(found) + 1, count=page_size))
+            found.extend(page.resources)
+            if not page.resources or len(found) >= page.total:
+                return found
+        raise AssertionError(f"listing {kind.value} did not end after {_MAX_WALK_PAGES} pages")
+
+    def request_body(self, env: Harness, kind: Kind, body: dict[str, Any], context: Context) -> dict[str, Any]:
+        """A body as the orchestrator forwards it (validated, read-only attributes dropped)."""
+        return dump_request(validate_resource(env.schemas[kind], body, context), context)
+
+    def patch_ops(self, env: Harness, kind: Kind, resource_id: str, *operations: dict[str, Any]) -> list[Any]:
+        return normalise_patch(env.schemas[kind], {"Operations": list(operations)}, resource_id).operations
+
+    def parse_filter(self, env: Harness, kind: Kind, text: str) -> ScimFilter[Any]:
+        parsed = from_query_params(env.schemas[kind], {"filter": text}, 1000).filter
+        assert parsed is not None
+        return parsed
+
+    async def a_user(self, env: Harness, tag: str) -> Resource:
+        """A user to change: created where CREATE is declared, else a seeded one."""
+        if self.cls.supports(Kind.USER, Op.CREATE):
+            body = self.request_body(env, Kind.USER, self.new_user(tag), Context.RESOURCE_CREATION_REQUEST)
+            return await env.connector.create(Kind.USER, body)
+        return (await env.connector.search(Kind.USER, SearchQuery(count=1))).resources[0]
+
+    # -- check and credentials -------------------------------------------------------------
+
+    async def test_check_succeeds_with_good_credentials(self, env: Harness) -> None:
+        await env.clear_requests()
+        await env.connector.check()
+        log = await env.requests()
+        assert log, "check() sent nothing to the vendor"
+        assert log[-1]["auth_scheme"] == self.auth_scheme
+        assert log[-1]["status"] < 400
+
+    async def test_check_raises_vendor_auth_failed_with_wrong_credentials(self) -> None:
+        spec = SIMULATORS[self.simulator]
+        good = spec.demo_credentials(spec.demo_settings(self.seed))
+        wrong = self.wrong_credentials(good)
+        async with self.running(credentials=wrong) as env:
+            with pytest.raises(VendorAuthFailed) as raised:
+                await env.connector.check()
+            shown = " ".join((str(raised.value), raised.value.detail, repr(raised.value), repr(env.connector.settings)))
+            shown += repr(env.connector.upstream.auth)
+        for secret in (*good.values(), *wrong.values()):
+            assert secret not in shown, "a credential leaked into the error, the settings or the auth repr"
+
+    async def test_undeclared_operations_raise_not_supported_before_any_call(self, env: Harness) -> None:
+        calls = {
+            Op.GET: lambda kind: env.connector.get(kind, "some-id"),
+            Op.SEARCH: lambda kind: env.connector.search(kind, SearchQuery()),
+            Op.CREATE: lambda kind: env.connector.create(kind, {"userName": "x", "displayName": "x"}),
+            Op.REPLACE: lambda kind: env.connector.replace(kind, "some-id", {"userName": "x"}),
+            Op.PATCH: lambda kind: env.connector.patch(kind, "some-id", []),
+            Op.DELETE: lambda kind: env.connector.delete(kind, "some-id"),
+        }
+        undeclared = [(kind, op) for kind in Kind for op in METHOD_OPS if not self.cls.supports(kind, op)]
+        if not undeclared:
+            pytest.skip(f"{self.vendor} declares every operation")
+        inherited = [
+            (kind, op) for kind, op in undeclared if getattr(self.cls, op.value) is getattr(Connector, op.value)
+        ]
+        if not inherited:
+            # Each undeclared (kind, op) is implemented for another kind; AppOperations.require guards it.
+            pytest.skip(f"{self.vendor} implements every operation for some resource type")
+        await env.clear_requests()
+        for kind, op in inherited:
+            with pytest.raises(NotSupported):
+                await calls[op](kind)
+        assert await env.requests() == [], "an undeclared operation reached the vendor"
+
+    # -- search and paging -----------------------------------------------------------------
+
+    async def test_search_total_counts_every_match(self, env: Harness) -> None:
+        self.require(Kind.USER, Op.SEARCH)
+        page = await env.connector.search(Kind.USER, SearchQuery(start_index=1, count=2))
+        assert page.total == self.expected_users()
+        assert len(page.resources) == 2
+        assert all(isinstance(resource.get("id"), str) for resource in page.resources)
+
+    async def test_search_pages_partition_the_listing(self, env: Harness) -> None:
+        self.require(Kind.USER, Op.SEARCH)
+        everything = await env.connector.search(Kind.USER, SearchQuery(start_index=1, count=100))
+        total = self.expected_users()
+        assert everything.total == total and len(everything.resources) == total
+        walked: list[str] = []
+        for start in range(1, total + 1, 3):
+            page = await env.connector.search(Kind.USER, SearchQuery(start_index=start, count=3))
+            assert page.total == total
+            assert len(page.resources) == min(3, total - start + 1)
+            walked.extend(ids(page.resources))
+        assert walked == ids(everything.resources)
+        assert len(set(walked)) == total
+
+    async def test_search_beyond_the_end_is_empty_with_the_true_total(self, env: Harness) -> None:
+        self.require(Kind.USER, Op.SEARCH)
+        page = await env.connector.search(Kind.USER, SearchQuery(start_index=self.expected_users() + 1, count=5))
+        assert page.resources == []
+        assert page.total == self.expected_users()
+
+    async def test_search_count_above_the_page_cap_returns_count_items(self) -> None:
+        self.require(Kind.USER, Op.SEARCH)
+        if self.page_cap is None:
+            pytest.skip(f"{self.vendor} documents no page-size cap")
+        self.require(Kind.USER, Op.CREATE)
+        cap = self.page_cap
+        async with self.running() as env:
+            limiter = asyncio.Semaphore(8)
+
+            async def add(index: int) -> None:
+                body = self.request_body(
+                    env, Kind.USER, self.new_user(f"bulk{index:04d}"), Context.RESOURCE_CREATION_REQUEST
+                )
+                async with limiter:
+                    await env.connector.create(Kind.USER, body)
+
+            extra = cap + 25 - self.expected_users()
+            await asyncio.gather(*(add(index) for index in range(extra)))
+            total = self.expected_users() + extra
+            walked = ids(await self.list_all(env, Kind.USER, page_size=10))
+            assert len(walked) == total
+            page = await env.connector.search(Kind.USER, SearchQuery(start_index=1, count=cap + 20))
+            assert page.total == total
+            assert ids(page.resources) == walked[: cap + 20]
+            later = await env.connector.search(Kind.USER, SearchQuery(start_index=3, count=cap + 20))
+            assert ids(later.resources) == walked[2 : 2 + cap + 20]
+
+    # -- get -------------------------------------------------------------------------------
+
+    async def test_get_returns_the_known_resource(self, env: Harness) -> None:
+        self.require(Kind.USER, Op.GET, Op.SEARCH)
+        listed = (await env.connector.search(Kind.USER, SearchQuery(start_index=2, count=1))).resources[0]
+        fetched = await env.connector.get(Kind.USER, listed["id"])
+        assert fetched["id"] == listed["id"]
+        assert fetched["userName"] == listed["userName"]
+
+    async def test_get_unknown_id_raises_unknown_resource(self, env: Harness) -> None:
+        self.require(Kind.USER, Op.GET)
+        with pytest.raises(UnknownResource):
+            await env.connector.get(Kind.USER, "contract-no-such-id")
+
+    @pytest.mark.parametrize("hostile", HOSTILE_IDS)
+    async def test_get_id_is_quoted_and_cannot_escape_its_path(self, env: Harness, hostile: str) -> None:
+        self.require(Kind.USER, Op.GET)
+        await env.clear_requests()
+        with pytest.raises(UnknownResource):
+            await env.connector.get(Kind.USER, hostile)
+        sent = [entry for entry in await env.requests() if entry["method"] == "GET"]
+        assert sent, "the GET never reached the vendor"
+        # The simulator logs the decoded path: the whole id must still sit in one segment after the
+        # endpoint, with no query split off (an unquoted ../ would be normalised away, ? and # cut off).
+        assert sent[-1]["path"].endswith(f"{Kind.USER.endpoint}/{hostile}"), sent[-1]
+        assert sent[-1]["query"] == ""
+
+    # -- create ----------------------------------------------------------------------------
+
+    async def test_create_returns_the_created_user(self, env: Harness) -> None:
+        self.require(Kind.USER, Op.CREATE)
+        wanted = self.new_user("created")
+        body = self.request_body(env, Kind.USER, wanted, Context.RESOURCE_CREATION_REQUEST)
+        created = await env.connector.create(Kind.USER, body)
+        assert isinstance(created.get("id"), str) and created["id"]
+        assert created["userName"].lower() == wanted["userName"].lower()
+        stored = await self.read(env, Kind.USER, created["id"])
+        assert stored["userName"].lower() == wanted["userName"].lower()
+        if self.cls.supports(Kind.USER, Op.SEARCH):
+            page = await env.connector.search(Kind.USER, SearchQuery(count=1))
+            assert page.total == self.expected_users() + 1
+
+    async def test_create_duplicate_user_name_raises_already_exists(self, env: Harness) -> None:
+        self.require(Kind.USER, Op.CREATE)
+        body = self.request_body(env, Kind.USER, self.new_user("twice"), Context.RESOURCE_CREATION_REQUEST)
+        await env.connector.create(Kind.USER, body)
+        with pytest.raises(AlreadyExists):
+            await env.connector.create(Kind.USER, body)
+
+    # -- replace and patch -----------------------------------------------------------------
+
+    async def test_replace_changes_what_it_says(self, env: Harness) -> None:
+        self.require(Kind.USER, Op.REPLACE)
+        user = await self.a_user(env, "replaced")
+        wanted = {**user, "displayName": "Replaced Name", "name": {"givenName": "Replaced", "familyName": "Name"}}
+        for key in ("meta", "groups"):
+            wanted.pop(key, None)
+        body = self.request_body(env, Kind.USER, wanted, Context.RESOURCE_REPLACEMENT_REQUEST)
+        result = await env.connector.replace(Kind.USER, user["id"], body)
+        assert result["id"] == user["id"]
+        assert result["displayName"] == "Replaced Name"
+        stored = await self.read(env, Kind.USER, user["id"])
+        assert stored["displayName"] == "Replaced Name"
+        assert stored["userName"] == user["userName"]
+
+    async def test_patch_changes_what_it_says(self, env: Harness) -> None:
+        self.require(Kind.USER, Op.PATCH)
+        user = await self.a_user(env, "patched")
+        operations = self.patch_ops(
+            env,
+            Kind.USER,
+            user["id"],
+            {"op": "replace", "path": "displayName", "value": "Patched Name"},
+            {"op": "replace", "path": "active", "value": False},
+        )
+        result = await env.connector.patch(Kind.USER, user["id"], operations)
+        if result is not None:
+            assert result["displayName"] == "Patched Name"
+        stored = await self.read(env, Kind.USER, user["id"])
+        assert stored["displayName"] == "Patched Name"
+        assert stored["active"] is False
+        assert stored["userName"] == user["userName"]
+
+    # -- delete ----------------------------------------------------------------------------
+
+    async def test_delete_removes_or_deactivates_as_configured(self, env: Harness) -> None:
+        self.require(Kind.USER, Op.DELETE)
+        await self.check_delete(env)
+
+    async def check_delete(self, env: Harness) -> None:
+        user = await self.a_user(env, "deleted")
+        await env.connector.delete(Kind.USER, user["id"])
+        if self.deletes_permanently(env.connector):
+            with pytest.raises(UnknownResource):
+                await self.read(env, Kind.USER, user["id"])
+        else:
+            assert (await self.read(env, Kind.USER, user["id"]))["active"] is False
+
+    # -- filter pushdown -------------------------------------------------------------------
+
+    async def test_filters_pushed_down_match_in_memory_evaluation(self, env: Harness) -> None:
+        self.require(Kind.USER, Op.SEARCH, Op.FILTER)
+        everyone = await self.list_all(env, Kind.USER)
+        first, second = everyone[0], everyone[1]
+        values = {
+            "userName": first["userName"],
+            "USERNAME": first["userName"].upper(),
+            "prefix": first["userName"][:3],
+            "middle": (first.get("displayName") or first["userName"])[1:4],
+            "externalId": first.get("externalId", "none"),
+            "other": second["userName"],
+        }
+        pushed = 0
+        for template in self.filters:
+            text = template.format(**values)
+            scim_filter = self.parse_filter(env, Kind.USER, text)
+            if not env.connector.filterable(Kind.USER, scim_filter):
+                continue
+            model = env.schemas[Kind.USER]
+            expected = [r["id"] for r in everyone if scim_filter.match(parse_response(model, r))]
+            page = await env.connector.search(Kind.USER, SearchQuery(filter=scim_filter, count=100))
+            assert sorted(ids(page.resources)) == sorted(expected), text
+            assert page.total == len(expected), text
+            pushed += 1
+        assert pushed, f"{self.vendor} declares filter but accepts none of the contract's filters"
+
+    # -- groups ----------------------------------------------------------------------------
+
+    async def test_group_create_returns_the_group_with_its_members(self, env: Harness) -> None:
+        self.require(Kind.GROUP, Op.CREATE)
+        user = await self.a_user(env, "grouped")
+        wanted = {"schemas": [GROUP_SCHEMA], "displayName": "Contract Group", "members": [{"value": user["id"]}]}
+        body = self.request_body(env, Kind.GROUP, wanted, Context.RESOURCE_CREATION_REQUEST)
+        created = await env.connector.create(Kind.GROUP, body)
+        assert isinstance(created.get("id"), str) and created["id"]
+        stored = await self.read(env, Kind.GROUP, created["id"])
+        assert stored["displayName"] == "Contract Group"
+        assert member_ids(stored) == {user["id"]}
+
+    async def test_group_members_add_and_remove(self, env: Harness) -> None:
+        self.require(Kind.GROUP, Op.SEARCH)
+        if not (self.cls.supports(Kind.GROUP, Op.PATCH) or self.cls.supports(Kind.GROUP, Op.REPLACE)):
+            pytest.skip(f"{self.vendor} does not declare patch or replace for Group")
+        group = self.membership_group(await self.list_all(env, Kind.GROUP))
+        outsider = next(u for u in await self.list_all(env, Kind.USER) if u["id"] not in member_ids(group))
+        await self.change_members(env, group, add=outsider["id"])
+        after_add = await self.read(env, Kind.GROUP, group["id"])
+        assert member_ids(after_add) == member_ids(group) | {outsider["id"]}
+        await self.change_members(env, after_add, remove=outsider["id"])
+        after_remove = await self.read(env, Kind.GROUP, group["id"])
+        assert member_ids(after_remove) == member_ids(group)
+
+    async def change_members(
+        self, env: Harness, group: Resource, add: str | None = None, remove: str | None = None
+    ) -> None:
+        """Add or remove one member: by PATCH where declared, else by replacing the member list."""
+        if self.cls.supports(Kind.GROUP, Op.PATCH):
+            operation = (
+                {"op": "add", "path": "members", "value": [{"value": add}]}
+                if add
+                else {"op": "remove", "path": f'members[value eq "{remove}"]'}
+            )
+            await env.connector.patch(Kind.GROUP, group["id"], self.patch_ops(env, Kind.GROUP, group["id"], operation))
+            return
+        members = [
+            {"value": value} for value in sorted(member_ids(group) | ({add} if add else set())) if value != remove
+        ]
+        wanted = {"schemas": [GROUP_SCHEMA], "id": group["id"], "displayName": group["displayName"], "members": members}
+        body = self.request_body(env, Kind.GROUP, wanted, Context.RESOURCE_REPLACEMENT_REQUEST)
+        await env.connector.replace(Kind.GROUP, group["id"], body)
+
+    async def test_group_delete_removes_it(self, env: Harness) -> None:
+        self.require(Kind.GROUP, Op.DELETE, Op.SEARCH)
+        group = (await env.connector.search(Kind.GROUP, SearchQuery(count=1))).resources[0]
+        await env.connector.delete(Kind.GROUP, group["id"])
+        with pytest.raises(UnknownResource):
+            await self.read(env, Kind.GROUP, group["id"])

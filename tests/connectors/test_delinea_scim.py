@@ -1,0 +1,42 @@
+"""Delinea Platform's SCIM surface (`delinea-scim`) against the Delinea simulator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scim2_models import Context
+
+from tests.connectors.contract import ConnectorContract
+from vendors.base import Kind, SearchQuery
+
+
+class TestDelineaScimContract(ConnectorContract):
+    vendor = "delinea-scim"
+    simulator = "delinea"
+    page_cap = 100
+
+    def app_settings(self, root_url: str, sim_settings: Any, credentials: dict[str, str]) -> dict[str, Any]:
+        return {"base_url": f"{root_url}/scim/v2", "credentials": {"token": credentials["scim_token"]}}
+
+    async def test_replace_without_external_id_leaves_no_duplicate_user(self) -> None:
+        """Delinea's trap: an update that does not carry externalId is uncorrelated and duplicates the user."""
+        async with self.running() as env:
+            user = (await env.connector.search(Kind.USER, SearchQuery(count=1))).resources[0]
+            wanted = {k: v for k, v in user.items() if k not in ("meta", "groups", "externalId")}
+            wanted["displayName"] = "Without External Id"
+            body = self.request_body(env, Kind.USER, wanted, Context.RESOURCE_REPLACEMENT_REQUEST)
+            await env.connector.replace(Kind.USER, user["id"], body)
+            operations = self.patch_ops(env, Kind.USER, user["id"], {"op": "replace", "path": "title", "value": "T"})
+            await env.connector.patch(Kind.USER, user["id"], operations)
+            state = await env.state()
+        users = state["scim"]["Users"]
+        assert len(users) == self.expected_users()
+        assert [u["externalId"] for u in users if u["id"] == user["id"]] == [user["externalId"]]
+
+    async def test_patch_answered_204_still_applies(self) -> None:
+        """Delinea may answer PATCH with 204 and no body: the connector says None and the change is stored."""
+        async with self.running() as env:
+            user = (await env.connector.search(Kind.USER, SearchQuery(count=1))).resources[0]
+            operations = self.patch_ops(env, Kind.USER, user["id"], {"op": "replace", "path": "title", "value": "CTO"})
+            assert await env.connector.patch(Kind.USER, user["id"], operations) is None
+            assert (await env.connector.get(Kind.USER, user["id"]))["title"] == "CTO"
