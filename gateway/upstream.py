@@ -1,26 +1,39 @@
 """The one wrapping layer around aiohttp through which every vendor call goes.
 
-It signs each request with the app's VendorAuth, resends once after a 401 when
-the auth can refresh, maps transport failures and HTTP statuses to the
-connector error vocabulary (vendors/errors.py), never follows redirects (a
-vendor must not steer us to another host), and records each call's status
-for the audit record. Cross-cutting outbound concerns (throttle, retries,
-metrics) belong here, not in connectors.
+Per call, in this order: the circuit breaker (fail fast while open), the
+app's outbound rate budget and concurrency permit (bounded by the request
+deadline), signing with the app's VendorAuth, the exchange under the app's
+pool and timeouts, one resend after a 401 when the auth can refresh, then
+retries with full-jitter backoff on 429/502/503/504 and transport failures,
+honouring Retry-After, until `retry.attempts` or the request deadline runs
+out (then 503 with Retry-After).
+
+A POST is never resent after an *ambiguous* failure (read timeout,
+connection reset, 502/504: the vendor may have acted): AmbiguousWrite is
+raised instead, so the caller can look the resource up first
+(gateway/resilience/create.py). Redirects are never followed and absolute
+links (pagination) must stay on the vendor's configured origin. Statuses
+map to the connector error vocabulary (vendors/errors.py); each call's
+status is recorded for the audit record.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import aiohttp
 import orjson
-from multidict import CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy
 
+from gateway.resilience.deadline import current_deadline
+from gateway.resilience.guard import UpstreamGuard, default_guard
+from gateway.resilience.retry import AMBIGUOUS_STATUSES, RETRYABLE_STATUSES, parse_retry_after, retry_delay
 from vendors.auth import VendorAuth
 from vendors.errors import (
     AlreadyExists,
@@ -38,7 +51,18 @@ from vendors.errors import (
 upstream_statuses: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("upstream_statuses", default=None)
 
 _JSON_HEADERS = {"Content-Type": "application/scim+json", "Accept": "application/scim+json, application/json"}
-_RETRYABLE_5XX = {502, 503, 504}
+
+
+class AmbiguousWrite(VendorUnavailable):
+    """A POST failed after it may have reached the vendor; resending blindly could create twice."""
+
+
+class _TransportFailure(Exception):
+    """No HTTP answer. `sent`: the request may have reached the vendor (not a refused connect)."""
+
+    def __init__(self, reason: str, sent: bool, detail: str) -> None:
+        super().__init__(detail)
+        self.reason, self.sent, self.detail = reason, sent, detail
 
 
 @dataclass(frozen=True)
@@ -56,7 +80,11 @@ class UpstreamResponse:
 
 
 class UpstreamClient:
-    """Requests to one app's vendor, relative to `base_url`, signed by `auth`."""
+    """Requests to one app's vendor, relative to `base_url`, signed by `auth`, guarded by `guard`.
+
+    `resend_posts` marks a client whose POSTs have no side effect worth
+    guarding (an OAuth token endpoint), so they are retried like GETs.
+    """
 
     def __init__(
         self,
@@ -65,12 +93,17 @@ class UpstreamClient:
         auth: VendorAuth,
         app: str,
         observe: Callable[[str, int, float], None] | None = None,
+        guard: UpstreamGuard | None = None,
+        resend_posts: bool = False,
     ) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
         self.auth = auth
         self.app = app
         self.observe = observe
+        self.guard = guard or default_guard(app)
+        self.resend_posts = resend_posts
+        self._origin = _origin(self.base_url)
 
     async def request(
         self,
@@ -84,45 +117,128 @@ class UpstreamClient:
         ok: tuple[int, ...] = (200, 201, 204),
         scope: str | None = None,
     ) -> UpstreamResponse:
-        """Send and return the response if its status is in `ok`; otherwise raise a ConnectorError.
+        """Send (with retries) and return the response if its status is in `ok`; otherwise raise a ConnectorError.
 
-        `scope` is passed to the app's auth: the least privilege this request needs.
+        `path` is relative to the base URL, or an absolute URL on the vendor's
+        own origin (else VendorBadResponse). `scope` is passed to the app's
+        auth: the least privilege this request needs. Raises AmbiguousWrite
+        for a POST that may have reached the vendor, CircuitOpen while the
+        app's circuit is open, VendorUnavailable/VendorThrottled (503 with
+        retry_after) when retries or the deadline run out.
         """
-        url = path if path.startswith("http") and path.startswith(self.base_url) else self.base_url + path
+        url = self._url(path)
         if params:
             # The query is part of what some vendors sign (Darktrace), so it is fixed before signing.
             url = f"{url}?{urlencode(params, quote_via=quote)}"
         body = orjson.dumps(json) if json is not None else data
-        response = await self._send_signed(method, url, body, headers, scope)
+        guard, clock = self.guard, self.guard.clock
+        deadline = current_deadline() or clock.now() + guard.retry.deadline
+        guarded = method != "POST" or self.resend_posts
+        ambiguous_before = False
+        attempt = 0
+        while True:
+            attempt += 1
+            guard.breaker.before_call()
+            status: int | None = None
+            retry_after: float | None = None
+            try:
+                response = await self._attempt(method, url, body, headers, scope, deadline)
+            except _TransportFailure as failure:
+                guard.breaker.record_failure()
+                reason, ambiguous = failure.reason, failure.sent
+                error: VendorUnavailable = VendorUnavailable(f"app {self.app!r}: {failure.detail}")
+            else:
+                status = response.status
+                if status not in RETRYABLE_STATUSES:
+                    guard.breaker.record_success()
+                    if status == 404 and method == "DELETE" and ambiguous_before:
+                        return _gone()  # an earlier, unanswered DELETE did the job
+                    if status not in ok:
+                        raise self.error_for(response)
+                    return response
+                if status == 429:
+                    guard.breaker.record_success()  # alive and throttling: not a circuit failure
+                else:
+                    guard.breaker.record_failure()
+                retry_after = parse_retry_after(response.headers.get("Retry-After"), clock.wall())
+                reason, ambiguous = str(status), status in AMBIGUOUS_STATUSES
+                error = self.error_for(response)  # type: ignore[assignment]
+            ambiguous_before = ambiguous_before or ambiguous
+            if ambiguous and not guarded:
+                raise AmbiguousWrite(f"{error.detail} after the request may have reached it", retry_after=retry_after)
+            delay = retry_delay(guard.retry, attempt, clock, status, retry_after)
+            if attempt >= guard.retry.attempts or clock.now() + delay >= deadline:
+                raise self._exhausted(error, status, retry_after)
+            if guard.on_retry is not None:
+                guard.on_retry(reason)
+            await clock.sleep(delay)
+
+    async def _attempt(
+        self, method: str, url: str, body: Any, headers: dict[str, str] | None, scope: str | None, deadline: float
+    ) -> UpstreamResponse:
+        """One exchange (two after a 401 the auth can recover from), inside the vendor budget."""
+        response = await self._exchange(method, url, body, headers, scope, deadline)
         if response.status == 401 and self.auth.invalidate():
-            response = await self._send_signed(method, url, body, headers, scope)
-        if response.status not in ok:
-            raise self.error_for(response)
+            response = await self._exchange(method, url, body, headers, scope, deadline)
         return response
 
-    async def _send_signed(
-        self,
-        method: str,
-        url: str,
-        body: Any,
-        extra: dict[str, str] | None,
-        scope: str | None,
+    async def _exchange(
+        self, method: str, url: str, body: Any, extra: dict[str, str] | None, scope: str | None, deadline: float
     ) -> UpstreamResponse:
-        headers = dict(_JSON_HEADERS) if extra is None else {**_JSON_HEADERS, **extra}
-        await self.auth.sign(method, url, headers, scope)
-        started = time.perf_counter()
+        guard = self.guard
+        limiter = guard.limiter
+        held = False
+        if limiter is not None:
+            await limiter.wait_for_slot(deadline)
+            held = guard.use_permits and await limiter.acquire_permit(deadline)
         try:
-            async with self.session.request(method, url, data=body, headers=headers, allow_redirects=False) as raw:
-                payload = await raw.read()
-                response = UpstreamResponse(raw.status, raw.headers, payload)
+            headers = dict(_JSON_HEADERS) if extra is None else {**_JSON_HEADERS, **extra}
+            # Signing may fetch a token (its own guarded call); its errors are final here, not retried twice.
+            await self.auth.sign(method, url, headers, scope)
+            return await self._send(method, url, body, headers, deadline)
+        finally:
+            if held and limiter is not None:
+                limiter.release_permit()
+
+    async def _send(
+        self, method: str, url: str, body: Any, headers: dict[str, str], deadline: float
+    ) -> UpstreamResponse:
+        started = time.perf_counter()
+        left = deadline - self.guard.clock.now()
+        try:
+            async with asyncio.timeout(max(0.001, left)):
+                async with self.session.request(
+                    method, url, data=body, headers=headers, allow_redirects=False
+                ) as raw:
+                    payload = await raw.read()
+                    response = UpstreamResponse(raw.status, raw.headers, payload)
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            self._record(method, 0, started)
+            raise _TransportFailure("connection", False, f"cannot reach the vendor ({type(exc).__name__})") from None
         except TimeoutError:
             self._record(method, 0, started)
-            raise VendorUnavailable(f"app {self.app!r}: the vendor did not answer in time") from None
+            raise _TransportFailure("timeout", True, "the vendor did not answer in time") from None
         except aiohttp.ClientError as exc:
             self._record(method, 0, started)
-            raise VendorUnavailable(f"app {self.app!r}: cannot reach the vendor ({type(exc).__name__})") from None
+            raise _TransportFailure("connection", True, f"the connection failed ({type(exc).__name__})") from None
         self._record(method, response.status, started)
         return response
+
+    def _url(self, path: str) -> str:
+        """The absolute URL for `path`; an absolute link must stay on the vendor's configured origin."""
+        if "://" not in path and not path.startswith("//"):
+            return self.base_url + path
+        if _origin(path) != self._origin:
+            raise VendorBadResponse(f"app {self.app!r}: refused a link that leaves the vendor's configured host")
+        return path
+
+    def _exhausted(self, error: Exception, status: int | None, retry_after: float | None) -> VendorUnavailable:
+        """What the caller gets when retries or the deadline run out: 503 with a Retry-After."""
+        wait = retry_after if retry_after is not None else self.guard.retry.default_retry_after
+        detail = getattr(error, "detail", str(error))
+        if status == 429:
+            return VendorThrottled(f"{detail}; gave up within the request deadline", retry_after=wait)
+        return VendorUnavailable(f"{detail}; gave up within the request deadline", retry_after=wait)
 
     def _record(self, method: str, status: int, started: float) -> None:
         statuses = upstream_statuses.get()
@@ -143,13 +259,14 @@ class UpstreamClient:
         if status == 409:
             return AlreadyExists(detail or f"{app}: the vendor reports a conflicting resource")
         if status == 429:
-            return VendorThrottled(f"{app}: the vendor is throttling requests", retry_after=_retry_after(response))
+            wait = parse_retry_after(response.headers.get("Retry-After"), self.guard.clock.wall())
+            return VendorThrottled(f"{app}: the vendor is throttling requests", retry_after=wait)
         if status in (405, 501):
             return NotSupported(f"{app}: the vendor does not support this operation")
         if 300 <= status < 400:
             return VendorBadResponse(f"{app}: the vendor answered with a redirect, which the gateway refuses")
-        if status in _RETRYABLE_5XX:
-            wait = _retry_after(response)
+        if status in RETRYABLE_STATUSES:
+            wait = parse_retry_after(response.headers.get("Retry-After"), self.guard.clock.wall())
             return VendorUnavailable(f"{app}: the vendor is unavailable (HTTP {status})", retry_after=wait)
         if status >= 500:
             return UpstreamFailure(f"{app}: the vendor failed (HTTP {status})")
@@ -157,6 +274,20 @@ class UpstreamClient:
             detail = detail or f"{app}: the vendor rejected the request (HTTP {status})"
             return VendorRejected(detail, scim_type=scim_type)
         return VendorBadResponse(f"{app}: unexpected vendor status {status}")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"https": 443, "http": 80}.get(scheme)
+    except ValueError:
+        port = -1
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def _gone() -> UpstreamResponse:
+    return UpstreamResponse(204, CIMultiDictProxy(CIMultiDict()), b"")
 
 
 def _vendor_detail(response: UpstreamResponse) -> tuple[str | None, str | None]:
@@ -170,14 +301,3 @@ def _vendor_detail(response: UpstreamResponse) -> tuple[str | None, str | None]:
     detail = body.get("detail") or body.get("message") or body.get("error_description")
     scim_type = body.get("scimType")
     return (str(detail)[:500] if detail else None), (str(scim_type) if scim_type else None)
-
-
-def _retry_after(response: UpstreamResponse) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds form); None when absent or unreadable."""
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None

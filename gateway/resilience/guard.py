@@ -1,0 +1,38 @@
+"""Everything one app's vendor calls share: retry policy, circuit breaker, outbound limits, clock.
+
+Built once per app in the runtime and handed to its UpstreamClient (and to
+the client its OAuth auth uses for token requests, so token requests are
+limited and trip the same circuit). Metrics hooks are plain callables so
+this module knows nothing of Prometheus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from gateway.config import RetryConfig
+from gateway.resilience.breaker import Breaker
+from gateway.resilience.clock import SYSTEM_CLOCK, Clock
+from gateway.throttle.admission import OutboundLimiter
+
+
+@dataclass(frozen=True)
+class UpstreamGuard:
+    retry: RetryConfig
+    breaker: Breaker
+    limiter: OutboundLimiter | None = None
+    clock: Clock = SYSTEM_CLOCK
+    #: Called with a bounded reason (`429`, `502`, `503`, `504`, `timeout`, `connection`) before each resend.
+    on_retry: Callable[[str], None] | None = None
+    #: False for the token client: a concurrency permit is held while the main request signs itself.
+    use_permits: bool = True
+
+    def for_token_requests(self) -> UpstreamGuard:
+        """The same guard without concurrency permits (a request holding one may need a token first)."""
+        return replace(self, use_permits=False)
+
+
+def default_guard(app: str, clock: Clock = SYSTEM_CLOCK) -> UpstreamGuard:
+    """Retries and a breaker with the default settings and no outbound limits (for clients built ad hoc)."""
+    return UpstreamGuard(retry=RetryConfig(), breaker=Breaker(app, 5, 30.0, clock), clock=clock)

@@ -1,0 +1,69 @@
+"""When and how long to wait before resending a vendor request.
+
+Retryable: HTTP 429, 502, 503, 504 and transport failures (connection
+refused or reset, timeouts). The wait is exponential backoff with full
+jitter (uniform in [0, min(max_delay, base_delay * 2**attempt)], AWS
+architecture blog, "Exponential Backoff And Jitter"), but never shorter than
+the vendor's Retry-After (RFC 9110 section 10.2.3: delay-seconds or an
+HTTP-date). A vendor that throttles without Retry-After (Delinea) gets the
+configured `default_retry_after`, which is also what the caller is told.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+
+from gateway.config import RetryConfig
+from gateway.resilience.clock import Clock
+
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+#: Statuses after which the vendor may have acted on the request (a proxy gave up, not the vendor).
+AMBIGUOUS_STATUSES = frozenset({502, 504})
+#: A Retry-After beyond this is treated as this (a vendor asking for a day must not park a request).
+MAX_RETRY_AFTER = 3600.0
+
+
+def parse_retry_after(value: str | None, wall_now: float) -> float | None:
+    """Seconds to wait from a Retry-After value (delay-seconds or HTTP-date); None when absent or unreadable."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER)
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:  # RFC 9110 dates are GMT; a zone-less one is read as such
+            return None
+        seconds = when.timestamp() - wall_now
+    if not math.isfinite(seconds):
+        return None
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
+
+
+def backoff(policy: RetryConfig, attempt: int, clock: Clock) -> float:
+    """Full-jitter delay before resend number `attempt` (1 for the first resend)."""
+    ceiling = min(policy.max_delay, policy.base_delay * (2 ** (attempt - 1)))
+    return clock.uniform(0.0, ceiling)
+
+
+def retry_delay(
+    policy: RetryConfig, attempt: int, clock: Clock, status: int | None, retry_after: float | None
+) -> float:
+    """The wait before resend `attempt`: backoff, but at least the vendor's Retry-After.
+
+    A 429 without Retry-After waits at least a backoff ceiling's worth rather
+    than hammering a vendor that said nothing (Delinea).
+    """
+    delay = backoff(policy, attempt, clock)
+    if retry_after is not None:
+        # A little jitter on top, so replicas told the same instant do not resend together.
+        return retry_after + clock.uniform(0.0, min(policy.base_delay, 1.0))
+    if status == 429:
+        return max(delay, min(policy.max_delay, policy.base_delay * (2 ** (attempt - 1))) / 2)
+    return delay

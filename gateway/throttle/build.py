@@ -1,0 +1,52 @@
+"""Build the limit store and each app's admission and upstream guard from the config (in lifespan)."""
+
+from __future__ import annotations
+
+from gateway.config import AppConfig, TenantConfig, ThrottleConfig
+from gateway.observability.metrics import Metrics
+from gateway.resilience.breaker import Breaker
+from gateway.resilience.clock import SYSTEM_CLOCK, Clock
+from gateway.resilience.guard import UpstreamGuard
+from gateway.throttle.admission import Admission, OutboundLimiter, Store, inbound_limits
+from gateway.throttle.gcra import LocalStore
+
+
+def build_store(config: ThrottleConfig, metrics: Metrics, clock: Clock = SYSTEM_CLOCK) -> Store:
+    """The in-process store, or the Redis one (which falls back to this replica's share)."""
+    if config.backend == "local":
+        return LocalStore(clock)
+    from gateway.throttle.redis_store import RedisStore, redis_client
+
+    assert config.redis.url is not None  # checked when the config was parsed
+    client = redis_client(config.redis.url.get_secret_value(), config.redis.timeout)
+    return RedisStore(
+        client,
+        timeout=config.redis.timeout,
+        replicas=config.replicas,
+        key_prefix=config.redis.key_prefix,
+        clock=clock,
+        on_fallback=metrics.count_throttle_fallback,
+    )
+
+
+def build_admission(
+    store: Store, tenant: str, tenant_config: TenantConfig, app: str, app_config: AppConfig, metrics: Metrics,
+    clock: Clock = SYSTEM_CLOCK,
+) -> Admission:
+    limits, max_wait = inbound_limits(tenant, app, tenant_config.limits, app_config.limits)
+    return Admission(store, limits, max_wait, clock, lambda: metrics.count_throttled(tenant, "inbound"))
+
+
+def build_guard(
+    store: Store, tenant: str, app: str, app_config: AppConfig, metrics: Metrics, clock: Clock = SYSTEM_CLOCK
+) -> UpstreamGuard:
+    limiter = None
+    if app_config.upstream.rate is not None or app_config.upstream.concurrency is not None:
+        limiter = OutboundLimiter(store, tenant, app, app_config.upstream, clock)
+        limiter.on_throttled = lambda: metrics.count_throttled(tenant, "outbound")
+    breaker = Breaker(f"{tenant}/{app}", app_config.breaker.failures, app_config.breaker.cooldown, clock)
+
+    def on_retry(reason: str) -> None:
+        metrics.count_retry(tenant, app, app_config.vendor, reason)
+
+    return UpstreamGuard(retry=app_config.retry, breaker=breaker, limiter=limiter, clock=clock, on_retry=on_retry)

@@ -1,0 +1,72 @@
+"""GCRA with reservations, pure, plus the in-process store.
+
+For a limit of `rate`/s with bursts of `burst`: emission interval
+T = 1/rate, tolerance tau = (burst - 1) * T; each key keeps its theoretical
+arrival time (TAT). A request at `now` conforms when now >= TAT - tau. To
+absorb small bursts a request may instead *reserve* the first conforming
+instant when it is at most `max_wait` away, and sleep until then. Several
+limits (tenant and app) are checked and reserved together: the wait is the
+longest among them, so one admission never consumes one limit but not the other.
+The same arithmetic runs in Redis (redis_store.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from gateway.resilience.clock import SYSTEM_CLOCK, Clock
+
+
+@dataclass(frozen=True)
+class Limit:
+    """`rate` requests per second, bursts of up to `burst`, under `key` (unique per limited thing)."""
+
+    key: str
+    rate: float
+    burst: int
+
+    @property
+    def interval(self) -> float:
+        return 1.0 / self.rate
+
+    @property
+    def tolerance(self) -> float:
+        return (self.burst - 1) / self.rate
+
+    def share(self, replicas: int) -> Limit:
+        """This replica's part of the limit when replicas cannot coordinate."""
+        return Limit(self.key, self.rate / replicas, max(1, math.floor(self.burst / replicas)))
+
+
+#: (reserved, seconds): reserved -> sleep `seconds` first; refused -> `seconds` until a slot frees.
+Decision = tuple[bool, float]
+
+
+def reserve(tats: dict[str, float], limits: Sequence[Limit], now: float, max_wait: float) -> Decision:
+    """Reserve one slot in every limit within `max_wait`, updating `tats`; or refuse and change nothing."""
+    wait = 0.0
+    for limit in limits:
+        tat = tats.get(limit.key, now)
+        wait = max(wait, tat - limit.tolerance - now)
+    if wait > max_wait:
+        return False, wait
+    at = now + wait
+    for limit in limits:
+        tats[limit.key] = max(tats.get(limit.key, now), at) + limit.interval
+    return True, wait
+
+
+class LocalStore:
+    """Limits held in this process (no I/O); keys are bounded by the config, so is the dict."""
+
+    def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.clock = clock
+        self._tats: dict[str, float] = {}
+
+    async def reserve(self, limits: Sequence[Limit], max_wait: float) -> Decision:
+        return reserve(self._tats, limits, self.clock.now(), max_wait)
+
+    async def close(self) -> None:
+        return None
