@@ -30,7 +30,7 @@ class DelineaScimConnector(ScimPassthroughConnector):
         return await super().replace(kind, resource_id, resource)
 
     async def patch(self, kind: Kind, resource_id: str, operations: list[dict[str, Any]]) -> Resource | None:
-        if kind is Kind.USER and not any(_sets_external_id(op) for op in operations):
+        if kind is Kind.USER and not any(_names_external_id(op) for op in operations):
             external_id = await self._stored_external_id(kind, resource_id)
             if external_id is not None:
                 operations = [*operations, {"op": "replace", "path": "externalId", "value": external_id}]
@@ -41,5 +41,6 @@ class DelineaScimConnector(ScimPassthroughConnector):
         return value if isinstance(value, str) else None
 
 
-def _sets_external_id(operation: dict[str, Any]) -> bool:
-    return str(operation.get("path", "")).lower() == "externalid" and operation.get("op") != "remove"
+def _names_external_id(operation: dict[str, Any]) -> bool:
+    """Whether the caller already says what externalId becomes (set, or removed on purpose)."""
+    return str(operation.get("path", "")).lower() == "externalid"

@@ -94,11 +94,26 @@ def scim_exception(exc: ValidationError) -> SCIMException:
 
 
 def validate_resource(model: ResourceModel, body: Any, context: Context) -> Resource[Any]:
-    """Validate a request body as a `model` resource; raises SCIMException (400)."""
+    """Validate a request body as a `model` resource; raises SCIMException (400).
+
+    A `schemas` entry that names no schema of `model` and carries no
+    attributes is dropped: Entra lists its own ADSCIM Group URI in every
+    POST /Groups. An unknown schema that does carry attributes is still refused.
+    """
     try:
-        return model.model_validate(body, scim_ctx=context, scim_policy=POLICY)
+        return model.model_validate(_without_empty_foreign_schemas(model, body), scim_ctx=context, scim_policy=POLICY)
     except ValidationError as exc:
         raise scim_exception(exc) from None
+
+
+def _without_empty_foreign_schemas(model: ResourceModel, body: Any) -> Any:
+    schemas = body.get("schemas") if isinstance(body, dict) else None
+    if not isinstance(schemas, list):
+        return body
+    known = {model.__schema__.lower(), *(urn.lower() for urn in model.get_extension_models())}
+    present = {key.lower() for key in body}
+    kept = [urn for urn in schemas if not isinstance(urn, str) or urn.lower() in known or urn.lower() in present]
+    return body if len(kept) == len(schemas) else {**body, "schemas": kept}
 
 
 def dump_request(resource: Resource[Any], context: Context) -> dict[str, Any]:
