@@ -47,19 +47,81 @@ class HttpConfig(_Strict):
 
     connect_timeout: float = Field(default=5.0, gt=0)
     read_timeout: float = Field(default=30.0, gt=0)
+    #: Seconds to wait for a free pooled connection when all `pool_size` are busy.
+    pool_timeout: float = Field(default=5.0, gt=0)
     pool_size: int = Field(default=100, ge=1, le=10_000)
+
+
+class LimitConfig(_Strict):
+    """An inbound limit (GCRA): `rate` requests/second, bursts of up to `burst`.
+
+    A request over the limit waits up to `max_wait` seconds for a slot, then is refused (429).
+    """
+
+    rate: float = Field(gt=0, le=1_000_000)
+    burst: int = Field(default=1, ge=1, le=1_000_000)
+    max_wait: float = Field(default=0.5, ge=0, le=30)
+
+
+class UpstreamConfig(_Strict):
+    """Outbound limits towards one app's vendor (its credential is shared by every caller)."""
+
+    rate: float | None = Field(default=None, gt=0, le=1_000_000)
+    burst: int = Field(default=1, ge=1, le=1_000_000)
+    #: Requests in flight to the vendor at once (None: only the connection pool bounds it).
+    concurrency: int | None = Field(default=None, ge=1, le=10_000)
+
+
+class RetryConfig(_Strict):
+    """Retries of one vendor call: full-jitter exponential backoff inside a per-request deadline (seconds)."""
+
+    attempts: int = Field(default=4, ge=1, le=10)
+    base_delay: float = Field(default=0.2, gt=0, le=60)
+    max_delay: float = Field(default=5.0, gt=0, le=60)
+    #: Bounds all retries and waits of one inbound request; IdPs give up at 60 s (Entra).
+    deadline: float = Field(default=25.0, gt=0, le=55)
+    #: Told to the caller (and waited at least) when the vendor throttles without a Retry-After.
+    default_retry_after: float = Field(default=5.0, gt=0, le=300)
+
+
+class BreakerConfig(_Strict):
+    """Circuit breaker per app: `failures` consecutive failures open it for `cooldown` seconds."""
+
+    failures: int = Field(default=5, ge=1, le=1000)
+    cooldown: float = Field(default=30.0, gt=0, le=3600)
 
 
 class AppConfig(_Strict):
     vendor: str
     max_results: int = Field(default=1000, ge=1, le=10_000)
     http: HttpConfig = HttpConfig()
+    limits: LimitConfig | None = None
+    upstream: UpstreamConfig = UpstreamConfig()
+    retry: RetryConfig = RetryConfig()
+    breaker: BreakerConfig = BreakerConfig()
     settings: ConnectorSettings
 
 
 class TenantConfig(_Strict):
     tokens: list[TokenConfig] = Field(min_length=1)
+    limits: LimitConfig | None = None
     apps: dict[str, AppConfig]
+
+
+class RedisConfig(_Strict):
+    """The shared limit store; `url` is a secret reference (a Redis URL may carry a password)."""
+
+    url: SecretStr | None = None
+    #: Seconds per Redis call before this process falls back to its local share of the limit.
+    timeout: float = Field(default=0.05, gt=0, le=5)
+    key_prefix: str = Field(default="scim-gateway", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+class ThrottleConfig(_Strict):
+    backend: Literal["local", "redis"] = "local"
+    redis: RedisConfig = RedisConfig()
+    #: Replicas sharing the limits; when Redis fails each process enforces limit/replicas.
+    replicas: int = Field(default=1, ge=1, le=1000)
 
 
 class AuditConfig(_Strict):
@@ -87,9 +149,10 @@ class GatewayConfig(_Strict):
     tenants: dict[str, TenantConfig]
     public_url: str | None = None
     observability: ObservabilityConfig = ObservabilityConfig()
+    throttle: ThrottleConfig = ThrottleConfig()
 
 
-_APP_KEYS = frozenset({"vendor", "max_results", "http"})
+_APP_KEYS = frozenset({"vendor", "max_results", "http", "limits", "upstream", "retry", "breaker"})
 
 
 def load_config(path: str | Path) -> GatewayConfig:
@@ -125,7 +188,22 @@ def parse_config(raw: Any) -> GatewayConfig:
             if _check_name(app_name, f"{tenant_path}.apps.{app_name}")
         }
         built[tenant_name] = _validate(TenantConfig, {**tenant, "apps": apps}, tenant_path)
+    if "throttle" in raw:
+        raw["throttle"] = _throttle(raw["throttle"], allow_literal)
     return _validate(GatewayConfig, {**raw, "tenants": built}, "")
+
+
+def _throttle(raw: Any, allow_literal: bool) -> dict[str, Any]:
+    """Resolve the Redis URL reference, only when Redis is the backend (a chart may always render it)."""
+    raw = dict(_mapping(raw, "throttle"))
+    redis = dict(_mapping(raw.get("redis"), "throttle.redis"))
+    reference = redis.pop("url", None)
+    if raw.get("backend") == "redis":
+        if reference is None:
+            raise ConfigError("throttle.redis.url", "required when throttle.backend is redis")
+        redis["url"] = resolve_secret(reference, "throttle.redis.url", allow_literal=allow_literal)
+    raw["redis"] = redis
+    return raw
 
 
 def _build_app(raw: Any, path: str, allow_literal: bool) -> AppConfig:

@@ -27,6 +27,9 @@ def render_error(exc: Exception) -> Response:
     """The SCIM Error response for `exc` (RFC 7644 section 3.12)."""
     if isinstance(exc, SCIMException):
         headers = _CHALLENGE if isinstance(exc, UnauthorizedException) else None
+        retry_after = getattr(exc, "retry_after", None)  # 429 from the inbound throttle (RFC 6585 section 4)
+        if retry_after is not None:
+            headers = {"Retry-After": str(max(1, math.ceil(retry_after)))}
         return error_response(exc.status, exc.detail or "request refused", exc.scim_type or None, headers)
     if isinstance(exc, ConnectorError):
         headers = None

@@ -1,6 +1,7 @@
 """One SCIM request, top to bottom.
 
-resolve tenant -> authenticate -> resolve app -> route -> parse and validate
+resolve tenant -> authenticate -> resolve app -> admit through the inbound
+throttle (429) -> route -> parse and validate
 -> call the app's operations (native, synthesised, or 501) -> present ->
 render -> record (one audit record and the metrics, whatever the outcome).
 Every exception on the way is rendered in one place (gateway/errors.py).
@@ -17,6 +18,8 @@ from starlette.responses import Response
 
 from gateway.errors import render_error
 from gateway.observability.call import Call
+from gateway.resilience.create import create_once
+from gateway.resilience.deadline import start_deadline
 from gateway.routes import SCIM_ROOT, Target, route
 from gateway.runtime import AppRuntime, Runtime
 from gateway.scim import query as list_query
@@ -69,6 +72,9 @@ async def _authorised(runtime: Runtime, call: Call, request: Request) -> Respons
     call.token_name = tenant.verifier.verify(request.headers.get("authorization"))
     app = tenant.app(params["app"])
     call.app, call.vendor = app.name, app.vendor
+    # The request's deadline bounds every wait from here on (this task's context only).
+    start_deadline(app.guard.clock, app.guard.retry.deadline)
+    await app.admission.admit()  # inbound throttle: wait up to max_wait, else 429 with Retry-After
     target = route(request.method, params["rest"])
     call.operation, call.route = target.action, SCIM_ROOT + target.template
     call.resource_type = target.kind.value if target.kind else None
@@ -96,7 +102,7 @@ async def _serve(app: AppRuntime, target: Target, request: Request, base: str, c
     elif action == "create":
         body = _validated(app, kind, await read_json(request, MAX_BODY_BYTES), Context.RESOURCE_CREATION_REQUEST)
         call.user_name = body.get("userName")
-        created = present(kind, await ops.create(kind, body), base, include, exclude)
+        created = present(kind, await create_once(ops, kind, body), base, include, exclude)
         call.resource_id = created["id"]
         return scim_response(created, status=201, headers={"Location": created["meta"]["location"]})
     elif action == "replace":

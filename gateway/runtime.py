@@ -17,8 +17,12 @@ from gateway.config import AppConfig, GatewayConfig
 from gateway.observability.audit import AuditLog
 from gateway.observability.metrics import AppStateCollector, Metrics
 from gateway.operations import AppOperations
+from gateway.resilience.breaker import Breaker
+from gateway.resilience.guard import UpstreamGuard
 from gateway.scim.discovery import Discovery
 from gateway.scim.models import SchemaSet
+from gateway.throttle.admission import Admission, Store
+from gateway.throttle.build import build_admission, build_guard, build_store
 from gateway.upstream import UpstreamClient
 from vendors.auth import VendorAuth
 from vendors.base import Connector
@@ -46,7 +50,14 @@ class AppRuntime:
     max_results: int
     session: aiohttp.ClientSession
     auth: VendorAuth
+    admission: Admission
+    guard: UpstreamGuard
     health: AppHealth = field(default_factory=AppHealth)
+
+    @property
+    def breaker(self) -> Breaker:
+        """The app's circuit breaker; `.state` is closed, open or half_open."""
+        return self.guard.breaker
 
 
 @dataclass
@@ -72,6 +83,7 @@ class Runtime:
     tenants: dict[str, TenantRuntime]
     metrics: Metrics
     audit: AuditLog
+    throttle: Store
 
     def tenant(self, name: str) -> TenantRuntime:
         """The named tenant; an unknown tenant is a 401 like a bad token, so names cannot be probed."""
@@ -87,6 +99,7 @@ class Runtime:
     async def close(self) -> None:
         for app in self.apps():
             await app.session.close()
+        await self.throttle.close()
         self.audit.close()
 
 
@@ -96,22 +109,33 @@ def build_runtime(config: GatewayConfig, version: str) -> Runtime:
     audit_config = config.observability.audit
     audit = AuditLog(audit_config.file, audit_config.user_name)
     tenants: dict[str, TenantRuntime] = {}
+    store = build_store(config.throttle, metrics)
     for tenant_name, tenant in config.tenants.items():
         verifier = TokenVerifier([(token.name, token.sha256) for token in tenant.tokens])
         runtime = TenantRuntime(tenant_name, verifier)
         for app_name, app in tenant.apps.items():
-            runtime.apps[app_name] = _build_app(tenant_name, app_name, app, metrics)
+            admission = build_admission(store, tenant_name, tenant, app_name, app, metrics)
+            guard = build_guard(store, tenant_name, app_name, app, metrics)
+            runtime.apps[app_name] = _build_app(tenant_name, app_name, app, metrics, admission, guard)
         tenants[tenant_name] = runtime
-    built = Runtime(config=config, tenants=tenants, metrics=metrics, audit=audit)
+    built = Runtime(config=config, tenants=tenants, metrics=metrics, audit=audit, throttle=store)
     metrics.add_collector(AppStateCollector(built.apps))
     return built
 
 
-def _build_app(tenant: str, name: str, app: AppConfig, metrics: Metrics) -> AppRuntime:
+def _build_app(
+    tenant: str, name: str, app: AppConfig, metrics: Metrics, admission: Admission, guard: UpstreamGuard
+) -> AppRuntime:
     cls = connector_class(app.vendor)
     session = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=app.http.pool_size, ttl_dns_cache=300, keepalive_timeout=30),
-        timeout=aiohttp.ClientTimeout(total=None, connect=app.http.connect_timeout, sock_read=app.http.read_timeout),
+        # `connect` covers waiting for a pooled connection plus connecting (aiohttp semantics).
+        timeout=aiohttp.ClientTimeout(
+            total=None,
+            connect=app.http.pool_timeout + app.http.connect_timeout,
+            sock_connect=app.http.connect_timeout,
+            sock_read=app.http.read_timeout,
+        ),
         raise_for_status=False,
         auto_decompress=True,
     )
@@ -121,8 +145,13 @@ def _build_app(tenant: str, name: str, app: AppConfig, metrics: Metrics) -> AppR
         metrics.observe_upstream(tenant, name, app.vendor, method, status, seconds)
 
     auth = cls.vendor_auth(app.settings)
-    auth.bind(lambda base_url, client_auth: UpstreamClient(session, base_url, client_auth, label, observe))
-    upstream = UpstreamClient(session, cls.base_url(app.settings), auth, label, observe)
+    token_guard = guard.for_token_requests()
+    auth.bind(
+        lambda base_url, client_auth: UpstreamClient(
+            session, base_url, client_auth, label, observe, guard=token_guard, resend_posts=True
+        )
+    )
+    upstream = UpstreamClient(session, cls.base_url(app.settings), auth, label, observe, guard=guard)
     connector = cls(app.settings, upstream)
     schemas = SchemaSet(cls.user_extensions)
     operations = AppOperations(connector, schemas)
@@ -136,4 +165,6 @@ def _build_app(tenant: str, name: str, app: AppConfig, metrics: Metrics) -> AppR
         max_results=app.max_results,
         session=session,
         auth=auth,
+        admission=admission,
+        guard=guard,
     )

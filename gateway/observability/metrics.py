@@ -67,6 +67,10 @@ class Metrics:
             "scim_gateway_upstream_retries", "Vendor requests resent after a retryable failure",
             ["tenant", "app", "vendor", "reason"], registry=r,
         )
+        self.throttle_fallbacks = Counter(
+            "scim_gateway_throttle_fallbacks", "Limit decisions served locally because Redis failed or was slow",
+            ["reason"], registry=r,
+        )
         self.in_flight = Gauge("scim_gateway_in_flight_requests", "Inbound requests being served", registry=r)
         self.audit_dropped = Gauge(
             "scim_gateway_audit_records_dropped", "Audit records that could not be written", registry=r
@@ -106,6 +110,14 @@ class Metrics:
         child = self._children.get(key)
         if child is None:
             child = self._children[key] = self.throttled.labels(tenant, where)
+        child.inc()
+
+    def count_throttle_fallback(self, reason: str) -> None:
+        """One limit decision made on this replica's share because Redis failed; `reason`: error or timeout."""
+        key = ("fallback", reason)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self.throttle_fallbacks.labels(reason)
         child.inc()
 
     def count_retry(self, tenant: str, app: str, vendor: str, reason: str) -> None:
