@@ -53,6 +53,10 @@ class FaultRule:
 
     `status` answers with that status (and `retry_after`, `body` when given);
     `latency` delays first (seconds); `reset` drops the connection mid-response.
+    `after`: the vendor handles the request first (the write happens), then the
+    fault hits the answer: delayed by `latency`, lost to a `reset`, or replaced
+    by `status` (a proxy's 502/504). That is the ambiguous failure a careful
+    client must not answer by blindly resending a create.
     """
 
     status: int | None = None
@@ -62,6 +66,7 @@ class FaultRule:
     body: Any = None
     latency: float = 0.0
     reset: bool = False
+    after: bool = False
     times: int = 1
 
     def matches(self, method: str, path: str) -> bool:
@@ -119,6 +124,9 @@ class Simulator:
         self.requests.append(entry)
         send = _recording_status(send, entry)
         fault = self._take_fault(scope["method"], path)
+        if fault is not None and fault.after:
+            await self._fault_after(fault, scope, receive, send)
+            return
         if fault is not None:
             if fault.latency:
                 await asyncio.sleep(fault.latency)
@@ -128,6 +136,29 @@ class Simulator:
             if fault.status is not None:
                 await _send_fault(send, fault)
                 return
+        await self._dispatch(scope, receive, send)
+
+    async def _fault_after(self, fault: FaultRule, scope: Scope, receive: Receive, send: Send) -> None:
+        """Let the vendor act, then delay, drop or replace its answer."""
+        answer: list[Message] = []
+
+        async def keep(message: Message) -> None:
+            answer.append(message)
+
+        await self._dispatch(scope, receive, keep)
+        if fault.latency:
+            await asyncio.sleep(fault.latency)
+        if fault.reset:
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            raise ConnectionResetError("fault injected: connection reset after the vendor acted")
+        if fault.status is not None:
+            await _send_fault(send, fault)
+            return
+        for message in answer:
+            await send(message)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
         for prefix, app in self.mounts:
             if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
                 await app({**scope, "root_path": prefix.rstrip("/")}, receive, send)
