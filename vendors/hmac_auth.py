@@ -26,6 +26,7 @@ def _now() -> datetime:
 
 
 def signature(private_token: str, path_and_query: str, public_token: str, date: str) -> str:
+    """hex(HMAC-SHA1(private, "<path?query>\\n<public>\\n<date>")): `path_and_query` exactly as sent."""
     message = f"{path_and_query}\n{public_token}\n{date}".encode()
     return hmac.new(private_token.encode(), message, hashlib.sha1).hexdigest()
 
@@ -35,7 +36,7 @@ class HmacAuth(VendorAuth):
         self,
         public_token: SecretStr,
         private_token: SecretStr,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = _now,
     ) -> None:
         self._public = public_token
         self._private = private_token
@@ -43,7 +44,7 @@ class HmacAuth(VendorAuth):
 
     async def sign(self, method: str, url: str, headers: MutableMapping[str, str], scope: str | None = None) -> None:
         parts = urlsplit(url)
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         date = self.clock().strftime(DATE_FORMAT)
         public = self._public.get_secret_value()
         headers["DTAPI-Token"] = public
