@@ -105,7 +105,10 @@ def test_shipped_example_config_is_valid(monkeypatch, tmp_path):
     )
     example = tmp_path / "example.yaml"
     example.write_text(text)
-    for name in ("ACME_ORCA_SCIM_TOKEN", "ACME_INVICTI_TOKEN", "ACME_SPEKIT_TOKEN"):
+    for name in ("ACME_ORCA_SCIM_TOKEN", "ACME_INVICTI_TOKEN", "ACME_SPEKIT_TOKEN", "ACME_ORCA_API_TOKEN"):
+        monkeypatch.setenv(name, "x")
+    for name in ("ACME_DARKTRACE_PUBLIC_TOKEN", "ACME_DARKTRACE_PRIVATE_TOKEN"):
         monkeypatch.setenv(name, "x")
     config = load_config(example)
-    assert sorted(config.tenants["acme"].apps) == ["delinea-scim", "invicti", "orca-scim", "spekit"]
+    assert {"delinea-scim", "invicti", "orca-scim", "spekit", "orca", "darktrace"} <= set(config.tenants["acme"].apps)
+    assert config.tenants["acme"].apps["orca"].settings.options.delete_mode == "delete"  # type: ignore[attr-defined]
