@@ -2,8 +2,8 @@
 
 Pure: no I/O. Unknown paths are 404, a known path with the wrong method is
 405, `/Bulk` is 501 (not announced), and resource ids that could escape a
-vendor path (`..`, control characters, absurd lengths) are refused with 404
-before any vendor is called.
+vendor path (`..`, `/`, `\\`, a URL, control characters, absurd lengths) are
+refused with 404 before any vendor is called.
 """
 
 from __future__ import annotations
@@ -92,5 +92,19 @@ def _allow_map(method: str, actions: dict[str, str]) -> str:
 
 
 def _check_id(ident: str) -> None:
-    if ident in (".", "..") or len(ident) > MAX_ID_LENGTH or any(ord(c) < 0x20 or c == "\x7f" for c in ident):
+    """Refuse ids that could steer a vendor path: dot segments, separators, URLs, control characters.
+
+    The ASGI path is already percent-decoded, so `..%2F..%2Fadmin` and
+    `https:%2F%2Fevil` arrive as several segments (404 above); the separator
+    and `://` checks hold should a server keep `%2F` encoded. quote_id
+    (vendors/base.py) still quotes whatever passes, as the second wall.
+    """
+    if (
+        ident in (".", "..")
+        or len(ident) > MAX_ID_LENGTH
+        or "/" in ident
+        or "\\" in ident
+        or "://" in ident
+        or any(ord(c) < 0x20 or c == "\x7f" for c in ident)
+    ):
         raise NotFoundException(detail="no resource with such an id")

@@ -17,6 +17,8 @@ from typing import Any
 
 import uvicorn
 
+from gateway.http_protocol import ScimHttpToolsProtocol
+
 
 @dataclass
 class RunningServer:
@@ -60,9 +62,10 @@ def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
 
 
 def uvicorn_config(app: Any, **overrides: Any) -> uvicorn.Config:
-    """The production server settings: httptools parser, no access log (audit replaces it)."""
+    """The production server settings: httptools parser (SCIM 400s), no access log (audit replaces it)."""
     settings: dict[str, Any] = {
-        "http": "httptools",
+        # httptools, answering requests it cannot parse (smuggling shapes) with a SCIM 400.
+        "http": ScimHttpToolsProtocol,
         "loop": "none",
         "lifespan": "on",
         "access_log": False,

@@ -23,7 +23,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict
 from scim2_models import Extension
 
-from vendors.errors import NotSupported
+from vendors.errors import NotSupported, UnknownResource
 
 if TYPE_CHECKING:
     from scim2_models import ScimFilter
@@ -165,7 +165,13 @@ class Connector:
 
 
 def quote_id(resource_id: str) -> str:
-    """A resource id as one URL path segment: `/`, `?`, `#` and `..` cannot steer the vendor path."""
+    """A resource id as one URL path segment: `/`, `?`, `#` and `..` cannot steer the vendor path.
+
+    Dot segments are refused (UnknownResource) rather than quoted: URL libraries
+    (yarl) decode `%2E` and resolve `..` against the path.
+    """
+    if resource_id in ("", ".", ".."):
+        raise UnknownResource("no resource with such an id")
     return quote(resource_id, safe="")
 
 

@@ -32,6 +32,11 @@ async def read_json(request: Request, max_bytes: int) -> Any:
     if media_type and media_type not in _ACCEPTED:
         raise UnsupportedMediaType(detail=f"unsupported content type {media_type!r}; send {SCIM_MEDIA_TYPE}")
     declared = request.headers.get("content-length")
+    if declared is not None and "transfer-encoding" in request.headers:
+        # RFC 9112 section 6.3: a smuggling shape. httptools refuses it first; this holds under any server.
+        raise InvalidSyntaxException(detail="Content-Length and Transfer-Encoding must not both be sent")
+    if declared is not None and not declared.isdigit():
+        raise InvalidSyntaxException(detail="Content-Length must be a decimal number")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise PayloadTooLargeException(detail=f"request body larger than {max_bytes} bytes")
     chunks: list[bytes] = []

@@ -16,9 +16,9 @@ from typing import Any
 from pydantic import ValidationError
 from scim2_models import Context, InvalidFilterException, ScimFilter, SearchRequest
 
+from gateway.scim.filter_limits import check_filter_size
 from gateway.scim.models import POLICY, ResourceModel, scim_exception
 
-MAX_FILTER_LENGTH = 4096
 DEFAULT_COUNT = 100
 _PARAMS = ("filter", "startIndex", "count", "attributes", "excludedAttributes", "sortBy", "sortOrder")
 
@@ -51,8 +51,8 @@ def from_search_body(model: ResourceModel, body: Any, max_results: int) -> ListQ
 
 def _parse(model: ResourceModel, body: dict[str, Any], max_results: int) -> ListQuery:
     text = body.get("filter")
-    if isinstance(text, str) and len(text) > MAX_FILTER_LENGTH:
-        raise InvalidFilterException(detail=f"filter longer than {MAX_FILTER_LENGTH} characters")
+    if isinstance(text, str):
+        check_filter_size(text)  # length, nesting depth, term count: before the recursive parser runs
     for name in ("attributes", "excludedAttributes"):
         if isinstance(body.get(name), str):
             body[name] = [part.strip() for part in body[name].split(",") if part.strip()]
