@@ -108,6 +108,13 @@ class ConnectorContract:
     page_cap: ClassVar[int | None] = None
     #: The Authorization scheme the vendor's API must see (as the simulator logs it).
     auth_scheme: ClassVar[str] = "Bearer"
+    #: The vendor's path of its user collection (below the app's base URL), as the simulator logs it.
+    user_path: ClassVar[str] = Kind.USER.endpoint
+    #: Credentials that are identifiers rather than secrets (an OAuth2 client_id, RFC 6749 section 2.2):
+    #: they may appear in an auth object's repr, never in an error.
+    identifiers: ClassVar[tuple[str, ...]] = ()
+    #: Whether the simulator can seed more than page_cap distinct users (else the cap test creates them).
+    seeds_many: ClassVar[bool] = False
     #: Filters (formatted with a seeded user's attributes) whose pushdown must match in-memory evaluation.
     filters: ClassVar[tuple[str, ...]] = (
         'userName eq "{userName}"',
@@ -120,7 +127,8 @@ class ConnectorContract:
         'emails[value eq "{userName}"]',
         'userName eq "{userName}" or userName eq "{other}"',
         'userName eq "{userName}" and active eq true',
-        "title pr",
+        "name.givenName pr",
+        "active eq false",
     )
 
     # -- what a subclass says --------------------------------------------------------------
@@ -145,6 +153,10 @@ class ConnectorContract:
             "emails": [{"value": user_name, "type": "work", "primary": True}],
             "active": True,
         }
+
+    def sim_users(self, sim_settings: Any, users: int) -> Any:
+        """Simulator settings seeding `users` users in the store this connector reads."""
+        return dataclasses.replace(sim_settings, users=users) if hasattr(sim_settings, "users") else sim_settings
 
     def deletes_permanently(self, connector: Connector) -> bool:
         """Whether DELETE removes the user (True) or deactivates it, as the app's options say."""
@@ -174,11 +186,7 @@ class ConnectorContract:
     ) -> AsyncIterator[Harness]:
         """Start the simulator, build the connector; `overrides` are merged into the settings dict."""
         spec = SIMULATORS[self.simulator]
-        sim_settings = spec.demo_settings(self.seed)
-        if users is not None:
-            sim_settings = dataclasses.replace(sim_settings, users=users)
-        elif hasattr(sim_settings, "users"):
-            sim_settings = dataclasses.replace(sim_settings, users=self.seed_users)
+        sim_settings = self.sim_users(spec.demo_settings(self.seed), self.seed_users if users is None else users)
         good = spec.demo_credentials(sim_settings)
         url, slot = host().slot(self.simulator)
         assert slot.app is None, f"the {self.simulator} simulator slot is already in use"
@@ -228,6 +236,19 @@ class ConnectorContract:
         assert parsed is not None
         return parsed
 
+    async def create_users(self, env: Harness, count: int) -> None:
+        """Create `count` users through the connector, a few at a time."""
+        self.require(Kind.USER, Op.CREATE)
+        limiter = asyncio.Semaphore(8)
+
+        async def add(index: int) -> None:
+            tag = f"bulk{index:04d}"
+            body = self.request_body(env, Kind.USER, self.new_user(tag), Context.RESOURCE_CREATION_REQUEST)
+            async with limiter:
+                await env.connector.create(Kind.USER, body)
+
+        await asyncio.gather(*(add(index) for index in range(count)))
+
     async def a_user(self, env: Harness, tag: str) -> Resource:
         """A user to change: created where CREATE is declared, else a seeded one."""
         if self.cls.supports(Kind.USER, Op.CREATE):
@@ -252,10 +273,13 @@ class ConnectorContract:
         async with self.running(credentials=wrong) as env:
             with pytest.raises(VendorAuthFailed) as raised:
                 await env.connector.check()
-            shown = " ".join((str(raised.value), raised.value.detail, repr(raised.value), repr(env.connector.settings)))
-            shown += repr(env.connector.upstream.auth)
-        for secret in (*good.values(), *wrong.values()):
-            assert secret not in shown, "a credential leaked into the error, the settings or the auth repr"
+            error = " ".join((str(raised.value), raised.value.detail, repr(raised.value)))
+            reprs = repr(env.connector.settings) + repr(env.connector.upstream.auth)
+        for name in good:
+            for value in (good[name], wrong[name]):
+                assert value not in error, f"credential {name!r} leaked into the error"
+                if name not in self.identifiers:
+                    assert value not in reprs, f"credential {name!r} leaked into the settings or auth repr"
 
     async def test_undeclared_operations_raise_not_supported_before_any_call(self, env: Harness) -> None:
         calls = {
@@ -314,21 +338,11 @@ class ConnectorContract:
         self.require(Kind.USER, Op.SEARCH)
         if self.page_cap is None:
             pytest.skip(f"{self.vendor} documents no page-size cap")
-        self.require(Kind.USER, Op.CREATE)
         cap = self.page_cap
-        async with self.running() as env:
-            limiter = asyncio.Semaphore(8)
-
-            async def add(index: int) -> None:
-                body = self.request_body(
-                    env, Kind.USER, self.new_user(f"bulk{index:04d}"), Context.RESOURCE_CREATION_REQUEST
-                )
-                async with limiter:
-                    await env.connector.create(Kind.USER, body)
-
-            extra = cap + 25 - self.expected_users()
-            await asyncio.gather(*(add(index) for index in range(extra)))
-            total = self.expected_users() + extra
+        total = cap + 25
+        async with self.running(users=total if self.seeds_many else None) as env:
+            if not self.seeds_many:
+                await self.create_users(env, total - self.expected_users())
             walked = ids(await self.list_all(env, Kind.USER, page_size=10))
             assert len(walked) == total
             page = await env.connector.search(Kind.USER, SearchQuery(start_index=1, count=cap + 20))
@@ -361,7 +375,7 @@ class ConnectorContract:
         assert sent, "the GET never reached the vendor"
         # The simulator logs the decoded path: the whole id must still sit in one segment after the
         # endpoint, with no query split off (an unquoted ../ would be normalised away, ? and # cut off).
-        assert sent[-1]["path"].endswith(f"{Kind.USER.endpoint}/{hostile}"), sent[-1]
+        assert sent[-1]["path"].endswith(f"{self.user_path}/{hostile}"), sent[-1]
         assert sent[-1]["query"] == ""
 
     # -- create ----------------------------------------------------------------------------
