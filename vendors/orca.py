@@ -29,6 +29,7 @@ from vendors.orca_users import OrcaUser, UserList, from_scim, to_scim
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 #: Asked per page; Orca may silently answer fewer, which UserList allows for.
 PAGE_LIMIT = 100
+NOT_AN_EMAIL = "Orca identifies users by email: userName (or a primary email) must be an email address"
 log = logging.getLogger(__name__)
 
 
@@ -117,6 +118,7 @@ class OrcaConnector(Connector):
 
     async def create(self, kind: Kind, resource: Resource) -> Resource:
         wanted = from_scim(resource, self.options.default_role)
+        self._check_email(wanted["email"])
         self._check_role(wanted["role"])
         invite = {key: wanted[key] for key in ("email", "name", "role") if key in wanted}
         created = (await self.upstream.request("POST", "/rbac/users", json=invite, ok=(200, 201))).json()
@@ -134,6 +136,7 @@ class OrcaConnector(Connector):
             return await self._replace_role_group(resource_id, resource)
         current = await self._read_user(resource_id)
         wanted = from_scim(resource, current.get("role") or self.options.default_role)
+        self._check_email(wanted["email"])
         if wanted["role"] != current.get("role"):
             self._check_role(wanted["role"])
         if current.get("status") == "invited" and wanted["status"] == "active":
@@ -233,6 +236,12 @@ class OrcaConnector(Connector):
             await self._patch_user(user_id, {"role": new_role})
             await self._confirmed(user_id, {**user, "role": new_role})
         return await self._role_group(role)
+
+    @staticmethod
+    def _check_email(email: Any) -> None:
+        """Orca logs users in by email, its only identifier: refuse before Orca does, saying why."""
+        if not isinstance(email, str) or "@" not in email:
+            raise VendorRejected(NOT_AN_EMAIL, scim_type="invalidValue")
 
     def _check_role(self, role: str) -> None:
         if role not in self.options.roles:

@@ -308,3 +308,15 @@ async def test_the_simulator_refuses_mixed_up_tokens() -> None:
         assert good.status_code == 200 and len(good.json()["data"]) == settings.users
         state = (await http.get("/_sim/state")).json()
         assert set(state) == {"scim", "rest"} and len(state["rest"]["users"]) == settings.users
+
+
+async def test_a_user_without_an_email_is_refused_before_orca_is_asked() -> None:
+    async with orca_env() as env:
+        env.sim.requests.clear()
+        refused = await env.scim.post("/Users", json={"schemas": [USER], "userName": "not-an-email"})
+        assert refused.status_code == 400 and refused.json()["scimType"] == "invalidValue"
+        assert "email" in refused.json()["detail"]
+        assert not [entry for entry in env.requests() if entry["method"] != "GET"]
+        emails = [{"value": "by.email@acme.example", "type": "work", "primary": True}]
+        created = await env.scim.post("/Users", json={"schemas": [USER], "userName": "by-email", "emails": emails})
+        assert created.status_code == 201 and created.json()["userName"] == "by.email@acme.example"
