@@ -42,6 +42,8 @@ class Limit:
 
 #: (reserved, seconds): reserved -> sleep `seconds` first; refused -> `seconds` until a slot frees.
 Decision = tuple[bool, float]
+#: Float slack (seconds): a sum of intervals must not miss its instant by rounding.
+EPSILON = 1e-9
 
 
 def reserve(tats: dict[str, float], limits: Sequence[Limit], now: float, max_wait: float) -> Decision:
@@ -50,7 +52,7 @@ def reserve(tats: dict[str, float], limits: Sequence[Limit], now: float, max_wai
     for limit in limits:
         tat = tats.get(limit.key, now)
         wait = max(wait, tat - limit.tolerance - now)
-    if wait > max_wait:
+    if wait > max_wait + EPSILON:
         return False, wait
     at = now + wait
     for limit in limits:

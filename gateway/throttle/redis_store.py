@@ -45,7 +45,7 @@ for i, key in ipairs(KEYS) do
   local w = tat - tonumber(ARGV[2 * i + 1]) - now
   if w > wait then wait = w end
 end
-if wait > max_wait then
+if wait > max_wait + 0.000001 then
   return {0, string.format('%.6f', wait)}
 end
 local at = now + wait

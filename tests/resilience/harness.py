@@ -1,0 +1,121 @@
+"""Shared pieces for the throttle and resilience tests: a real simulator, a real gateway, over loopback.
+
+Nothing here mocks gateway code: tests start an Invicti simulator (faults via
+its /_sim/ API), build a config as an operator would write it (literal
+secrets allowed, as in throwaway tests) and serve the real app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from gateway.app import create_app
+from gateway.auth import hash_token
+from gateway.config import GatewayConfig, parse_config
+from gateway.serving import RunningServer, serving
+from vendors.simulators import SIMULATORS
+from vendors.simulators.base import FaultRule, Simulator
+
+TOKENS = {"acme": "acme-test-token", "globex": "globex-test-token"}
+USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+
+
+@dataclass
+class RunningSimulator:
+    server: RunningServer
+    app: Simulator
+    scim_url: str
+    token: str
+
+    def fault(self, **rule: Any) -> None:
+        self.app.add_fault(FaultRule(**rule))
+
+    def requests(self, method: str | None = None, contains: str = "") -> list[dict[str, Any]]:
+        return [
+            entry
+            for entry in self.app.requests
+            if (method is None or entry["method"] == method) and contains in entry["path"] + "?" + entry["query"]
+        ]
+
+    async def settle(self) -> None:
+        """Wait for the gateway's start-up health check to reach this simulator, then clear the log."""
+        for _ in range(200):
+            if self.app.requests:
+                break
+            await asyncio.sleep(0.01)
+        self.app.requests.clear()
+
+    def users(self) -> list[dict[str, Any]]:
+        return list(self.app.state()["Users"])
+
+
+@contextlib.asynccontextmanager
+async def simulator(seed: str = "acme", **overrides: Any) -> AsyncIterator[RunningSimulator]:
+    """An Invicti simulator on a free loopback port."""
+    spec = SIMULATORS["invicti"]
+    settings = spec.demo_settings(seed)
+    if overrides:
+        settings = type(settings)(**{**settings.__dict__, **overrides})
+    app = spec.create_app(settings)
+    async with serving(app) as server:
+        yield RunningSimulator(server, app, server.url + spec.scim_base_path(settings), settings.scim_token)
+
+
+def app_config(sim: RunningSimulator, **extra: Any) -> dict[str, Any]:
+    """An `invicti` app pointing at `sim`, plus any gateway keys (limits, upstream, retry, breaker, http)."""
+    return {"vendor": "invicti", "base_url": sim.scim_url, "credentials": {"token": sim.token}, **extra}
+
+
+def gateway_config(tenants: dict[str, dict[str, Any]], **top: Any) -> GatewayConfig:
+    """`tenants` maps name -> {"apps": {...}, optional "limits"}; each gets its TOKENS entry."""
+    # Audit records go nowhere: these tests read outcomes from answers, the simulator log and /metrics.
+    raw: dict[str, Any] = {
+        "allow_literal_secrets": True,
+        "tenants": {},
+        "observability": {"audit": {"file": os.devnull}, "health_check_interval": 3600},
+        **top,
+    }
+    for name, tenant in tenants.items():
+        raw["tenants"][name] = {"tokens": [{"name": "test", "sha256": hash_token(TOKENS[name])}], **tenant}
+    return parse_config(raw)
+
+
+@contextlib.asynccontextmanager
+async def gateway(config: GatewayConfig) -> AsyncIterator[RunningServer]:
+    async with serving(create_app(config)) as server:
+        yield server
+
+
+def scim_client(server: RunningServer, tenant: str, app: str, timeout: float = 10.0) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=f"{server.url}/tenants/{tenant}/apps/{app}/scim/v2",
+        headers={"Authorization": f"Bearer {TOKENS[tenant]}"},
+        timeout=timeout,
+    )
+
+
+def new_user(user_name: str, external_id: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"schemas": [USER_SCHEMA], "userName": user_name, "active": True}
+    if external_id is not None:
+        body["externalId"] = external_id
+    return body
+
+
+async def metric_value(server: RunningServer, name: str, **labels: str) -> float:
+    """The sum of a Prometheus sample family on /metrics matching `labels`."""
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(server.url + "/metrics")).text
+    total = 0.0
+    for line in text.splitlines():
+        if not line.startswith(name + "{") and not line.startswith(name + " "):
+            continue
+        if all(f'{key}="{value}"' in line for key, value in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
+    return total

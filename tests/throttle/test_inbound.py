@@ -1,0 +1,75 @@
+"""Inbound limits through the real gateway over loopback: isolation, 429 + Retry-After, max_wait, per-app."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from tests.resilience.harness import app_config, gateway, gateway_config, metric_value, scim_client, simulator
+
+
+async def test_noisy_neighbour_is_throttled_and_the_other_tenant_is_not() -> None:
+    async with simulator("acme") as acme_sim, simulator("globex") as globex_sim:
+        config = gateway_config(
+            {
+                "acme": {"limits": {"rate": 1000, "burst": 1000}, "apps": {"invicti": app_config(acme_sim)}},
+                "globex": {
+                    "limits": {"rate": 5, "burst": 5, "max_wait": 0},
+                    "apps": {"invicti": app_config(globex_sim)},
+                },
+            }
+        )
+        async with gateway(config) as server, scim_client(server, "globex", "invicti") as noisy, scim_client(
+            server, "acme", "invicti"
+        ) as quiet:
+            await globex_sim.settle()
+            started = time.monotonic()
+            noisy_calls = [noisy.get("/Users", params={"count": "1"}) for _ in range(40)]
+            quiet_calls = [quiet.get("/Users", params={"count": "1"}) for _ in range(20)]
+            answers = await asyncio.gather(*noisy_calls, *quiet_calls)
+            elapsed = time.monotonic() - started
+            noisy_answers, quiet_answers = answers[:40], answers[40:]
+
+            assert [a.status_code for a in quiet_answers] == [200] * 20
+            ok = [a for a in noisy_answers if a.status_code == 200]
+            refused = [a for a in noisy_answers if a.status_code == 429]
+            assert len(ok) + len(refused) == 40
+            assert 5 <= len(ok) <= 5 + 5 * elapsed + 1
+            for answer in refused:
+                assert answer.headers["Retry-After"].isdigit() and int(answer.headers["Retry-After"]) >= 1
+                body = answer.json()
+                assert body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+                assert body["status"] == "429"
+            # Refused requests never reached the vendor.
+            assert len(globex_sim.requests("GET", "/Users")) == len(ok)
+            assert await metric_value(server, "scim_gateway_throttled_requests_total", tenant="globex") == len(refused)
+            assert await metric_value(server, "scim_gateway_throttled_requests_total", tenant="acme") == 0
+
+
+async def test_max_wait_absorbs_a_small_burst_instead_of_refusing_it() -> None:
+    async with simulator() as sim:
+        config = gateway_config({"acme": {"limits": {"rate": 20, "burst": 1, "max_wait": 0.5}, "apps": {
+            "invicti": app_config(sim)}}})
+        async with gateway(config) as server, scim_client(server, "acme", "invicti") as client:
+            started = time.monotonic()
+            answers = await asyncio.gather(*(client.get("/ServiceProviderConfig") for _ in range(5)))
+            elapsed = time.monotonic() - started
+            assert [a.status_code for a in answers] == [200] * 5
+            assert elapsed >= 0.2 - 0.01  # four of them waited for their slots (0.05 s apart)
+            # Beyond max_wait: 20 more at once need up to 1 s of slots; those past 0.5 s are refused.
+            answers = await asyncio.gather(*(client.get("/ServiceProviderConfig") for _ in range(20)))
+            codes = [a.status_code for a in answers]
+            assert codes.count(429) >= 5 and codes.count(200) >= 9
+
+
+async def test_per_app_limit_inside_a_tenant_leaves_other_apps_alone() -> None:
+    async with simulator() as sim:
+        apps = {"invicti": app_config(sim, limits={"rate": 1, "burst": 2, "max_wait": 0}), "other": app_config(sim)}
+        config = gateway_config({"acme": {"limits": {"rate": 1000, "burst": 1000}, "apps": apps}})
+        async with gateway(config) as server, scim_client(server, "acme", "invicti") as limited, scim_client(
+            server, "acme", "other"
+        ) as free:
+            limited_codes = [(await limited.get("/ServiceProviderConfig")).status_code for _ in range(5)]
+            free_codes = [(await free.get("/ServiceProviderConfig")).status_code for _ in range(5)]
+            assert limited_codes == [200, 200, 429, 429, 429]
+            assert free_codes == [200] * 5
