@@ -75,8 +75,8 @@ async def start_demo(host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[De
     finally:
         if gateway is not None:
             await gateway.stop()
-        for running in simulators.values():
-            await running.stop()
+        # Each server notices it should stop on its own 0.1 s tick: stop them together.
+        await asyncio.gather(*(running.stop() for running in simulators.values()))
 
 
 async def run_demo(host: str, port: int) -> int:
