@@ -269,13 +269,17 @@ def test_grafana_dashboard_configmap_is_labelled_for_the_sidecar(production):
     assert json.loads(text) == shipped
 
 
-@pytest.mark.parametrize("name", ["default", "production"])
+BUNDLED_WITH_AUTH = {"replicaCount": 2, "redis": {"bundled": {"enabled": True, "auth": {"existingSecret": "auth"}}}}
+
+
+@pytest.mark.parametrize("name", ["default", "production", "bundled"])
 def test_rendered_config_passes_check_config_with_the_pods_secrets(name, request, tmp_path: Path):
     assert CLI.exists(), f"{CLI} is missing: install the project (scripts/setup)"
-    rendered: Rendered = request.getfixturevalue(name)
-    values = production_values() if name == "production" else {}
+    values = {"default": {}, "production": production_values(), "bundled": BUNDLED_WITH_AUTH}[name]
+    rendered = render(values)
     credentials = {key: secrets.token_urlsafe(24) for key in _secret_keys(rendered, values)}
-    store = {values.get("existingSecret", ""): credentials, "scim-gateway-redis": {"url": "redis://redis:6379/0"}}
+    store = {values.get("existingSecret", ""): credentials, "scim-gateway-redis": {"url": "redis://redis:6379/0"},
+             "auth": {"redis-password": secrets.token_hex(16)}}
     config_text = rendered.config_text
     for mount_path, secret_name in secret_mounts(rendered):
         directory = tmp_path / "secrets" / secret_name
@@ -292,6 +296,11 @@ def test_rendered_config_passes_check_config_with_the_pods_secrets(name, request
     assert check.stdout.startswith(f"ok: {tenants} tenants")
     for value in credentials.values():
         assert value not in rendered.text and value not in check.stdout + check.stderr
+
+
+def test_audit_file_must_be_writable_under_a_read_only_root():
+    assert "read-only root filesystem" in render_error({"config": {"observability": {"audit": {"file": "/var/a.log"}}}})
+    assert render({"config": {"observability": {"audit": {"file": "/tmp/audit.jsonl"}}}}).config["observability"]
 
 
 def _secret_keys(rendered: Rendered, values: dict) -> set[str]:

@@ -173,6 +173,15 @@ Secret, literal secrets switched on, a hand-written throttle block.
 {{- fail (printf "config refers to %s, which is not in a mounted volume: set existingSecret (mounted at %s) or add an extraVolumeMounts entry" . $.Values.secretMountPath) }}
 {{- end }}
 {{- end }}
+{{- with (dig "audit" "file" "" (get $config "observability" | default dict)) }}
+{{- $writable := list "/tmp/" }}
+{{- range $.Values.extraVolumeMounts }}{{ if not .readOnly }}{{ $writable = append $writable (printf "%s/" (trimSuffix "/" .mountPath)) }}{{ end }}{{ end }}
+{{- $inside := false }}
+{{- range $writable }}{{ if hasPrefix . $.Values.config.observability.audit.file }}{{ $inside = true }}{{ end }}{{ end }}
+{{- if not $inside }}
+{{- fail (printf "config.observability.audit.file %s is on the read-only root filesystem: put it under /tmp/ or a writable extraVolumeMounts path (or leave it unset: audit goes to stdout)" .) }}
+{{- end }}
+{{- end }}
 {{- toYaml $config }}
 {{- end }}
 
