@@ -161,7 +161,7 @@ def _build_app(
         vendor=app.vendor,
         connector=connector,
         operations=operations,
-        discovery=Discovery(operations.offered, schemas, app.max_results),
+        discovery=Discovery(operations.offered, schemas, app.max_results, cls.user_profile(app.settings)),
         max_results=app.max_results,
         session=session,
         auth=auth,

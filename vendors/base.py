@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from gateway.upstream import UpstreamClient
     from vendors.auth import VendorAuth
     from vendors.facts import VendorFacts
+    from vendors.profile import AttributeProfile
 
 Resource = dict[str, Any]
 
@@ -106,6 +107,11 @@ class Connector:
     def __init__(self, settings: ConnectorSettings, upstream: UpstreamClient) -> None:
         self.settings = settings
         self.upstream = upstream
+
+    @classmethod
+    def user_profile(cls, settings: Any) -> AttributeProfile | None:
+        """The User attributes this vendor holds, for discovery (vendors/profile.py); None: all of RFC 7643's."""
+        return None
 
     @classmethod
     def base_url(cls, settings: Any) -> str:

@@ -23,6 +23,7 @@ from vendors.base import Connector, ConnectorSettings, Kind, Op, Page, Resource,
 from vendors.errors import VendorBadResponse
 from vendors.facts import DELINEA
 from vendors.oauth import ClientCredentialsAuth
+from vendors.profile import AttributeProfile
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -34,6 +35,18 @@ SCOPES = {
 MAX_TAKE = DELINEA.max_page_size or 100
 _CONCURRENT_PAGES = 4
 _COPIED = ("userName", "displayName", "active", "externalId", "title")
+#: Delinea's user model (its guide's table), as SCIM attribute names; discovery announces only these.
+HELD = frozenset(
+    {
+        *("userName", "displayName", "title", "active", "name.givenName", "name.familyName"),
+        *(f"{attr}.{sub}" for attr in ("emails", "phoneNumbers") for sub in ("value", "type", "primary")),
+        *("roles.value", "groups.value", "groups.display"),
+        f"{ENTERPRISE}:department",
+        f"{ENTERPRISE}:manager.value",
+    }
+)
+#: "Email is required for notification delivery": Delinea refuses a create without one.
+REQUIRED = frozenset({"emails", "emails.value"})
 
 
 class DelineaCredentials(BaseModel):
@@ -48,6 +61,8 @@ class DelineaSettings(ConnectorSettings):
     base_url: str | None = None
     tenant: str | None = None
     credentials: DelineaCredentials
+    #: The tenant's platform role names (Delinea refuses others); announced as the canonical `roles` values.
+    roles: tuple[str, ...] | None = None
 
     @field_validator("base_url")
     @classmethod
@@ -127,6 +142,11 @@ class DelineaConnector(Connector):
     @classmethod
     def base_url(cls, settings: Any) -> str:
         return tenant_root(settings) + (DELINEA.rest_path or "/api/v1")
+
+    @classmethod
+    def user_profile(cls, settings: Any) -> AttributeProfile:
+        canonical = {"roles.value": tuple(settings.roles)} if settings.roles else {}
+        return AttributeProfile(held=HELD, required=REQUIRED, canonical=canonical)
 
     @classmethod
     def vendor_auth(cls, settings: Any) -> VendorAuth:

@@ -28,6 +28,7 @@ from scim2_models import (
 
 from gateway.scim.models import GatewayUser, SchemaSet
 from vendors.base import Kind, Op
+from vendors.profile import AttributeProfile, trim_schema
 
 _DUMP = Context.RESOURCE_QUERY_RESPONSE
 _BEARER = AuthenticationScheme(
@@ -42,7 +43,14 @@ _BEARER = AuthenticationScheme(
 class Discovery:
     """ServiceProviderConfig, ResourceTypes and Schemas of one app."""
 
-    def __init__(self, offered: Mapping[Kind, frozenset[Op]], schemas: SchemaSet, max_results: int) -> None:
+    def __init__(
+        self,
+        offered: Mapping[Kind, frozenset[Op]],
+        schemas: SchemaSet,
+        max_results: int,
+        profile: AttributeProfile | None = None,
+    ) -> None:
+        """`profile`: the User attributes the vendor holds; only those are announced (vendors/profile.py)."""
         kinds = [kind for kind in Kind if offered.get(kind)]
         self.kinds = kinds
         patchable = any(Op.PATCH in offered[kind] for kind in kinds)
@@ -63,7 +71,10 @@ class Discovery:
         for kind in kinds:
             for model in (_core_model(schemas, kind), *schemas.extensions[kind]):
                 schema: Schema = model.to_schema()
-                self._schemas[str(schema.id)] = schema.model_dump(scim_ctx=_DUMP)
+                document = schema.model_dump(scim_ctx=_DUMP)
+                if kind is Kind.USER and profile is not None:
+                    document = trim_schema(document, profile, core=model is _core_model(schemas, kind))
+                self._schemas[str(schema.id)] = document
 
     def service_provider_config(self, base: str) -> dict[str, Any]:
         return _with_meta(self._config, "ServiceProviderConfig", f"{base}/ServiceProviderConfig")

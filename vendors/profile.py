@@ -1,0 +1,57 @@
+"""Which User attributes a vendor really holds, so discovery announces only those (RFC 7644 section 4).
+
+A native REST connector maps a subset of RFC 7643's User: announcing the
+whole schema would promise that, say, `nickName` is stored when the vendor
+silently drops it, and conformance checkers (and careful IdP admins) would
+be right to call that a defect. A connector returns an `AttributeProfile`
+from `Connector.user_profile(settings)`; `trim_schema` narrows the schema
+documents to it. Requests carrying other attributes are still accepted (RFC
+7644 section 3.3 lets a service provider ignore attributes it does not
+support); they are simply not kept.
+
+Names: `userName`, `name.givenName` (a bare `name` keeps every
+sub-attribute), extension attributes with their schema URN
+(`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class AttributeProfile:
+    """`held`: attributes the vendor stores; `required`: those it insists on at creation;
+    `canonical`: attribute -> the values the vendor accepts (announced as canonicalValues)."""
+
+    held: frozenset[str]
+    required: frozenset[str] = frozenset()
+    canonical: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def trim_schema(schema: dict[str, Any], profile: AttributeProfile, core: bool) -> dict[str, Any]:
+    """A copy of one Schema document (RFC 7643 section 7) with only the attributes in `profile`."""
+    prefix = "" if core else str(schema["id"]) + ":"
+    attributes = []
+    for attribute in schema.get("attributes") or []:
+        name = prefix + attribute["name"]
+        subs = attribute.get("subAttributes") or []
+        kept_subs = [sub for sub in subs if name in profile.held or f"{name}.{sub['name']}" in profile.held]
+        if name not in profile.held and not kept_subs:
+            continue
+        attribute = {**attribute, **_flags(name, profile)}
+        if subs:
+            attribute["subAttributes"] = [{**sub, **_flags(f"{name}.{sub['name']}", profile)} for sub in kept_subs]
+        attributes.append(attribute)
+    return {**schema, "attributes": attributes}
+
+
+def _flags(name: str, profile: AttributeProfile) -> dict[str, Any]:
+    flags: dict[str, Any] = {}
+    if name in profile.required:
+        flags["required"] = True
+    if name in profile.canonical:
+        flags["canonicalValues"] = list(profile.canonical[name])
+    return flags
