@@ -54,6 +54,7 @@ def test_chart_lints_clean_in_strict_mode(name):
     assert report["errors"] == []
     problems = [message for message in report["messages"] if message["severity"] >= 2]
     assert problems == [], problems
+    assert lint({"replicaCuont": 3})["errors"], "lint passes a typo: it checks nothing"
 
 
 def test_schema_rejects_typos_literal_credentials_and_bad_sizes():
