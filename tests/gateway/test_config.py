@@ -109,6 +109,8 @@ def test_shipped_example_config_is_valid(monkeypatch, tmp_path):
         monkeypatch.setenv(name, "x")
     for name in ("ACME_DARKTRACE_PUBLIC_TOKEN", "ACME_DARKTRACE_PRIVATE_TOKEN"):
         monkeypatch.setenv(name, "x")
+    for name in ("ACME_DELINEA_CLIENT_ID", "ACME_DELINEA_CLIENT_SECRET"):
+        monkeypatch.setenv(name, "x")
     config = load_config(example)
     assert {"delinea-scim", "invicti", "orca-scim", "spekit", "orca", "darktrace"} <= set(config.tenants["acme"].apps)
     assert config.tenants["acme"].apps["orca"].settings.options.delete_mode == "delete"  # type: ignore[attr-defined]
