@@ -1,0 +1,215 @@
+"""The Redis backend: one limit shared by three gateway processes; fallback when Redis is down or slow."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+import structlog
+import yaml
+from redis.asyncio import Redis
+
+from gateway.auth import hash_token
+from tests.resilience.harness import TOKENS, app_config, gateway, gateway_config, metric_value, scim_client, simulator
+from tests.throttle.redis_server import free_port, redis_server
+
+SCIM_GATEWAY = Path(sys.executable).with_name("scim-gateway")
+RATE, BURST, SECONDS = 30, 30, 3.0
+
+
+def _config_file(directory: Path, scim_url: str, token: str, prefix: str) -> Path:
+    config = {
+        "allow_literal_secrets": True,
+        "throttle": {
+            "backend": "redis",
+            "redis": {"url": "env:SCIM_GATEWAY_REDIS_URL", "timeout": 0.25, "key_prefix": prefix},
+            "replicas": 3,
+        },
+        "observability": {"audit": {"file": os.devnull}, "health_check_interval": 3600},
+        "tenants": {
+            "acme": {
+                "tokens": [{"name": "load", "sha256": hash_token(TOKENS["acme"])}],
+                "limits": {"rate": RATE, "burst": BURST, "max_wait": 0},
+                "apps": {"invicti": {"vendor": "invicti", "base_url": scim_url, "credentials": {"token": token}}},
+            }
+        },
+    }
+    path = directory / "gateway.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@contextlib.asynccontextmanager
+async def _gateways(config: Path, redis_url: str, count: int) -> AsyncIterator[list[str]]:
+    if not SCIM_GATEWAY.exists():
+        pytest.fail(f"{SCIM_GATEWAY} not found; run scripts/setup")
+    env = {**os.environ, "SCIM_GATEWAY_REDIS_URL": redis_url}
+    ports = [free_port() for _ in range(count)]
+    processes: list[asyncio.subprocess.Process] = []
+    try:
+        for port in ports:
+            processes.append(
+                await asyncio.create_subprocess_exec(
+                    str(SCIM_GATEWAY), "serve", "--config", str(config), "--host", "127.0.0.1", "--port", str(port),
+                    "--log-level", "WARNING", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )
+            )
+        urls = [f"http://127.0.0.1:{port}" for port in ports]
+        async with aiohttp.ClientSession() as session:
+            for url, process in zip(urls, processes, strict=True):
+                await _wait_ready(session, url, process)
+        yield urls
+    finally:
+        for process in processes:
+            if process.returncode is None:
+                process.terminate()
+        for process in processes:
+            try:
+                await asyncio.wait_for(process.wait(), 10)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+async def _wait_ready(session: aiohttp.ClientSession, url: str, process: asyncio.subprocess.Process) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.returncode is not None:
+            pytest.fail(f"gateway at {url} exited with {process.returncode}")
+        with contextlib.suppress(aiohttp.ClientError):
+            async with session.get(url + "/readyz") as response:
+                if response.status == 200:
+                    return
+        await asyncio.sleep(0.05)
+    pytest.fail(f"gateway at {url} did not become ready")
+
+
+async def _load(urls: list[str], seconds: float, workers_per_url: int) -> dict[int, int]:
+    """Hammer every gateway for `seconds`; returns status -> count."""
+    counts: dict[int, int] = {}
+    headers = {"Authorization": f"Bearer {TOKENS['acme']}"}
+    stop_at = time.monotonic() + seconds
+
+    async def worker(session: aiohttp.ClientSession, url: str) -> None:
+        target = url + "/tenants/acme/apps/invicti/scim/v2/Users?count=1"
+        while time.monotonic() < stop_at:
+            async with session.get(target, headers=headers) as response:
+                await response.read()
+                counts[response.status] = counts.get(response.status, 0) + 1
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        await asyncio.gather(*(worker(session, url) for url in urls for _ in range(workers_per_url)))
+    return counts
+
+
+async def test_three_processes_share_one_tenant_limit_within_ten_percent(tmp_path: Path) -> None:
+    with redis_server(tmp_path) as redis:
+        async with simulator() as sim:
+            config = _config_file(tmp_path, sim.scim_url, sim.token, f"t-{uuid.uuid4().hex[:8]}")
+            async with _gateways(config, redis.url, 3) as urls:
+                await sim.settle()
+                counts = await _load(urls, SECONDS, workers_per_url=6)
+                expected = BURST + RATE * SECONDS
+                admitted = counts.get(200, 0)
+                print(f"admitted {admitted} of {sum(counts.values())} (expected {expected:.0f}): {counts}")
+                assert set(counts) <= {200, 429}, counts
+                assert counts.get(429, 0) > admitted  # the load really was over the limit
+                assert abs(admitted - expected) <= 0.10 * expected, (admitted, expected)
+                # Each admitted request reached the vendor once; refused ones never did.
+                assert len(sim.requests("GET", "/Users")) == admitted
+                async with aiohttp.ClientSession() as session:
+                    for url in urls:
+                        async with session.get(url + "/metrics") as response:
+                            assert "scim_gateway_throttle_fallbacks_total{" not in await response.text()
+
+
+def _redis_throttle(url: str, timeout: float = 0.05, replicas: int = 2) -> dict[str, object]:
+    prefix = f"t-{uuid.uuid4().hex[:8]}"
+    os.environ["TEST_THROTTLE_REDIS_URL"] = url
+    return {
+        "backend": "redis",
+        "redis": {"url": "env:TEST_THROTTLE_REDIS_URL", "timeout": timeout, "key_prefix": prefix},
+        "replicas": replicas,
+    }
+
+
+async def test_redis_unreachable_falls_back_to_the_local_share_and_never_500s() -> None:
+    dead = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    async with simulator() as sim:
+        config = gateway_config(
+            {"acme": {"limits": {"rate": 10, "burst": 10, "max_wait": 0}, "apps": {"invicti": app_config(sim)}}},
+            throttle=_redis_throttle(dead, replicas=2),
+        )
+        with structlog.testing.capture_logs() as logs:
+            async with gateway(config) as server, scim_client(server, "acme", "invicti") as client:
+                started = time.monotonic()
+                codes = [(await client.get("/ServiceProviderConfig")).status_code for _ in range(20)]
+                elapsed = time.monotonic() - started
+                fallbacks = await metric_value(server, "scim_gateway_throttle_fallbacks_total")
+    assert set(codes) <= {200, 429}
+    # This replica's share: burst 10/2 = 5, rate 5/s.
+    assert 5 <= codes.count(200) <= 5 + 5 * elapsed + 1, codes
+    assert fallbacks == 20
+    unavailable = [entry for entry in logs if entry["event"] == "throttle_redis_unavailable"]
+    assert len(unavailable) == 1 and unavailable[0]["log_level"] == "warning"
+
+
+async def test_redis_killed_mid_test_then_requests_keep_being_served(tmp_path: Path) -> None:
+    with redis_server(tmp_path) as redis:
+        async with simulator() as sim:
+            config = gateway_config(
+                {"acme": {"limits": {"rate": 1000, "burst": 1000}, "apps": {"invicti": app_config(sim)}}},
+                throttle=_redis_throttle(redis.url, replicas=2),
+            )
+            async with gateway(config) as server, scim_client(server, "acme", "invicti") as client:
+                before = [(await client.get("/Users", params={"count": "1"})).status_code for _ in range(5)]
+                assert before == [200] * 5
+                assert await metric_value(server, "scim_gateway_throttle_fallbacks_total") == 0
+                keys = await _keys(redis.url)
+                assert any(key.endswith(b"in:{acme}") for key in keys), keys
+                redis.stop()
+                started = time.monotonic()
+                after = [(await client.get("/Users", params={"count": "1"})).status_code for _ in range(20)]
+                elapsed = time.monotonic() - started
+                assert after == [200] * 20
+                assert elapsed < 5
+                assert await metric_value(server, "scim_gateway_throttle_fallbacks_total", reason="error") == 20
+
+
+async def test_slow_redis_times_out_quickly_and_falls_back(tmp_path: Path) -> None:
+    with redis_server(tmp_path) as redis:
+        async with simulator() as sim:
+            config = gateway_config(
+                {"acme": {"limits": {"rate": 1000, "burst": 1000}, "apps": {"invicti": app_config(sim)}}},
+                throttle=_redis_throttle(redis.url, timeout=0.05),
+            )
+            async with gateway(config) as server, scim_client(server, "acme", "invicti") as client:
+                assert (await client.get("/ServiceProviderConfig")).status_code == 200
+                blocker = Redis.from_url(redis.url)
+                sleeping = asyncio.create_task(blocker.execute_command("DEBUG", "SLEEP", "1.0"))
+                await asyncio.sleep(0.1)  # Redis is now blocked for about a second
+                started = time.monotonic()
+                answer = await client.get("/ServiceProviderConfig")
+                elapsed = time.monotonic() - started
+                await sleeping
+                await blocker.aclose()
+                assert answer.status_code == 200
+                assert elapsed < 0.5, elapsed  # the 0.05 s Redis timeout, not Redis's 1 s stall
+                assert await metric_value(server, "scim_gateway_throttle_fallbacks_total", reason="timeout") == 1
+
+
+async def _keys(url: str) -> list[bytes]:
+    client = Redis.from_url(url)
+    try:
+        return await client.keys("*")
+    finally:
+        await client.aclose()
