@@ -135,6 +135,28 @@ def test_copied_sources_cover_every_package_the_wheel_needs():
         )
 
 
+def test_every_python_package_in_the_source_tree_ships_in_the_wheel():
+    """The image installs the wheel, not the checkout: a package missing from pyproject is missing at run time."""
+    listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
+    for top in ("gateway", "vendors"):
+        for init in sorted((ROOT / top).rglob("__init__.py")):
+            package = ".".join(init.parent.relative_to(ROOT).parts)
+            assert package in listed, f"{package} is not in [tool.setuptools].packages: the image would lack it"
+
+
+def test_every_data_file_in_a_package_ships_as_package_data():
+    setuptools = PYPROJECT["tool"]["setuptools"]
+    directories = {package: setuptools.get("package-dir", {}).get(package, package.replace(".", "/"))
+                   for package in setuptools["packages"]}
+    for package, directory in directories.items():
+        patterns = setuptools.get("package-data", {}).get(package, [])
+        for path in (ROOT / directory).iterdir():
+            if path.is_file() and path.suffix != ".py":
+                assert any(fnmatch.fnmatch(path.name, pattern) for pattern in patterns), (
+                    f"{path.relative_to(ROOT)} is not package data of {package}: the image would lack it"
+                )
+
+
 def test_multi_stage_final_image_copies_only_the_venv_from_the_builder():
     stages = {step.stage for step in instructions()}
     assert len(stages) >= 2
