@@ -120,7 +120,7 @@ class OrcaConnector(Connector):
         wanted = from_scim(resource, self.options.default_role)
         self._check_email(wanted["email"])
         self._check_role(wanted["role"])
-        invite = {key: wanted[key] for key in ("email", "name", "role") if key in wanted}
+        invite = {key: wanted[key] for key in ("email", "name", "role") if wanted.get(key) is not None}
         created = (await self.upstream.request("POST", "/rbac/users", json=invite, ok=(200, 201))).json()
         self.users.forget()
         if not isinstance(created, dict) or not isinstance(created.get("id"), str):

@@ -49,8 +49,8 @@ def to_scim(user: dict[str, Any]) -> Resource:
         "meta": {"resourceType": "User"},
     }
     if user.get("name"):
+        # Orca holds one name: it is the displayName (name.givenName/familyName only compose it on writes).
         scim["displayName"] = user["name"]
-        scim["name"] = {"formatted": user["name"]}
     if user.get("role"):
         scim["roles"] = [{"value": user["role"], "display": user["role"], "primary": True}]
         scim["groups"] = [{"value": user["role"], "display": user["role"], "type": "direct"}]
@@ -58,13 +58,12 @@ def to_scim(user: dict[str, Any]) -> Resource:
 
 
 def from_scim(scim: Resource, default_role: str) -> dict[str, Any]:
-    """The Orca fields a SCIM User sets: email, name, role (primary role, else `default_role`), status."""
+    """The Orca fields a SCIM User sets: email, name (None: none), role (primary role, else `default_role`), status."""
     name = scim.get("displayName") or _formatted(scim.get("name"))
     roles = [role for role in scim.get("roles") or [] if isinstance(role, dict) and role.get("value")]
     primary = next((role["value"] for role in roles if role.get("primary")), None)
     body: dict[str, Any] = {"email": _email(scim), "role": primary or (roles[0]["value"] if roles else default_role)}
-    if name:
-        body["name"] = name
+    body["name"] = name or None
     body["status"] = "active" if scim.get("active", True) else "inactive"
     return body
 
