@@ -150,7 +150,10 @@ class UpstreamClient:
             else:
                 status = response.status
                 if status not in RETRYABLE_STATUSES:
-                    guard.breaker.record_success()
+                    if status >= 500:
+                        guard.breaker.record_failure()
+                    else:
+                        guard.breaker.record_success()
                     if status == 404 and method == "DELETE" and ambiguous_before:
                         return _gone()  # an earlier, unanswered DELETE did the job
                     if status not in ok:
