@@ -22,9 +22,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import aiohttp
 import pytest
@@ -44,9 +44,10 @@ USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 METHOD_OPS = (Op.GET, Op.SEARCH, Op.CREATE, Op.REPLACE, Op.PATCH, Op.DELETE)
 #: Ids that would leave the resource's path segment if a connector did not quote them.
-HOSTILE_IDS = ("../x", "a/../../b", "x?attributes=id", "x#y")
+HOSTILE_IDS = ("../x", "a/../../b", "x?attributes=id", "x#y", "..", ".", "")
 _WALK_PAGE = 50
 _MAX_WALK_PAGES = 200
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass
@@ -75,6 +76,16 @@ class Harness:
         async with self.session.get(f"{self.root_url}/_sim/state") as response:
             assert response.status == 200
             return await response.json()
+
+
+def needs(kind: Kind, *ops: Op) -> Callable[[F], F]:
+    """Mark a contract test as needing `ops` declared for `kind`; the `env` fixture skips it otherwise."""
+
+    def mark(test: F) -> F:
+        test.contract_needs = [*getattr(test, "contract_needs", ()), (kind, ops)]  # type: ignore[attr-defined]
+        return test
+
+    return mark
 
 
 def build_connector(cls: type[Connector], raw: dict[str, Any], session: aiohttp.ClientSession) -> Connector:
@@ -154,6 +165,21 @@ class ConnectorContract:
             "active": True,
         }
 
+    #: Attribute paths (dotted; `emails` compares values) a created user must read back unchanged.
+    round_trip: ClassVar[tuple[str, ...]] = (
+        "userName",
+        "displayName",
+        "externalId",
+        "active",
+        "name.givenName",
+        "name.familyName",
+        "emails",
+    )
+
+    def full_user(self, tag: str) -> dict[str, Any]:
+        """A user with every attribute in `round_trip` set (by default `new_user`)."""
+        return self.new_user(tag)
+
     def sim_users(self, sim_settings: Any, users: int) -> Any:
         """Simulator settings seeding `users` users in the store this connector reads."""
         return dataclasses.replace(sim_settings, users=users) if hasattr(sim_settings, "users") else sim_settings
@@ -201,7 +227,10 @@ class ConnectorContract:
             slot.app = None
 
     @pytest.fixture
-    async def env(self) -> AsyncIterator[Harness]:
+    async def env(self, request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
+        """A fresh simulator and connector; skips first (no simulator built) when the test's @needs are undeclared."""
+        for kind, ops in getattr(request.function, "contract_needs", ()):
+            self.require(kind, *ops)
         async with self.running() as harness:
             yield harness
 
@@ -307,15 +336,15 @@ class ConnectorContract:
 
     # -- search and paging -----------------------------------------------------------------
 
+    @needs(Kind.USER, Op.SEARCH)
     async def test_search_total_counts_every_match(self, env: Harness) -> None:
-        self.require(Kind.USER, Op.SEARCH)
         page = await env.connector.search(Kind.USER, SearchQuery(start_index=1, count=2))
         assert page.total == self.expected_users()
         assert len(page.resources) == 2
         assert all(isinstance(resource.get("id"), str) for resource in page.resources)
 
+    @needs(Kind.USER, Op.SEARCH)
     async def test_search_pages_partition_the_listing(self, env: Harness) -> None:
-        self.require(Kind.USER, Op.SEARCH)
         everything = await env.connector.search(Kind.USER, SearchQuery(start_index=1, count=100))
         total = self.expected_users()
         assert everything.total == total and len(everything.resources) == total
@@ -328,9 +357,16 @@ class ConnectorContract:
         assert walked == ids(everything.resources)
         assert len(set(walked)) == total
 
+    @needs(Kind.USER, Op.SEARCH)
     async def test_search_beyond_the_end_is_empty_with_the_true_total(self, env: Harness) -> None:
-        self.require(Kind.USER, Op.SEARCH)
         page = await env.connector.search(Kind.USER, SearchQuery(start_index=self.expected_users() + 1, count=5))
+        assert page.resources == []
+        assert page.total == self.expected_users()
+
+    @needs(Kind.USER, Op.SEARCH)
+    async def test_search_count_zero_gives_only_the_total(self, env: Harness) -> None:
+        """RFC 7644 section 3.4.2.4: count=0 asks for totalResults and no resources."""
+        page = await env.connector.search(Kind.USER, SearchQuery(start_index=1, count=0))
         assert page.resources == []
         assert page.total == self.expected_users()
 
@@ -353,35 +389,36 @@ class ConnectorContract:
 
     # -- get -------------------------------------------------------------------------------
 
+    @needs(Kind.USER, Op.GET, Op.SEARCH)
     async def test_get_returns_the_known_resource(self, env: Harness) -> None:
-        self.require(Kind.USER, Op.GET, Op.SEARCH)
         listed = (await env.connector.search(Kind.USER, SearchQuery(start_index=2, count=1))).resources[0]
         fetched = await env.connector.get(Kind.USER, listed["id"])
         assert fetched["id"] == listed["id"]
         assert fetched["userName"] == listed["userName"]
 
+    @needs(Kind.USER, Op.GET)
     async def test_get_unknown_id_raises_unknown_resource(self, env: Harness) -> None:
-        self.require(Kind.USER, Op.GET)
         with pytest.raises(UnknownResource):
             await env.connector.get(Kind.USER, "contract-no-such-id")
 
     @pytest.mark.parametrize("hostile", HOSTILE_IDS)
+    @needs(Kind.USER, Op.GET)
     async def test_get_id_is_quoted_and_cannot_escape_its_path(self, env: Harness, hostile: str) -> None:
-        self.require(Kind.USER, Op.GET)
         await env.clear_requests()
         with pytest.raises(UnknownResource):
             await env.connector.get(Kind.USER, hostile)
-        sent = [entry for entry in await env.requests() if entry["method"] == "GET"]
-        assert sent, "the GET never reached the vendor"
         # The simulator logs the decoded path: the whole id must still sit in one segment after the
         # endpoint, with no query split off (an unquoted ../ would be normalised away, ? and # cut off).
-        assert sent[-1]["path"].endswith(f"{self.user_path}/{hostile}"), sent[-1]
-        assert sent[-1]["query"] == ""
+        # A bare dot segment cannot be sent at all, so nothing may reach the vendor for it.
+        for entry in await env.requests():
+            if entry["method"] == "GET":
+                assert entry["path"].endswith(f"{self.user_path}/{hostile}"), entry
+                assert entry["query"] == "", entry
 
     # -- create ----------------------------------------------------------------------------
 
+    @needs(Kind.USER, Op.CREATE)
     async def test_create_returns_the_created_user(self, env: Harness) -> None:
-        self.require(Kind.USER, Op.CREATE)
         wanted = self.new_user("created")
         body = self.request_body(env, Kind.USER, wanted, Context.RESOURCE_CREATION_REQUEST)
         created = await env.connector.create(Kind.USER, body)
@@ -393,8 +430,17 @@ class ConnectorContract:
             page = await env.connector.search(Kind.USER, SearchQuery(count=1))
             assert page.total == self.expected_users() + 1
 
+    @needs(Kind.USER, Op.CREATE)
+    async def test_create_round_trips_what_the_vendor_holds(self, env: Harness) -> None:
+        wanted = self.full_user("roundtrip")
+        body = self.request_body(env, Kind.USER, wanted, Context.RESOURCE_CREATION_REQUEST)
+        created = await env.connector.create(Kind.USER, body)
+        stored = await self.read(env, Kind.USER, created["id"])
+        for path in self.round_trip:
+            assert _at(stored, path) == _at(wanted, path), path
+
+    @needs(Kind.USER, Op.CREATE)
     async def test_create_duplicate_user_name_raises_already_exists(self, env: Harness) -> None:
-        self.require(Kind.USER, Op.CREATE)
         body = self.request_body(env, Kind.USER, self.new_user("twice"), Context.RESOURCE_CREATION_REQUEST)
         await env.connector.create(Kind.USER, body)
         with pytest.raises(AlreadyExists):
@@ -402,8 +448,8 @@ class ConnectorContract:
 
     # -- replace and patch -----------------------------------------------------------------
 
+    @needs(Kind.USER, Op.REPLACE)
     async def test_replace_changes_what_it_says(self, env: Harness) -> None:
-        self.require(Kind.USER, Op.REPLACE)
         user = await self.a_user(env, "replaced")
         wanted = {**user, "displayName": "Replaced Name", "name": {"givenName": "Replaced", "familyName": "Name"}}
         for key in ("meta", "groups"):
@@ -416,8 +462,8 @@ class ConnectorContract:
         assert stored["displayName"] == "Replaced Name"
         assert stored["userName"] == user["userName"]
 
+    @needs(Kind.USER, Op.PATCH)
     async def test_patch_changes_what_it_says(self, env: Harness) -> None:
-        self.require(Kind.USER, Op.PATCH)
         user = await self.a_user(env, "patched")
         operations = self.patch_ops(
             env,
@@ -436,9 +482,25 @@ class ConnectorContract:
 
     # -- delete ----------------------------------------------------------------------------
 
+    @needs(Kind.USER, Op.DELETE)
     async def test_delete_removes_or_deactivates_as_configured(self, env: Harness) -> None:
-        self.require(Kind.USER, Op.DELETE)
         await self.check_delete(env)
+
+    @pytest.mark.parametrize("op", [Op.REPLACE, Op.PATCH, Op.DELETE])
+    async def test_writes_to_an_unknown_id_raise_unknown_resource(self, env: Harness, op: Op) -> None:
+        self.require(Kind.USER, op)
+        missing = "contract-no-such-id"
+        with pytest.raises(UnknownResource):
+            if op is Op.REPLACE:
+                body = self.request_body(env, Kind.USER, self.new_user("ghost"), Context.RESOURCE_REPLACEMENT_REQUEST)
+                await env.connector.replace(Kind.USER, missing, body)
+            elif op is Op.PATCH:
+                operation = {"op": "replace", "path": "displayName", "value": "Ghost"}
+                await env.connector.patch(Kind.USER, missing, self.patch_ops(env, Kind.USER, missing, operation))
+            else:
+                await env.connector.delete(Kind.USER, missing)
+        if self.cls.supports(Kind.USER, Op.SEARCH):
+            assert (await env.connector.search(Kind.USER, SearchQuery(count=0))).total == self.expected_users()
 
     async def check_delete(self, env: Harness) -> None:
         user = await self.a_user(env, "deleted")
@@ -451,8 +513,8 @@ class ConnectorContract:
 
     # -- filter pushdown -------------------------------------------------------------------
 
+    @needs(Kind.USER, Op.SEARCH, Op.FILTER)
     async def test_filters_pushed_down_match_in_memory_evaluation(self, env: Harness) -> None:
-        self.require(Kind.USER, Op.SEARCH, Op.FILTER)
         everyone = await self.list_all(env, Kind.USER)
         first, second = everyone[0], everyone[1]
         values = {
@@ -479,8 +541,8 @@ class ConnectorContract:
 
     # -- groups ----------------------------------------------------------------------------
 
+    @needs(Kind.GROUP, Op.CREATE)
     async def test_group_create_returns_the_group_with_its_members(self, env: Harness) -> None:
-        self.require(Kind.GROUP, Op.CREATE)
         user = await self.a_user(env, "grouped")
         wanted = {"schemas": [GROUP_SCHEMA], "displayName": "Contract Group", "members": [{"value": user["id"]}]}
         body = self.request_body(env, Kind.GROUP, wanted, Context.RESOURCE_CREATION_REQUEST)
@@ -490,8 +552,8 @@ class ConnectorContract:
         assert stored["displayName"] == "Contract Group"
         assert member_ids(stored) == {user["id"]}
 
+    @needs(Kind.GROUP, Op.SEARCH)
     async def test_group_members_add_and_remove(self, env: Harness) -> None:
-        self.require(Kind.GROUP, Op.SEARCH)
         if not (self.cls.supports(Kind.GROUP, Op.PATCH) or self.cls.supports(Kind.GROUP, Op.REPLACE)):
             pytest.skip(f"{self.vendor} does not declare patch or replace for Group")
         group = self.membership_group(await self.list_all(env, Kind.GROUP))
@@ -522,9 +584,22 @@ class ConnectorContract:
         body = self.request_body(env, Kind.GROUP, wanted, Context.RESOURCE_REPLACEMENT_REQUEST)
         await env.connector.replace(Kind.GROUP, group["id"], body)
 
+    @needs(Kind.GROUP, Op.DELETE, Op.SEARCH)
     async def test_group_delete_removes_it(self, env: Harness) -> None:
-        self.require(Kind.GROUP, Op.DELETE, Op.SEARCH)
         group = (await env.connector.search(Kind.GROUP, SearchQuery(count=1))).resources[0]
         await env.connector.delete(Kind.GROUP, group["id"])
         with pytest.raises(UnknownResource):
             await self.read(env, Kind.GROUP, group["id"])
+
+
+def _at(resource: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path (an extension URN counts as one step); multi-valued: the values, sorted."""
+    value: Any = resource
+    urn, _, rest = path.rpartition(":") if path.startswith("urn:") else ("", "", path)
+    if urn:
+        value = value.get(urn) or {}
+    for step in rest.split("."):
+        value = value.get(step) if isinstance(value, dict) else None
+    if isinstance(value, list):
+        return sorted(str(item.get("value")) if isinstance(item, dict) else str(item) for item in value)
+    return value

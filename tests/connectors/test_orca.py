@@ -20,6 +20,8 @@ class TestOrcaContract(ConnectorContract):
     #: The simulator's silent cap on REST list pages (Orca documents none: the connector walks them all).
     page_cap = 50
     seeds_many = True
+    #: Orca holds email, name, role and status only.
+    round_trip = ("userName", "displayName", "active", "emails")
 
     def app_settings(self, root_url: str, sim_settings: Any, credentials: dict[str, str]) -> dict[str, Any]:
         return {"base_url": f"{root_url}/api", "credentials": {"token": credentials["rest_token"]}}
@@ -58,7 +60,3 @@ class TestOrcaContract(ConnectorContract):
         assert sorted(group["id"] for group in groups) == ["Admin", "Viewer"]
         with pytest.raises(UnknownResource):
             await env.connector.get(Kind.GROUP, "Owner")
-
-
-def _state_users(state: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(state["rest"]["users"])
