@@ -1,0 +1,37 @@
+"""/healthz, /readyz and per-app health from each connector's check (issue 5)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from gateway.app import create_app
+from gateway.config import parse_config
+from tests.observability.helpers import demo_gateway, demo_raw_config, demo_simulators, scim_client
+
+
+async def test_readyz_is_503_until_the_runtime_is_built() -> None:
+    async with demo_simulators():
+        app = create_app(parse_config(demo_raw_config()))
+        # ASGITransport does not run the lifespan: the app answers but has not started.
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
+            assert (await client.get("/healthz")).status_code == 200
+            starting = await client.get("/readyz")
+    assert starting.status_code == 503 and starting.json() == {"status": "starting"}
+
+
+async def test_a_vendor_down_shows_in_app_up_but_never_makes_the_pod_unready() -> None:
+    async with demo_gateway({"health_check_interval": 0.2}) as demo, scim_client() as client:
+        assert (await client.get(demo.gateway.url + "/healthz")).json() == {"status": "ok"}
+        await demo.simulators[("invicti", "globex")].stop()  # the vendor is gone entirely
+        metrics = ""
+        for _ in range(100):  # bounded: the background check notices within a few intervals
+            metrics = (await client.get(demo.gateway.url + "/metrics")).text
+            if 'scim_gateway_app_up{app="invicti",tenant="globex",vendor="invicti"} 0.0' in metrics:
+                break
+            await asyncio.sleep(0.1)
+        ready = await client.get(demo.gateway.url + "/readyz")
+    assert 'scim_gateway_app_up{app="invicti",tenant="globex",vendor="invicti"} 0.0' in metrics
+    assert 'scim_gateway_app_up{app="invicti",tenant="acme",vendor="invicti"} 1.0' in metrics
+    assert ready.status_code == 200 and ready.json() == {"status": "ready"}
