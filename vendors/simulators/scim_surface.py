@@ -10,6 +10,7 @@ are refused with the detail the vendor's admin would need.
 
 from __future__ import annotations
 
+import functools
 import hmac
 from collections.abc import Mapping
 from typing import Any
@@ -45,8 +46,12 @@ _CONFIG = ServiceProviderConfig(
 )
 
 
+@functools.cache
 def vendor_provider() -> ScimProvider:
-    """RFC 7643's User (with the Enterprise extension) and Group, no Bulk, no ETag."""
+    """RFC 7643's User (with the Enterprise extension) and Group, no Bulk, no ETag.
+
+    Built once: the models it generates cost ~0.4 s, and every surface can share them.
+    """
     return ScimProvider.from_discovery(
         load_default_schemas().values(), load_default_resource_types().values(), config=_CONFIG
     )
