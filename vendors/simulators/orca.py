@@ -83,7 +83,10 @@ class OrcaSimulator:
 
 
 def rest_store(settings: OrcaSimSettings) -> OrcaUserStore:
-    """The REST users, seeded from the same demo people as SCIM (with roles; the last one still invited)."""
+    """The REST users, seeded from the same demo people as SCIM (with roles; the last one still invited).
+
+    The first user holds the first role (Admin), the others the second (Viewer); further roles start empty.
+    """
     store = OrcaUserStore(settings.roles, settings.rest_lag_reads, settings.rest_lag_seconds, settings.clock)
     count = settings.users if settings.rest_users is None else settings.rest_users
     people = demo_data(settings.seed, min(count, settings.users)).users
@@ -97,7 +100,7 @@ def rest_store(settings: OrcaSimSettings) -> OrcaUserStore:
             {
                 "email": email,
                 "name": name,
-                "role": settings.roles[0] if index == 0 else settings.roles[-1],
+                "role": settings.roles[0] if index == 0 else settings.roles[min(1, len(settings.roles) - 1)],
                 "status": "invited" if invited else "active",
                 "accepted": not invited,
             }
