@@ -93,6 +93,16 @@ async def gateway(config: GatewayConfig) -> AsyncIterator[RunningServer]:
         yield server
 
 
+@contextlib.asynccontextmanager
+async def one_app(**app_extra: Any) -> AsyncIterator[tuple[RunningSimulator, RunningServer]]:
+    """A simulator and a gateway with tenant acme's one app `invicti` on it; the start-up check is settled."""
+    async with simulator() as sim:
+        config = gateway_config({"acme": {"apps": {"invicti": app_config(sim, **app_extra)}}})
+        async with gateway(config) as server:
+            await sim.settle()
+            yield sim, server
+
+
 def scim_client(server: RunningServer, tenant: str, app: str, timeout: float = 10.0) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         base_url=f"{server.url}/tenants/{tenant}/apps/{app}/scim/v2",
