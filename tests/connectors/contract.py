@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
@@ -536,8 +537,36 @@ class ConnectorContract:
             page = await env.connector.search(Kind.USER, SearchQuery(filter=scim_filter, count=100))
             assert sorted(ids(page.resources)) == sorted(expected), text
             assert page.total == len(expected), text
+            if len(expected) > 1:
+                window = await env.connector.search(Kind.USER, SearchQuery(filter=scim_filter, start_index=2, count=2))
+                assert window.total == len(expected), text
+                assert len(window.resources) == min(2, len(expected) - 1), text
+                assert set(ids(window.resources)) <= set(expected), text
+                first_page = await env.connector.search(Kind.USER, SearchQuery(filter=scim_filter, count=1))
+                assert not set(ids(first_page.resources)) & set(ids(window.resources)), text
             pushed += 1
         assert pushed, f"{self.vendor} declares filter but accepts none of the contract's filters"
+
+    @needs(Kind.USER, Op.SEARCH, Op.FILTER)
+    @needs(Kind.USER, Op.CREATE)
+    async def test_filter_values_with_quotes_and_backslashes_are_escaped(self, env: Harness) -> None:
+        wanted = self.new_user("quoted")
+        wanted["userName"] = "o'quote.contract@contract.example"
+        wanted["emails"] = [{"value": wanted["userName"], "type": "work", "primary": True}]
+        wanted["displayName"] = 'Say "hi" \\ O\'Quote'
+        body = self.request_body(env, Kind.USER, wanted, Context.RESOURCE_CREATION_REQUEST)
+        created = await env.connector.create(Kind.USER, body)
+        pushed = 0
+        for attribute in ("userName", "displayName"):
+            text = f"{attribute} eq {json.dumps(wanted[attribute])}"
+            scim_filter = self.parse_filter(env, Kind.USER, text)
+            if not env.connector.filterable(Kind.USER, scim_filter):
+                continue
+            page = await env.connector.search(Kind.USER, SearchQuery(filter=scim_filter))
+            assert ids(page.resources) == [created["id"]], text
+            pushed += 1
+        if not pushed:
+            pytest.skip(f"{self.vendor} filters neither userName nor displayName upstream")
 
     # -- groups ----------------------------------------------------------------------------
 
