@@ -200,6 +200,9 @@ async def test_a_burst_of_401s_for_one_revoked_token_causes_one_refresh() -> Non
         stack.sim.issuer.revoke_all()  # type: ignore[attr-defined]
         stack.sim.issuer.requests_by_scope.clear()  # type: ignore[attr-defined]
         stack.sim.requests.clear()
+        # Half the stale requests reach Delinea (and get their 401) only after the refresh has landed:
+        # their 401 must not throw the fresh token away.
+        stack.sim.add_fault(FaultRule(latency=0.3, path="/api/v1/users/", times=50))
 
         answers = await asyncio.gather(*(stack.http.get(f"{stack.scim}/Users/{user_id}") for _ in range(100)))
 
@@ -513,3 +516,114 @@ async def test_discovery_announces_only_what_delinea_holds() -> None:
     roles = {sub["name"]: sub for sub in attributes["roles"]["subAttributes"]}
     assert list(roles) == ["value"] and roles["value"]["canonicalValues"] == list(ROLES)
     assert [a["name"] for a in enterprise["attributes"]] == ["department", "manager"]
+
+
+# --- the simulator's own contract (what the gateway is tested against) --------------------------
+
+
+@contextlib.asynccontextmanager
+async def bare_simulator(**sim: Any) -> AsyncIterator[tuple[httpx.AsyncClient, Any, Simulator]]:
+    clock = FakeClock()
+    spec = SIMULATORS["delinea"]
+    settings = dataclasses.replace(spec.demo_settings("acme"), clock=clock, **sim)
+    simulator = spec.create_app(settings)
+    async with serving(simulator) as server, httpx.AsyncClient(base_url=server.url) as http:
+        yield http, settings, simulator
+
+
+async def _grant(http: httpx.AsyncClient, settings: Any, scope: str, secret: str | None = None) -> httpx.Response:
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": settings.client_id,
+        "client_secret": secret or settings.client_secret,
+        "scope": scope,
+    }
+    return await http.post("/identity/connect/token", data=form)
+
+
+async def test_simulator_token_endpoint_refuses_unknown_clients_and_ungranted_scopes() -> None:
+    async with bare_simulator(client_scopes=(READ, WRITE)) as (http, settings, sim):
+        good = await _grant(http, settings, READ)
+        assert good.status_code == 200 and good.json()["token_type"] == "Bearer" and good.json()["expires_in"] == 300
+        assert (await _grant(http, settings, READ, secret="nope")).json()["error"] == "invalid_client"
+        refused = await _grant(http, settings, f"{WRITE} {ADMIN}")
+        assert refused.status_code == 400 and refused.json()["error"] == "invalid_scope"
+        assert sim.issuer.requests_by_scope == {READ: 2, f"{WRITE} {ADMIN}": 1}
+
+
+async def test_simulator_rest_enforces_scopes_expiry_and_the_scim_token_trap() -> None:
+    async with bare_simulator() as (http, settings, sim):
+        read = {"Authorization": "Bearer " + (await _grant(http, settings, READ)).json()["access_token"]}
+        write = {"Authorization": "Bearer " + (await _grant(http, settings, WRITE)).json()["access_token"]}
+        user = next(iter(sim.rest.users.values()))
+        assert (await http.get("/api/v1/users", headers=read)).status_code == 200
+        assert (await http.patch(f"/api/v1/users/{user['id']}", json={"title": "x"}, headers=read)).status_code == 403
+        assert (await http.patch(f"/api/v1/users/{user['id']}", json={"title": "x"}, headers=write)).status_code == 200
+        roles = await http.patch(f"/api/v1/users/{user['id']}", json={"roles": ["Auditor"]}, headers=write)
+        assert roles.status_code == 403 and ADMIN in roles.json()["message"]
+        scim = await http.get("/api/v1/users", headers={"Authorization": f"Bearer {settings.scim_token}"})
+        assert scim.status_code == 401 and "SCIM token" in scim.json()["message"]
+        assert (await http.get(f"/api/v1/users/{user['userName']}", headers=read)).status_code == 404  # id, not name
+        sim.issuer.clock.advance(300)
+        assert (await http.get("/api/v1/users", headers=read)).status_code == 401
+
+
+async def test_simulator_paging_caps_take_at_100_and_defaults_to_25() -> None:
+    async with bare_simulator(rest_users=130) as (http, settings, _sim):
+        headers = {"Authorization": "Bearer " + (await _grant(http, settings, READ)).json()["access_token"]}
+        default = (await http.get("/api/v1/users", headers=headers)).json()
+        assert (len(default["data"]), default["take"], default["total"]) == (25, 25, 130)
+        capped = (await http.get("/api/v1/users", params={"take": "500", "skip": "10"}, headers=headers)).json()
+        assert (len(capped["data"]), capped["take"], capped["skip"]) == (100, 100, 10)
+        bad = await http.get("/api/v1/users", params={"filter": "active eq true"}, headers=headers)
+        assert bad.status_code == 400
+
+
+async def test_simulator_answers_429_without_retry_after_above_the_client_rate() -> None:
+    async with bare_simulator(rate=1.0, burst=3) as (http, settings, _sim):
+        headers = {"Authorization": "Bearer " + (await _grant(http, settings, READ)).json()["access_token"]}
+        answers = [await http.get("/api/v1/users", headers=headers) for _ in range(6)]
+        assert [a.status_code for a in answers] == [200, 200, 200, 429, 429, 429]
+        assert all("retry-after" not in a.headers for a in answers)
+
+
+async def test_the_gateway_answers_a_throttled_delinea_with_503_and_its_own_retry_after() -> None:
+    async with delinea_stack(rate=0.001, burst=1) as stack:  # the start-up check spent the only request
+        answer = await stack.http.get(f"{stack.scim}/Users?count=1")
+        assert answer.status_code == 503 and answer.headers.get("Retry-After")
+        assert "throttling" in answer.json()["detail"]
+        assert {entry["status"] for entry in stack.rest_calls()} == {429}
+
+
+# --- bounded concurrent paging --------------------------------------------------------------------
+
+
+class InFlight:
+    """ASGI wrapper counting list requests in flight at once (each held briefly so overlaps show)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app, self.now, self.most = app, 0, 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        listing = scope["type"] == "http" and scope["path"] == "/api/v1/users" and scope["method"] == "GET"
+        if not listing:
+            await self.app(scope, receive, send)
+            return
+        self.now += 1
+        self.most = max(self.most, self.now)
+        try:
+            await asyncio.sleep(0.02)
+            await self.app(scope, receive, send)
+        finally:
+            self.now -= 1
+
+
+async def test_large_counts_fetch_pages_concurrently_but_bounded() -> None:
+    async with delinea_stack(rest_users=1050) as stack:
+        wrapped = InFlight(stack.sim)  # the same simulator, served again behind the counting wrapper
+        async with serving(wrapped) as proxy:
+            upstream = stack.gateway_app.state.runtime.tenants["acme"].apps["delinea"].connector.upstream
+            upstream.base_url = proxy.url + "/api/v1"
+            answer = (await stack.http.get(f"{stack.scim}/Users", params={"count": "1000"})).json()
+        assert len(answer["Resources"]) == 1000
+        assert 1 < wrapped.most <= 4
