@@ -202,6 +202,11 @@ def test_network_policy_allows_only_dns_vendors_and_redis_out(production, defaul
     ingress = {rule["ports"][0]["port"]: rule["from"] for rule in spec["ingress"]}
     assert set(ingress) == {"http", "metrics"}
     assert ingress["metrics"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "monitoring"}
+    main_port = merged(production_values(), {"config": {"observability": {"metrics_port": None,
+                                                                          "metrics_on_main_port": True}}})
+    rules = render(main_port).one("NetworkPolicy")["spec"]["ingress"]
+    scrapers = production_values()["networkPolicy"]["metricsFrom"]
+    assert {"ports": [{"port": "http", "protocol": "TCP"}], "from": scrapers} in rules, "Prometheus cannot scrape"
 
 
 def test_credentials_are_referenced_from_existing_secrets_never_inlined(production):
