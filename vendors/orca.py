@@ -29,6 +29,8 @@ from vendors.orca_users import OrcaUser, UserList, from_scim, to_scim
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 #: Asked per page; Orca may silently answer fewer, which UserList allows for.
 PAGE_LIMIT = 100
+#: Role changes of one group push sent to Orca at once (its rate limits are undocumented: stay modest).
+ROLE_CHANGES_IN_FLIGHT = 4
 NOT_AN_EMAIL = "Orca identifies users by email: userName (or a primary email) must be an email address"
 log = logging.getLogger(__name__)
 
@@ -222,19 +224,32 @@ class OrcaConnector(Connector):
         }
 
     async def _replace_role_group(self, role: str, resource: Resource) -> Resource:
-        """Members of a role group hold the role: added members get it, removed ones fall back to default_role."""
-        current = await self._role_group(role)
+        """Members of a role group hold the role: added members get it, removed ones fall back to default_role.
+
+        Raises UnknownResource for a role Orca does not have, VendorRejected for
+        a rename (before any vendor call) or for a member that is no Orca user.
+        """
+        if role not in self.options.roles:
+            raise UnknownResource(f"Group {role!r} not found: Orca roles are {', '.join(self.options.roles)}")
         if resource.get("displayName") not in (None, role):
             raise VendorRejected("Orca roles are platform-defined and cannot be renamed", scim_type="mutability")
+        current = await self._role_group(role)
         before = {member["value"] for member in current["members"]}
         after = {member["value"] for member in resource.get("members") or [] if member.get("value")}
         changes = [(user_id, role) for user_id in sorted(after - before)]
         if role != self.options.default_role:
             changes += [(user_id, self.options.default_role) for user_id in sorted(before - after)]
-        for user_id, new_role in changes:
-            user = await self._read_user(user_id)
-            await self._patch_user(user_id, {"role": new_role})
-            await self._confirmed(user_id, {**user, "role": new_role})
+        limit = asyncio.Semaphore(ROLE_CHANGES_IN_FLIGHT)
+
+        async def assign(user_id: str, new_role: str) -> None:
+            async with limit:
+                try:
+                    await self._patch_user(user_id, {"role": new_role})
+                except UnknownResource:
+                    raise VendorRejected(f"member {user_id!r} is not an Orca user", scim_type="invalidValue") from None
+                await self._confirmed(user_id, {"role": new_role})
+
+        await asyncio.gather(*(assign(user_id, new_role) for user_id, new_role in changes))
         return await self._role_group(role)
 
     @staticmethod

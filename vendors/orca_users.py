@@ -22,7 +22,7 @@ from vendors.errors import VendorBadResponse
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 ORCA_SCHEMA = "urn:ietf:params:scim:schemas:extension:scim-gateway:orca:2.0:User"
 #: Safety stop for a vendor whose pages never end (at any page size, far beyond any real tenant).
-MAX_PAGES = 100_000
+MAX_PAGES = 20_000
 
 
 class OrcaUser(Extension):
@@ -153,10 +153,14 @@ class UserList:
                 if generation == self._generation:
                     self._snapshot = (started, list(users.values()))
                 return list(users.values())
+            known = len(users)
             for user in page:
                 if not isinstance(user, dict) or not isinstance(user.get("id"), str):
                     raise VendorBadResponse("Orca's user list holds an entry without an id")
                 users.setdefault(user["id"], user)
+            if len(users) == known:
+                # Only users already seen: Orca ignored the offset. Refuse rather than loop or truncate.
+                raise VendorBadResponse(f"Orca's user list repeats itself at offset {offset}: paging is not working")
             offset += len(page)
         raise VendorBadResponse(f"Orca's user list did not end after {MAX_PAGES} pages")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import hashlib
@@ -79,6 +80,7 @@ async def orca_env(options: dict[str, Any] | None = None, **sim: Any) -> AsyncIt
             }
         )
         async with serving(create_app(config)) as gateway:
+            await _after_first_health_check(simulator)
             base = f"{gateway.url}/tenants/acme/apps/orca/scim/v2"
             headers = {"Authorization": f"Bearer {TOKEN}"}
             async with (
@@ -86,3 +88,12 @@ async def orca_env(options: dict[str, Any] | None = None, **sim: Any) -> AsyncIt
                 httpx.AsyncClient(base_url=running.url, timeout=30) as http,
             ):
                 yield OrcaEnv(scim=scim, http=http, sim=simulator, sim_url=running.url, settings=settings)
+
+
+async def _after_first_health_check(simulator: Simulator) -> None:
+    """Wait (bounded) for the gateway's start-up connectivity check, then clear the log, so tests count only theirs."""
+    for _ in range(200):
+        if any(entry["query"] == "offset=0&limit=1" and entry["status"] for entry in simulator.requests):
+            break
+        await asyncio.sleep(0.01)
+    simulator.requests.clear()

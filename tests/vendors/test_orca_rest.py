@@ -243,3 +243,26 @@ async def test_a_user_without_an_email_is_refused_before_orca_is_asked() -> None
         emails = [{"value": "by.email@acme.example", "type": "work", "primary": True}]
         created = await env.scim.post("/Users", json={"schemas": [USER], "userName": "by-email", "emails": emails})
         assert created.status_code == 201 and created.json()["userName"] == "by.email@acme.example"
+
+
+async def test_group_push_refusals() -> None:
+    async with orca_env() as env:
+        env.sim.requests.clear()
+        body = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Admins"}
+        renamed = await env.scim.put("/Groups/Admin", json=body)
+        assert renamed.status_code == 400 and renamed.json()["scimType"] == "mutability"
+        assert not env.requests()  # refused before any vendor call
+        ghost = await env.scim.patch("/Groups/Admin", json=members_patch("add", "usr_nobody"))
+        assert ghost.status_code == 400 and "usr_nobody" in ghost.json()["detail"]
+        assert (await env.scim.put("/Groups/Owner", json={**body, "displayName": "Owner"})).status_code == 404
+
+
+async def test_a_vendor_that_ignores_the_offset_is_an_error_not_a_loop() -> None:
+    async with orca_env() as env:
+        same = (await env.rest_users())[:2]
+        rule = {"status": 200, "method": "GET", "path": "/api/rbac/users", "body": {"data": same}, "times": -1}
+        assert (await env.http.post("/_sim/faults", json=rule)).status_code == 200
+        env.sim.requests.clear()
+        answer = await env.scim.get("/Users")
+        assert answer.status_code == 502 and "repeats itself" in answer.json()["detail"]
+        assert len([entry for entry in env.requests() if entry["path"] == "/api/rbac/users"]) == 2
