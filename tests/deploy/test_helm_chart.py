@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -264,6 +265,10 @@ def test_prometheus_rule_carries_the_shipped_alert_rules(production):
     assert rule["apiVersion"] == "monitoring.coreos.com/v1"
     assert rule["spec"]["groups"] == shipped["groups"] and shipped["groups"]
     assert any("alert" in item for group in shipped["groups"] for item in group["rules"])
+    # Prometheus names the scrape job after the Service: every job matcher in the rules must select it.
+    job = production.one("Service", "scim-gateway")["metadata"]["name"]
+    for matcher in re.findall(r'job(=~|=)"([^"]*)"', (CHART / "files" / "prometheus-rules.yaml").read_text()):
+        assert re.fullmatch(matcher[1], job) if matcher[0] == "=~" else matcher[1] == job, f"{matcher} misses {job}"
 
 
 def test_grafana_dashboard_configmap_is_labelled_for_the_sidecar(production):
