@@ -14,6 +14,7 @@ import re
 import secrets
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,20 @@ def test_container_runs_the_cli_serving_the_mounted_config(production):
     assert volumes[mounts[config_dir]["name"]]["configMap"]["name"] == config_map["metadata"]["name"]
     assert config_file in config_map["data"]
     assert container["image"] == "registry.example.com/platform/scim-gateway:0.1.0"
+
+
+def test_chart_agrees_with_the_image_and_the_package(default):
+    """The pod runs as the image's user on the image's port, and appVersion is the package's version."""
+    dockerfile = (CHART.parents[1] / "Dockerfile").read_text()
+    uid = re.search(r"^USER (\d+)", dockerfile, re.MULTILINE).group(1)
+    port = re.search(r"^EXPOSE (\d+)", dockerfile, re.MULTILINE).group(1)
+    pod = default.deployment["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsUser"] == int(uid)
+    assert default.container["ports"][0]["containerPort"] == int(port)
+    chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    pyproject = tomllib.loads((CHART.parents[1] / "pyproject.toml").read_text())
+    assert chart["appVersion"] == pyproject["project"]["version"]
+    assert default.container["image"] == f"scim-gateway:{chart['appVersion']}"
 
 
 @pytest.mark.parametrize("name", ["default", "production"])
