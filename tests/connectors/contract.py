@@ -298,7 +298,7 @@ class ConnectorContract:
 
     async def test_check_raises_vendor_auth_failed_with_wrong_credentials(self) -> None:
         spec = SIMULATORS[self.simulator]
-        good = spec.demo_credentials(spec.demo_settings(self.seed))
+        good = spec.demo_credentials(self.sim_users(spec.demo_settings(self.seed), self.seed_users))
         wrong = self.wrong_credentials(good)
         async with self.running(credentials=wrong) as env:
             with pytest.raises(VendorAuthFailed) as raised:

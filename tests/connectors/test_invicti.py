@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 from urllib.parse import parse_qs
 
 from tests.connectors.contract import ConnectorContract
 from vendors.base import Kind, SearchQuery
+from vendors.simulators.seed import demo_secret
 
 
 class TestInvictiContract(ConnectorContract):
@@ -29,3 +31,28 @@ class TestInvictiContract(ConnectorContract):
 
 def ids(resources: list[dict[str, Any]]) -> list[str]:
     return [resource["id"] for resource in resources]
+
+
+class TestInvictiOAuthContract(TestInvictiContract):
+    """The same contract with OAuth2 client credentials, which the Invicti Platform prefers to static bearers."""
+
+    identifiers = ("client_id",)
+
+    def sim_users(self, sim_settings: Any, users: int) -> Any:
+        client = ("contract-gateway", demo_secret("invicti", self.seed, "client-secret"))
+        return dataclasses.replace(sim_settings, users=users, oauth_client=client)
+
+    def app_settings(self, root_url: str, sim_settings: Any, credentials: dict[str, str]) -> dict[str, Any]:
+        return {
+            "base_url": f"{root_url}/api/scim/v2",
+            "token_url": f"{root_url}/oauth/token",
+            "credentials": {"client_id": credentials["client_id"], "client_secret": credentials["client_secret"]},
+        }
+
+    async def test_requests_are_signed_with_a_fetched_token(self) -> None:
+        async with self.running() as env:
+            await env.connector.check()
+            await env.connector.check()
+            log = await env.requests()
+        assert [(e["method"], e["path"]) for e in log if e["path"].startswith("/oauth")] == [("POST", "/oauth/token")]
+        assert [e["auth_scheme"] for e in log if e["path"].startswith("/api/scim")] == ["Bearer", "Bearer"]
