@@ -62,7 +62,7 @@ async def test_vendor_never_sees_more_than_the_configured_rate() -> None:
             # 20/s: one every 50 ms, never a burst. Sends are scheduled exactly; arrivals get loopback
             # jitter, so any 6 consecutive arrivals must span 5 intervals (minus a little jitter).
             spans = [meter.arrivals[i + 5] - meter.arrivals[i] for i in range(len(meter.arrivals) - 5)]
-            assert min(spans) >= 5 * 0.05 - 0.03, spans
+            assert min(spans) >= 5 * 0.05 - 0.05, spans
             assert meter.arrivals[-1] - meter.arrivals[0] >= 11 * 0.05 - 0.02
 
 
