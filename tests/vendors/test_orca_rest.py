@@ -266,3 +266,26 @@ async def test_a_vendor_that_ignores_the_offset_is_an_error_not_a_loop() -> None
         answer = await env.scim.get("/Users")
         assert answer.status_code == 502 and "repeats itself" in answer.json()["detail"]
         assert len([entry for entry in env.requests() if entry["path"] == "/api/rbac/users"]) == 2
+
+
+async def test_the_simulator_follows_orcas_guide() -> None:
+    spec = SIMULATORS["orca"]
+    settings = spec.demo_settings("acme")
+    async with serving(spec.create_app(settings)) as running, httpx.AsyncClient(base_url=running.url) as http:
+        token = {"Authorization": f"Token {settings.rest_token}"}
+        invited = await http.post("/api/rbac/users", headers=token, json={"email": "i@acme.example", "role": "Viewer"})
+        assert invited.status_code == 201 and invited.json() == {**invited.json(), "status": "invited"}
+        assert "role" not in invited.json()  # the answer is partial, as in the guide's example
+        clash = await http.post("/api/rbac/users", headers=token, json={"email": "I@acme.example", "role": "Viewer"})
+        assert clash.status_code == 409
+        unknown = await http.post("/api/rbac/users", headers=token, json={"email": "j@acme.example", "role": "Owner"})
+        assert unknown.status_code == 400 and "Owner" in unknown.json()["detail"]
+        user_id = invited.json()["id"]
+        assert (await http.get(f"/api/rbac/users/{user_id}", headers=token)).status_code == 404  # not visible yet
+        assert (await http.get(f"/api/rbac/users/{user_id}", headers=token)).json()["status"] == "invited"
+        fixed = await http.patch(f"/api/rbac/users/{user_id}", headers=token, json={"id": "usr_mine"})
+        assert fixed.status_code == 400
+        ignored = await http.get("/api/rbac/users", headers=token, params={"email": "i@acme.example"})
+        assert len(ignored.json()["data"]) == settings.users + 1  # no server-side filter: the parameter is ignored
+        assert (await http.delete(f"/api/rbac/users/{user_id}", headers=token)).status_code == 204
+        assert (await http.delete(f"/api/rbac/users/{user_id}", headers=token)).status_code == 404
