@@ -299,9 +299,22 @@ BUNDLED_WITH_AUTH = {"replicaCount": 2, "redis": {"bundled": {"enabled": True, "
 
 
 @pytest.mark.parametrize("name", ["default", "production", "bundled"])
-def test_rendered_config_passes_check_config_with_the_pods_secrets(name, request, tmp_path: Path):
-    assert CLI.exists(), f"{CLI} is missing: install the project (scripts/setup)"
+def test_rendered_config_passes_check_config_with_the_pods_secrets(name, tmp_path: Path):
     values = {"default": {}, "production": production_values(), "bundled": BUNDLED_WITH_AUTH}[name]
+    _check_config(values, tmp_path)
+
+
+def test_readme_deployment_values_render_and_pass_check_config(tmp_path: Path):
+    readme = (CHART.parents[1] / "README.md").read_text()
+    section = readme.split("## Deploying on Kubernetes", 1)[1].split("\n## ", 1)[0]
+    (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", section, re.DOTALL) if "existingSecret" in b]
+    values = yaml.safe_load(re.sub(r"<hash from scim-gateway hash-token>", "d" * 64, block))
+    _check_config(values, tmp_path)
+
+
+def _check_config(values: dict, tmp_path: Path) -> None:
+    """Render, lay out the pod's Secrets as the kubelet would (files and env), run `scim-gateway check-config`."""
+    assert CLI.exists(), f"{CLI} is missing: install the project (scripts/setup)"
     rendered = render(values)
     credentials = {key: secrets.token_urlsafe(24) for key in _secret_keys(rendered, values)}
     store = {values.get("existingSecret", ""): credentials, "scim-gateway-redis": {"url": "redis://redis:6379/0"},
