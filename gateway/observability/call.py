@@ -23,11 +23,13 @@ from starlette.responses import Response
 
 from gateway.errors import render_error
 from gateway.observability.metrics import UNKNOWN
+from gateway.routes import MethodNotAllowed
 
 if TYPE_CHECKING:
     from gateway.observability.audit import AuditLog
     from gateway.observability.metrics import Metrics
 
+_SCIM_PATH = re.compile(r"^/tenants/[^/]+/apps/[^/]+/scim/v2(/|$)")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _OUTCOMES = {401: "denied", 403: "denied", 429: "throttled", 499: "cancelled", 501: "unsupported", 500: "error"}
 #: Status recorded when the request was cancelled before it produced a response.
@@ -115,8 +117,12 @@ def outcome(status: int) -> str:
 
 
 async def unrouted(request: Request) -> Response:
-    """Any path the gateway does not serve: a SCIM 404, audited like every other call."""
+    """Any path or method the gateway does not serve: a SCIM 404 (405 below a SCIM root), audited like every call."""
     call = Call.begin(request, operation="unrouted")
-    response = render_error(NotFoundException(detail="no such endpoint"))
+    if _SCIM_PATH.match(request.url.path):
+        error: Exception = MethodNotAllowed(detail=f"{request.method} is not allowed on SCIM endpoints")
+    else:
+        error = NotFoundException(detail="no such endpoint")
+    response = render_error(error)
     call.finish(response, None, request.app.state.runtime.audit)
     return response

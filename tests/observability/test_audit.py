@@ -71,6 +71,7 @@ async def test_every_call_yields_exactly_one_audit_record(tmp_path: Path) -> Non
             assert (await call("DELETE", f"{invicti}/Users/{user_id}")).status_code == 204
             # Non-SCIM calls: unknown paths and the status page are audited; probes and scrapes are not.
             assert (await call("GET", f"{demo.gateway.url}/no/such/path")).status_code == 404
+            assert (await call("OPTIONS", f"{invicti}/Users")).status_code == 405
             status_page = await call("GET", f"{demo.gateway.url}/status",
                                      headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"})  # fmt: skip
             assert status_page.status_code == 200
