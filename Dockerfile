@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # scim-gateway production image.
 #
 #   docker build -t scim-gateway:0.1.0 .
@@ -26,6 +25,8 @@ COPY gateway ./gateway
 COPY vendors ./vendors
 COPY config ./config
 # --no-deps: every dependency is already installed from the lock, so nothing unpinned slips in.
+# pip check fails the build if the lock misses a requirement on this interpreter (markers such as
+# python_full_version differ between patch releases: redis needs async-timeout before 3.11.3).
 RUN python -m pip wheel --no-build-isolation --no-deps --wheel-dir /wheels . \
     && /opt/venv/bin/pip install --no-deps /wheels/*.whl \
     && /opt/venv/bin/pip check \
