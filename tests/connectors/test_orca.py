@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.connectors.contract import ConnectorContract, Harness
+from tests.connectors.contract import ConnectorContract
+from tests.connectors.harness import Harness
 from vendors.base import Connector, Kind, SearchQuery
 from vendors.errors import UnknownResource, VendorAuthFailed
 
