@@ -17,6 +17,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import kubernetes_validate
 import pytest
 import yaml
 
@@ -36,6 +37,8 @@ from tests.deploy.chart import (
 )
 
 REDIS = {"redis": {"bundled": {"enabled": True}}}
+BUNDLED_WITH_AUTH = {"replicaCount": 2, "redis": {"bundled": {"enabled": True, "auth": {"existingSecret": "auth"}}}}
+KUBE_MINIMUM = yaml.safe_load((CHART / "Chart.yaml").read_text())["kubeVersion"].removeprefix(">=").split("-")[0]
 CLI = Path(sys.executable).with_name("scim-gateway")  # the console script, as the image runs it
 
 
@@ -57,6 +60,23 @@ def test_chart_lints_clean_in_strict_mode(name):
     problems = [message for message in report["messages"] if message["severity"] >= 2]
     assert problems == [], problems
     assert lint({"replicaCuont": 3})["errors"], "lint passes a typo: it checks nothing"
+
+
+SCHEMA_LESS = {"ServiceMonitor", "PrometheusRule"}  # CRDs of the Prometheus operator: checked field by field below
+
+
+@pytest.mark.parametrize("kube", [KUBE_MINIMUM, "1.34"])
+@pytest.mark.parametrize("name", ["default", "production", "bundled"])
+def test_every_manifest_is_valid_against_the_kubernetes_schema(name, kube):
+    """Strict (no unknown fields) against the chart's lowest kubeVersion and a recent release, offline."""
+    values = {"default": {}, "production": production_values(), "bundled": BUNDLED_WITH_AUTH}[name]
+    validated = set()
+    for manifest in render(values).manifests:
+        if manifest["kind"] in SCHEMA_LESS:
+            continue
+        kubernetes_validate.validate(manifest, kube, strict=True)
+        validated.add(manifest["kind"])
+    assert {"Deployment", "Service", "ConfigMap", "NetworkPolicy"} <= validated
 
 
 def test_schema_rejects_typos_literal_credentials_and_bad_sizes():
@@ -293,9 +313,6 @@ def test_grafana_dashboard_configmap_is_labelled_for_the_sidecar(production):
     assert dashboard["metadata"]["annotations"] == {"grafana_folder": "SCIM"}
     (text,) = dashboard["data"].values()
     assert json.loads(text) == shipped
-
-
-BUNDLED_WITH_AUTH = {"replicaCount": 2, "redis": {"bundled": {"enabled": True, "auth": {"existingSecret": "auth"}}}}
 
 
 @pytest.mark.parametrize("name", ["default", "production", "bundled"])
