@@ -45,7 +45,8 @@ header p{margin:4px 0 0;color:#b9c6d4}main{padding:8px 24px 24px}
 section{background:#fff;border:1px solid #d8dee6;border-radius:6px;margin:16px 0;padding:4px 16px 12px}
 h2{font-size:16px;margin:12px 0 4px}.meta{color:#5a6878;margin:0 0 8px}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e6eaef}
-th{font-weight:600;color:#5a6878;font-size:12px;text-transform:uppercase}td.num{font-variant-numeric:tabular-nums}
+th{font-weight:600;color:#5a6878;font-size:12px;text-transform:uppercase;white-space:nowrap}
+td{white-space:nowrap;font-variant-numeric:tabular-nums}.health{white-space:normal;min-width:160px;max-width:320px}
 .b{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600}
 .ok{background:#d8f3df;color:#14622d}.bad{background:#fbdada;color:#8c1c1c}.warn{background:#fdefc8;color:#7a5300}
 .na{background:#e6eaef;color:#5a6878}.detail{color:#5a6878;font-size:12px}
@@ -112,8 +113,8 @@ def render(runtime: Runtime, page: StatusPage, rates: Rates) -> str:
     in_flight = next(iter(runtime.metrics.in_flight.collect())).samples[0].value
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     summary = (
-        f"version {_e(page.version)} · up {_duration(time.time() - page.started)} · {len(apps)} apps, "
-        f"{healthy} healthy, {open_circuits} circuits open · {in_flight:.0f} in flight · "
+        f"version {_e(page.version)} · up {_duration(time.time() - page.started)} · apps: {len(apps)}, "
+        f"healthy: {healthy}, circuits open: {open_circuits} · in flight: {in_flight:.0f} · "
         f"audit records dropped: {runtime.audit.dropped} · rates over the last {rates.seconds:.0f}s · {now}"
     )
     sections = "".join(_tenant_section(runtime, name, rates) for name in runtime.tenants)
@@ -148,7 +149,7 @@ def _app_row(runtime: Runtime, app: AppRuntime, rates: AppRates) -> str:
     cells = [
         _e(app.name),
         _e(app.vendor),
-        _health(app),
+        f'<div class="health">{_health(app)}</div>',
         _circuit(app),
         f"{rates.requests:.2f}",
         f"{rates.client_errors:.2f}",
