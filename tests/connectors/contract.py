@@ -169,6 +169,26 @@ class ConnectorContract(ContractHarness):
                 assert entry["path"].endswith(f"{self.user_path}/{hostile}"), entry
                 assert entry["query"] == "", entry
 
+    @pytest.mark.parametrize("op", [Op.REPLACE, Op.DELETE])
+    @pytest.mark.parametrize("hostile", ["../x", "a/../../b", "x?y=1"])
+    async def test_write_ids_are_quoted_and_cannot_escape_their_path(self, env: Harness, op: Op, hostile: str) -> None:
+        """An unquoted `../x` on DELETE would delete whatever the vendor keeps at the parent path."""
+        self.require(Kind.USER, op)
+        body = self.request_body(env, Kind.USER, self.new_user("hostile"), Context.RESOURCE_REPLACEMENT_REQUEST)
+        await env.clear_requests()
+        with pytest.raises(UnknownResource):
+            if op is Op.REPLACE:
+                await env.connector.replace(Kind.USER, hostile, body)
+            else:
+                await env.connector.delete(Kind.USER, hostile)
+        log = [entry for entry in await env.requests() if entry["path"] != self.token_path]
+        assert log, "nothing reached the vendor"
+        for entry in log:
+            assert entry["path"].endswith(f"{self.user_path}/{hostile}"), entry
+            assert entry["query"] == "", entry
+        if self.cls.supports(Kind.USER, Op.SEARCH):
+            assert (await env.connector.search(Kind.USER, SearchQuery(count=0))).total == self.expected_users()
+
     # -- create ----------------------------------------------------------------------------
 
     @needs(Kind.USER, Op.CREATE)
@@ -214,6 +234,51 @@ class ConnectorContract(ContractHarness):
         assert result["displayName"] == "Replaced Name"
         stored = await self.read(env, Kind.USER, user["id"])
         assert stored["displayName"] == "Replaced Name"
+        assert stored["userName"] == user["userName"]
+
+    @needs(Kind.USER, Op.REPLACE)
+    async def test_replace_can_rename_and_deactivate(self, env: Harness) -> None:
+        """Okta and Entra rename users (userName and primary email) and deactivate them with PUT."""
+        user = await self.a_user(env, "renamed")
+        new_name = "renamed.later@contract.example"
+        wanted = {key: value for key, value in user.items() if key not in ("meta", "groups")}
+        wanted.update(userName=new_name, active=False, emails=[{"value": new_name, "type": "work", "primary": True}])
+        body = self.request_body(env, Kind.USER, wanted, Context.RESOURCE_REPLACEMENT_REQUEST)
+        await env.connector.replace(Kind.USER, user["id"], body)
+        stored = await self.read(env, Kind.USER, user["id"])
+        assert stored["userName"] == new_name
+        assert stored["active"] is False
+        assert value_at(stored, "emails") == [new_name]
+
+    @needs(Kind.USER, Op.REPLACE)
+    async def test_replace_clears_what_it_leaves_out(self, env: Harness) -> None:
+        """RFC 7644 section 3.5.1: PUT replaces the whole resource; an omitted attribute is cleared."""
+        if self.clearable is None:
+            pytest.skip(f"{self.vendor} holds no optional attribute to clear")
+        user = await self.a_user(env, "cleared")
+        wanted = {key: value for key, value in user.items() if key not in ("meta", "groups")}
+        with_it = self.request_body(
+            env, Kind.USER, {**wanted, self.clearable: "Set"}, Context.RESOURCE_REPLACEMENT_REQUEST
+        )
+        await env.connector.replace(Kind.USER, user["id"], with_it)
+        assert (await self.read(env, Kind.USER, user["id"])).get(self.clearable) == "Set"
+        wanted.pop(self.clearable, None)
+        without = self.request_body(env, Kind.USER, wanted, Context.RESOURCE_REPLACEMENT_REQUEST)
+        await env.connector.replace(Kind.USER, user["id"], without)
+        assert (await self.read(env, Kind.USER, user["id"])).get(self.clearable) is None
+
+    @needs(Kind.USER, Op.PATCH)
+    async def test_patch_remove_clears_the_attribute(self, env: Harness) -> None:
+        if self.clearable is None:
+            pytest.skip(f"{self.vendor} holds no optional attribute to clear")
+        user = await self.a_user(env, "unset")
+        add = {"op": "add", "path": self.clearable, "value": "Set"}
+        await env.connector.patch(Kind.USER, user["id"], self.patch_ops(env, Kind.USER, user["id"], add))
+        assert (await self.read(env, Kind.USER, user["id"])).get(self.clearable) == "Set"
+        remove = {"op": "remove", "path": self.clearable}
+        await env.connector.patch(Kind.USER, user["id"], self.patch_ops(env, Kind.USER, user["id"], remove))
+        stored = await self.read(env, Kind.USER, user["id"])
+        assert stored.get(self.clearable) is None
         assert stored["userName"] == user["userName"]
 
     @needs(Kind.USER, Op.PATCH)

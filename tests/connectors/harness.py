@@ -113,6 +113,8 @@ class ContractHarness:
     auth_scheme: ClassVar[str] = "Bearer"
     #: The vendor's path of its user collection (below the app's base URL), as the simulator logs it.
     user_path: ClassVar[str] = Kind.USER.endpoint
+    #: The OAuth2 token endpoint's path on the simulator, when the app's auth fetches tokens there.
+    token_path: ClassVar[str | None] = None
     #: Credentials that are identifiers rather than secrets (an OAuth2 client_id, RFC 6749 section 2.2):
     #: they may appear in an auth object's repr, never in an error.
     identifiers: ClassVar[tuple[str, ...]] = ()
@@ -167,6 +169,9 @@ class ContractHarness:
         "name.familyName",
         "emails",
     )
+
+    #: An optional single-valued string attribute the vendor holds (PUT without it, or PATCH remove, clears it).
+    clearable: ClassVar[str | None] = "title"
 
     def full_user(self, tag: str) -> dict[str, Any]:
         """A user with every attribute in `round_trip` set (by default `new_user`)."""

@@ -17,6 +17,7 @@ class TestDelineaContract(ConnectorContract):
     page_cap = 100
     seeds_many = True
     identifiers = ("client_id",)
+    token_path = "/identity/connect/token"
     round_trip = (
         *ConnectorContract.round_trip,
         "title",

@@ -37,6 +37,7 @@ class TestInvictiOAuthContract(TestInvictiContract):
     """The same contract with OAuth2 client credentials, which the Invicti Platform prefers to static bearers."""
 
     identifiers = ("client_id",)
+    token_path = "/oauth/token"
 
     def sim_users(self, sim_settings: Any, users: int) -> Any:
         client = ("contract-gateway", demo_secret("invicti", self.seed, "client-secret"))

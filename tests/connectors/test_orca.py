@@ -23,6 +23,7 @@ class TestOrcaContract(ConnectorContract):
     seeds_many = True
     #: Orca holds email, name, role and status only.
     round_trip = ("userName", "displayName", "active", "emails")
+    clearable = None
 
     def app_settings(self, root_url: str, sim_settings: Any, credentials: dict[str, str]) -> dict[str, Any]:
         return {"base_url": f"{root_url}/api", "credentials": {"token": credentials["rest_token"]}}
