@@ -29,6 +29,8 @@ async def check_app(app: AppRuntime) -> None:
         ok, detail = False, exc.detail
     except TimeoutError:
         ok, detail = False, f"no answer within {CHECK_TIMEOUT:.0f}s"
+    except Exception as exc:  # a connector bug must not stop the checks of every other app
+        ok, detail = False, f"the check failed unexpectedly ({type(exc).__name__})"
     if ok != app.health.ok or not app.health.checked:
         log.info("app_health", tenant=app.tenant, app=app.name, vendor=app.vendor, ok=ok, detail=detail)
     app.health.checked, app.health.ok, app.health.detail = True, ok, detail
@@ -38,7 +40,7 @@ async def check_app(app: AppRuntime) -> None:
 async def check_forever(runtime: Runtime, interval: float) -> None:
     """Check every app now, then every `interval` seconds, until cancelled."""
     while True:
-        await asyncio.gather(*(check_app(app) for app in runtime.apps()))
+        await asyncio.gather(*(check_app(app) for app in runtime.apps()), return_exceptions=True)
         await asyncio.sleep(interval)
 
 

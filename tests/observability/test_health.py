@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 
 import httpx
 
 from gateway.app import create_app
 from gateway.config import parse_config
+from gateway.health import check_app
+from gateway.runtime import AppHealth
 from tests.observability.helpers import demo_gateway, demo_raw_config, demo_simulators, scim_client
 
 
@@ -35,3 +38,14 @@ async def test_a_vendor_down_shows_in_app_up_but_never_makes_the_pod_unready() -
     assert 'scim_gateway_app_up{app="invicti",tenant="globex",vendor="invicti"} 0.0' in metrics
     assert 'scim_gateway_app_up{app="invicti",tenant="acme",vendor="invicti"} 1.0' in metrics
     assert ready.status_code == 200 and ready.json() == {"status": "ready"}
+
+
+async def test_a_connector_bug_in_check_marks_the_app_down_and_never_escapes() -> None:
+    class Broken:
+        async def check(self) -> None:
+            raise KeyError("a bug in a connector")
+
+    app = SimpleNamespace(tenant="acme", name="broken", vendor="x", connector=Broken(), health=AppHealth())
+    await check_app(app)  # type: ignore[arg-type]
+    assert app.health.checked and not app.health.ok
+    assert app.health.detail == "the check failed unexpectedly (KeyError)"
