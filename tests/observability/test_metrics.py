@@ -9,9 +9,12 @@ from types import SimpleNamespace
 import httpx
 import orjson
 from prometheus_client.parser import text_string_to_metric_families
+from starlette.requests import Request
+from starlette.responses import Response
 
 from gateway.demo import DEMO_TOKENS
 from gateway.observability.audit import AuditLog
+from gateway.observability.call import Call
 from gateway.observability.metrics import Metrics, circuit_state
 from tests.observability.helpers import OPERATOR_TOKEN, demo_gateway, free_port, scim_client
 
@@ -147,3 +150,22 @@ def test_audit_record_overhead_is_small(tmp_path) -> None:
     print(f"audit.record: {per_call:.2f} µs per call")
     assert audit.dropped == 0 and len((tmp_path / "audit.jsonl").read_text().splitlines()) == calls
     assert per_call < 100, f"audit.record costs {per_call:.1f} µs per call"
+
+
+def test_whole_call_observability_overhead(tmp_path) -> None:
+    """Everything observability adds to one request: Call.begin, metrics, audit record, X-Request-ID."""
+    metrics, audit = Metrics("test"), AuditLog(str(tmp_path / "audit.jsonl"))
+    scope = {"type": "http", "method": "GET", "path": "/tenants/acme/apps/invicti/scim/v2/Users", "query_string": b"",
+             "headers": [(b"x-request-id", b"abc-123")], "client": ("127.0.0.1", 5555)}  # fmt: skip
+    calls = 20_000
+    started = time.perf_counter()
+    for _ in range(calls):
+        call = Call.begin(Request(scope), route="/tenants/{tenant}/apps/{app}/scim/v2/Users")
+        call.tenant, call.tenant_known, call.app, call.vendor = "acme", True, "invicti", "invicti"
+        call.operation = "list"
+        call.upstream.append(200)
+        call.finish(Response(status_code=200), metrics, audit)
+    per_call = (time.perf_counter() - started) / calls * 1e6
+    audit.close()
+    print(f"Call.begin + finish (metrics + audit): {per_call:.2f} µs per request")
+    assert per_call < 150, f"observability costs {per_call:.1f} µs per request"
