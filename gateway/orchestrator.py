@@ -96,7 +96,7 @@ async def _serve(app: AppRuntime, target: Target, request: Request, base: str, c
     ops.require(kind, _ACTION_OPS[action])  # 501 before reading the body or calling the vendor
     if action in ("list", "search"):
         return await _list(app, kind, request, base)
-    include, exclude = _projection(request, kind)
+    include, exclude = _projection(request, app, kind)
     if action == "get":
         resource = await ops.get(kind, ident)  # type: ignore[arg-type]
     elif action == "create":
@@ -127,9 +127,9 @@ async def _list(app: AppRuntime, kind: Kind, request: Request, base: str) -> Res
     else:
         parsed = list_query.from_query_params(app.operations.schemas[kind], request.query_params, app.max_results)
     page = await app.operations.search(kind, parsed)
-    core = core_schema(kind)
-    include = parse_specs(parsed.attributes, core)
-    exclude = parse_specs(parsed.excluded_attributes, core)
+    core, extensions = core_schema(kind), app.operations.schemas.extension_urns[kind]
+    include = parse_specs(parsed.attributes, core, extensions)
+    exclude = parse_specs(parsed.excluded_attributes, core, extensions)
     resources = [present(kind, resource, base, include, exclude) for resource in page.resources]
     return list_response(resources, page.total, parsed.start_index)
 
@@ -155,13 +155,13 @@ def _validated(app: AppRuntime, kind: Kind, body: Any, context: Context) -> dict
     return dump_request(validate_resource(app.operations.schemas[kind], body, context), context)
 
 
-def _projection(request: Request, kind: Kind) -> tuple[list[Spec], list[Spec]]:
+def _projection(request: Request, app: AppRuntime, kind: Kind) -> tuple[list[Spec], list[Spec]]:
     query = request.query_params
     if "attributes" not in query and "excludedAttributes" not in query:
         return [], []
-    core = core_schema(kind)
-    include = parse_specs(_names(query.get("attributes")), core)
-    return include, parse_specs(_names(query.get("excludedAttributes")), core)
+    core, extensions = core_schema(kind), app.operations.schemas.extension_urns[kind]
+    include = parse_specs(_names(query.get("attributes")), core, extensions)
+    return include, parse_specs(_names(query.get("excludedAttributes")), core, extensions)
 
 
 def _names(value: str | None) -> list[str]:

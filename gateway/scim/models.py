@@ -79,6 +79,11 @@ class SchemaSet:
         }
         user = USER_MODEL if not user_extensions else GatewayUser[Union[self.extensions[Kind.USER]]]  # noqa: UP007
         self._models: dict[Kind, ResourceModel] = {Kind.USER: user, Kind.GROUP: Group}
+        #: The extension schema URNs of each kind, for `attributes` that name them (RFC 7644 section 3.10).
+        self.extension_urns: dict[Kind, tuple[str, ...]] = {
+            kind: tuple(str(extension.__schema__) for extension in extensions)
+            for kind, extensions in self.extensions.items()
+        }
 
     def __getitem__(self, kind: Kind) -> ResourceModel:
         return self._models[kind]

@@ -17,15 +17,20 @@ _NEVER = frozenset({"password"})
 Spec = tuple[str | None, str, str | None]  # (extension URN or None for core, attribute, sub-attribute)
 
 
-def parse_specs(names: Iterable[str], core_urn: str) -> list[Spec]:
-    """Split `name.givenName` or `urn:...:User:department` into (urn, attribute, sub)."""
+def parse_specs(names: Iterable[str], core_urn: str, extension_urns: Sequence[str] = ()) -> list[Spec]:
+    """Split `name.givenName` or `urn:...:User:department` into (urn, attribute, sub).
+
+    A URN is matched against the known schema URNs first, because a schema URN
+    itself ends in a segment that looks like an attribute (`...:enterprise:2.0:User`).
+    """
+    known = sorted((core_urn, *extension_urns), key=len, reverse=True)
     specs: list[Spec] = []
     for raw in names:
         name = raw.strip()
         urn: str | None = None
         if name.lower().startswith("urn:"):
-            urn, _, name = name.rpartition(":")
-            if urn.lower() == core_urn.lower():
+            urn, name = _split_urn(name, known)
+            if urn is not None and urn.lower() == core_urn.lower():
                 urn = None
             if not name:  # the whole extension was named
                 specs.append((None, (urn or "").lower(), None))
@@ -33,6 +38,18 @@ def parse_specs(names: Iterable[str], core_urn: str) -> list[Spec]:
         attribute, _, sub = name.partition(".")
         specs.append((urn, attribute.lower(), sub.lower() or None))
     return specs
+
+
+def _split_urn(name: str, known: Sequence[str]) -> tuple[str, str]:
+    """(schema URN, attribute path) of a fully qualified name; an unknown URN splits at its last ':'."""
+    lowered = name.lower()
+    for urn in known:
+        if lowered == urn.lower():
+            return urn, ""
+        if lowered.startswith(urn.lower() + ":"):
+            return urn, name[len(urn) + 1 :]
+    urn, _, attribute = name.rpartition(":")
+    return urn, attribute
 
 
 def project(resource: dict[str, Any], include: Sequence[Spec], exclude: Sequence[Spec]) -> dict[str, Any]:

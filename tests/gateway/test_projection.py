@@ -34,3 +34,10 @@ def test_excluded_attributes_remove_but_never_id_and_password_is_never_returned(
     assert result[ENTERPRISE] == {"department": "R&D"}
     assert "password" not in result
     assert USER["emails"], "the input is not modified"
+
+
+def test_a_bare_extension_urn_names_the_whole_extension():
+    kept = project(USER, parse_specs([ENTERPRISE], CORE, [ENTERPRISE]), [])
+    assert kept[ENTERPRISE] == USER[ENTERPRISE] and "userName" not in kept
+    dropped = project(USER, [], parse_specs([ENTERPRISE.upper()], CORE, [ENTERPRISE]))
+    assert ENTERPRISE not in dropped and dropped["userName"] == "ada"
