@@ -454,6 +454,7 @@ async def test_discovery_announces_users_only_and_groups_are_501_before_any_vend
         for method, path in (("GET", "/Groups"), ("POST", "/Groups"), ("PATCH", "/Groups/x"), ("DELETE", "/Groups/x")):
             answer = await stack.http.request(method, stack.scim + path, json={} if method != "GET" else None)
             assert answer.status_code == 501, (method, path)
+            assert "serves Users only" in answer.json()["detail"]
         assert list(stack.sim.requests) == []
 
 
