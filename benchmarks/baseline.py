@@ -7,10 +7,11 @@ one shared aiohttp ClientSession, orjson. It checks the inbound bearer token
 query verbatim, and reshapes the JSON answer: `meta.location` of the
 resource (or of each resource of a ListResponse) is rewritten to the proxy's
 own URL and `meta.version` dropped, so both proxies answer the same bytes.
-No validation, no PATCH normalisation, no audit, no metrics.
+No validation, no PATCH normalisation, no audit, no metrics. The `orca` app
+(translated: SCIM to Orca REST) is served by benchmarks/baseline_orca.py.
 
 Run alone: `BENCH_INBOUND_TOKEN=... BENCH_UPSTREAM_TOKEN=... python -m benchmarks.baseline
---port 9002 --upstream http://127.0.0.1:9001/v2`.
+--port 9002 --upstream http://127.0.0.1:9001/v2 --orca http://127.0.0.1:9001/api`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from benchmarks.baseline_orca import orca_handler
 from benchmarks.processes import LOOPBACK, require_loopback
 from gateway.serving import uvicorn_config
 
@@ -39,8 +41,8 @@ _UNAUTHORIZED = orjson.dumps(
 )
 
 
-def create_app(upstream: str, inbound_token: str, upstream_token: str) -> Starlette:
-    """A proxy from /tenants/{tenant}/apps/{app}/scim/v2/{rest} to `upstream`/{rest}."""
+def create_app(upstream: str, inbound_token: str, upstream_token: str, orca: str | None = None) -> Starlette:
+    """A proxy from /tenants/{tenant}/apps/{app}/scim/v2/{rest} to `upstream`/{rest}; app `orca` to Orca REST."""
     expected = f"Bearer {inbound_token}".encode()
     upstream = upstream.rstrip("/")
     outbound = {"Authorization": f"Bearer {upstream_token}", "Content-Type": _MEDIA_TYPE, "Accept": _MEDIA_TYPE}
@@ -74,8 +76,23 @@ def create_app(upstream: str, inbound_token: str, upstream_token: str) -> Starle
         headers = {"Location": document["meta"]["location"]} if status == 201 else None
         return Response(orjson.dumps(document), status_code=status, headers=headers, media_type=_MEDIA_TYPE)
 
-    route = Route("/tenants/{tenant}/apps/{app}/scim/v2/{rest:path}", proxy, methods=["GET", "POST", "PATCH", "PUT"])
-    return Starlette(routes=[route, Route("/healthz", _healthz)], lifespan=lifespan)
+    def current_session() -> aiohttp.ClientSession:
+        assert session is not None
+        return session
+
+    methods = ["GET", "POST", "PATCH", "PUT"]
+    routes = [Route("/healthz", _healthz)]
+    if orca is not None:
+        translate = orca_handler(orca, current_session, upstream_token)
+
+        async def orca_proxy(request: Request) -> Response:
+            if not hmac.compare_digest(request.headers.get("authorization", "").encode(), expected):
+                return Response(_UNAUTHORIZED, status_code=401, media_type=_MEDIA_TYPE)
+            return await translate(request)
+
+        routes.append(Route("/tenants/{tenant}/apps/orca/scim/v2/{rest:path}", orca_proxy, methods=methods))
+    routes.append(Route("/tenants/{tenant}/apps/{app}/scim/v2/{rest:path}", proxy, methods=methods))
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 def _relocate(document: Any, root: str) -> None:
@@ -97,8 +114,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default=LOOPBACK)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--upstream", required=True, help="the upstream SCIM root, e.g. http://127.0.0.1:9001/v2")
+    parser.add_argument("--orca", help="the Orca REST root for the orca app, e.g. http://127.0.0.1:9001/api")
     args = parser.parse_args(argv)
-    app = create_app(args.upstream, os.environ["BENCH_INBOUND_TOKEN"], os.environ["BENCH_UPSTREAM_TOKEN"])
+    tokens = os.environ["BENCH_INBOUND_TOKEN"], os.environ["BENCH_UPSTREAM_TOKEN"]
+    app = create_app(args.upstream, *tokens, orca=args.orca)
     config = uvicorn_config(app, host=require_loopback(args.host), port=args.port, loop="uvloop")
     uvicorn.Server(config).run()
 

@@ -5,11 +5,14 @@ the previous answer is in), stop by themselves after `duration` seconds, and
 print one `BENCH_RESULT {json}` line, parsed here into a LoadResult. The wrk
 Lua script sets method, path, headers and body, counts non-2xx answers in
 `response()` and prints exact percentiles from wrk's histogram in `done()`.
+A path holding `{unique}` gets a fresh value per request (a per-run tag plus
+a counter), in both generators.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import subprocess
 import sys
@@ -18,7 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from benchmarks.processes import pinned
-from benchmarks.scenarios import Scenario
+from benchmarks.scenarios import UNIQUE, Scenario
 
 RESULT_MARK = "BENCH_RESULT "
 _WRK_TIMEOUT_S = 10
@@ -108,13 +111,24 @@ def parse_result(stdout: str, stderr: str, tool: str) -> LoadResult:
 
 
 def wrk_script(method: str, path: str, headers: dict[str, str], body: bytes | None) -> str:
-    """A wrk Lua script sending one fixed request and reporting a BENCH_RESULT line."""
+    """A wrk Lua script sending one request (a fresh `{unique}` each time) and reporting a BENCH_RESULT line."""
     header_lines = "\n".join(f"wrk.headers[{_lua(name)}] = {_lua(value)}" for name, value in headers.items())
+    unique = ""
+    if UNIQUE in path:
+        head, _, tail = path.partition(UNIQUE)
+        tag = secrets.token_hex(4)  # per run, so a second run never reuses the first run's ids
+        unique = f"""
+local counter = 0
+function request()
+  counter = counter + 1
+  return wrk.format(nil, {_lua(head + tag)} .. counter .. {_lua(tail)})
+end"""
     return f"""
 wrk.method = {_lua(method)}
-wrk.path = {_lua(path)}
+wrk.path = {_lua(path.replace(UNIQUE, "0"))}
 {header_lines}
 {f"wrk.body = {_lua(body.decode())}" if body else ""}
+{unique}
 
 local threads = {{}}
 function setup(thread) table.insert(threads, thread) end

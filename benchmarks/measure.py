@@ -22,6 +22,8 @@ class Plan:
 @dataclass(frozen=True)
 class Measurement:
     scenario: str
+    #: The app the scenario ran against (invicti: pass-through; orca: translated).
+    app: str
     connections: int
     server: str
     load: LoadResult
@@ -34,6 +36,7 @@ class Measurement:
     def as_dict(self) -> dict[str, object]:
         return {
             "scenario": self.scenario,
+            "app": self.app,
             "connections": self.connections,
             "server": self.server,
             **self.load.as_dict(),
@@ -53,6 +56,7 @@ def measure(plan: Plan, scenario: Scenario, server: Server, target: Target, conn
     busy = busy_percent(cores_before, core_times())
     return Measurement(
         scenario=scenario.name,
+        app=scenario.app,
         connections=connections,
         server=server.name,
         load=result,

@@ -59,7 +59,8 @@ def profile(plan: Plan, scenario: Scenario, server: Server, target: Target, conn
         if spy.returncode != 0 or not output.exists():
             raise RuntimeError(f"py-spy failed: {errors.decode(errors='replace')[-500:]}")
         stacks = event_loop_only(collapsed(output.read_text()))
-    return {"scenario": scenario.name, "connections": connections, "threads": threads, **rank(stacks)}
+    name = f"{scenario.app} {scenario.name}"
+    return {"scenario": name, "connections": connections, "threads": threads, **rank(stacks)}
 
 
 def collapsed(text: str) -> Counter[tuple[str, ...]]:

@@ -1,6 +1,7 @@
 """A closed-loop HTTP/1.1 load generator in Python, used when wrk is not installed.
 
-Each connection sends one fixed keep-alive request, waits for the whole
+Each connection sends one keep-alive request (a path holding `{unique}` gets
+a fresh value each time), waits for the whole
 answer (parsed by httptools), records the latency and sends again, until the
 deadline. Run as `python -m benchmarks.pyload URL REQUEST.json --connections
 8 --duration 5`; it prints the same `BENCH_RESULT {json}` line as the wrk
@@ -11,9 +12,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
+import secrets
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,6 +26,7 @@ import httptools
 import uvloop
 
 from benchmarks.processes import require_loopback
+from benchmarks.scenarios import UNIQUE
 
 RESULT_MARK = "BENCH_RESULT "
 
@@ -53,7 +58,17 @@ def build_request(host: str, port: int, spec: dict[str, object]) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-async def _connection(host: str, port: int, request: bytes, deadline: float, tally: Tally) -> None:
+def request_maker(host: str, port: int, spec: dict[str, object]) -> Callable[[], bytes]:
+    """A function returning the next request's bytes: always the same unless the path holds `{unique}`."""
+    path = str(spec["path"])
+    if UNIQUE not in path:
+        fixed = build_request(host, port, spec)
+        return lambda: fixed
+    tag, counter = secrets.token_hex(4), itertools.count(1)
+    return lambda: build_request(host, port, {**spec, "path": path.replace(UNIQUE, f"{tag}{next(counter)}")})
+
+
+async def _connection(host: str, port: int, make_request: Callable[[], bytes], deadline: float, tally: Tally) -> None:
     try:
         reader, writer = await asyncio.open_connection(host, port)
     except OSError:
@@ -65,7 +80,7 @@ async def _connection(host: str, port: int, request: bytes, deadline: float, tal
         while time.perf_counter() < deadline:
             started = time.perf_counter()
             answer.complete = False
-            writer.write(request)
+            writer.write(make_request())
             while not answer.complete:
                 data = await reader.read(65536)
                 if not data:
@@ -84,11 +99,11 @@ async def drive(url: str, spec: dict[str, object], connections: int, duration: f
     """Run `connections` closed loops for `duration` seconds; returns the BENCH_RESULT fields."""
     parts = urlsplit(url)
     host, port = require_loopback(parts.hostname or ""), parts.port or 80
-    request = build_request(host, port, spec)
+    make_request = request_maker(host, port, spec)
     tally = Tally()
     started = time.perf_counter()
     deadline = started + duration
-    loops = [_connection(host, port, request, deadline, tally) for _ in range(connections)]
+    loops = [_connection(host, port, make_request, deadline, tally) for _ in range(connections)]
     await asyncio.wait_for(asyncio.gather(*loops), duration + 30)
     elapsed = time.perf_counter() - started
     latencies = sorted(tally.latencies)

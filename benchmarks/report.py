@@ -12,17 +12,18 @@ from benchmarks.measure import Measurement
 
 
 def comparisons(runs: list[Measurement]) -> list[dict[str, Any]]:
-    """Pair gateway and baseline runs of the same scenario and connection count."""
-    by_key = {(run.scenario, run.connections, run.server): run for run in runs}
+    """Pair gateway and baseline runs of the same app, scenario and connection count."""
+    by_key = {(run.app, run.scenario, run.connections, run.server): run for run in runs}
     pairs = []
     for run in runs:
         if run.server != "gateway":
             continue
-        base = by_key.get((run.scenario, run.connections, "baseline"))
+        base = by_key.get((run.app, run.scenario, run.connections, "baseline"))
         if base is None:
             continue
         pairs.append(
             {
+                "app": run.app,
                 "scenario": run.scenario,
                 "connections": run.connections,
                 "gateway_rps": run.load.rps,
@@ -43,7 +44,7 @@ def _ratio(mine: float | None, theirs: float | None) -> float | None:
 def markdown(results: dict[str, Any]) -> str:
     """The human summary: setup, the comparison table, added latency, health of the run, profile."""
     meta = results["meta"]
-    runs = {(r["scenario"], r["connections"], r["server"]): r for r in results["runs"]}
+    runs = {(r["app"], r["scenario"], r["connections"], r["server"]): r for r in results["runs"]}
     lines = [
         f"## scim-gateway benchmark ({meta['started']}, commit {meta['commit']})",
         "",
@@ -51,15 +52,18 @@ def markdown(results: dict[str, Any]) -> str:
         f"- load: {meta['loadgen']}, {meta['duration']}s per run after {meta['warmup']}s warm-up, closed loop",
         "- ratio = gateway / baseline: req/s above 1 is better, CPU per request below 1 is better",
         "",
-        "| scenario | conns | gateway req/s | baseline req/s | req/s ratio | gateway p50 / p99 ms "
+        "- apps: invicti = SCIM pass-through; orca = translated to Orca REST (reads back every write)",
+        "- audit, metrics and throttling (inbound and outbound limits, set never to refuse) are on",
+        "",
+        "| app | scenario | conns | gateway req/s | baseline req/s | req/s ratio | gateway p50 / p99 ms "
         "| baseline p50 / p99 ms | gateway CPU µs/req | baseline CPU µs/req | CPU ratio |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for pair in results["comparisons"]:
-        gw = runs[(pair["scenario"], pair["connections"], "gateway")]
-        base = runs[(pair["scenario"], pair["connections"], "baseline")]
+        key = (pair["app"], pair["scenario"], pair["connections"])
+        gw, base = runs[(*key, "gateway")], runs[(*key, "baseline")]
         lines.append(
-            f"| {pair['scenario']} | {pair['connections']} | {gw['rps']:,.0f} | {base['rps']:,.0f} "
+            f"| {pair['app']} | {pair['scenario']} | {pair['connections']} | {gw['rps']:,.0f} | {base['rps']:,.0f} "
             f"| {_num(pair['rps_ratio'])} | {gw['p50_ms']:.2f} / {gw['p99_ms']:.2f} "
             f"| {base['p50_ms']:.2f} / {base['p99_ms']:.2f} | {_num(gw['cpu_us_per_request'], 0)} "
             f"| {_num(base['cpu_us_per_request'], 0)} | {_num(pair['cpu_ratio'])} |"

@@ -1,7 +1,8 @@
 """The benchmark entry point: `python -m benchmarks.run [--quick] [--duration S] [--connections 8,64] ...`.
 
 One run starts the static upstream, the gateway and the baseline proxy (each
-its own process, pinned to cores), measures every scenario at every
+its own process, pinned to cores), measures every scenario of every app
+(invicti: SCIM pass-through; orca: translated to Orca REST) at every
 connection count against the gateway and the baseline in turn, then the
 added latency of one GET over a direct call, and optionally profiles the
 gateway. It prints Markdown and writes JSON (default
@@ -26,8 +27,8 @@ from benchmarks import profile, report
 from benchmarks.load import Target, pick_tool
 from benchmarks.measure import Measurement, Plan, measure
 from benchmarks.processes import REPO_ROOT, plan_cores
-from benchmarks.scenarios import SCENARIOS, select
-from benchmarks.stack import SCIM_PREFIX, Stack, running_stack
+from benchmarks.scenarios import APPS, SCENARIOS, Scenario, select
+from benchmarks.stack import Stack, running_stack, scim_prefix
 
 DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "latest.json"
 
@@ -38,9 +39,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, help="seconds of warm-up before each run (default 2, --quick 1)")
     parser.add_argument("--connections", default="8,64", help="comma-separated connection counts (default 8,64)")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma-separated, of {', '.join(SCENARIOS)}")
+    parser.add_argument("--apps", default=",".join(APPS), help=f"comma-separated, of {', '.join(APPS)}")
     parser.add_argument("--quick", action="store_true", help="short runs, for a smoke test")
     parser.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto", help="default: wrk if found")
-    parser.add_argument("--profile", action="store_true", help="also sample the gateway with py-spy under GET load")
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="invicti:get",
+        metavar="APP:SCENARIO",
+        help="also sample the gateway with py-spy under this load (default invicti:get)",
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the JSON results")
     args = parser.parse_args(argv)
     args.duration = args.duration or (2.0 if args.quick else 10.0)
@@ -49,7 +57,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if not args.connection_counts or min(args.connection_counts) < 1:
         parser.error("--connections needs positive integers")
     try:
-        args.scenario_list = select([part.strip() for part in args.scenarios.split(",") if part.strip()])
+        names = [part.strip() for part in args.scenarios.split(",") if part.strip()]
+        args.app_list = [part.strip() for part in args.apps.split(",") if part.strip()]
+        args.scenario_list = select(names, args.app_list)
+        if args.profile:
+            app, _, name = args.profile.partition(":")
+            args.profiled = select([name or "get"], [app])[0]
     except ValueError as exc:
         parser.error(str(exc))
     return args
@@ -63,7 +76,7 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="scim-bench-") as work, running_stack(cores, Path(work)) as stack:
         runs = _compare(plan, stack, args)
         latency = _added_latency(plan, stack)
-        found = _profile(plan, stack, max(args.connection_counts)) if args.profile else None
+        found = _profile(plan, stack, args.profiled, max(args.connection_counts)) if args.profile else None
         meta = _meta(args, plan, cores.describe(), stack.gateway_command)
     results: dict[str, Any] = {
         "meta": meta,
@@ -76,17 +89,20 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
-def _targets(stack: Stack) -> dict[str, Target]:
-    return {name: Target(server.url, SCIM_PREFIX, stack.inbound_token) for name, server in stack.proxies().items()}
+def _targets(stack: Stack, app: str) -> dict[str, Target]:
+    prefix = scim_prefix(app)
+    return {name: Target(server.url, prefix, stack.inbound_token) for name, server in stack.proxies().items()}
 
 
 def _compare(plan: Plan, stack: Stack, args: argparse.Namespace) -> list[Measurement]:
     runs = []
-    targets = _targets(stack)
+    scenario: Scenario
     for scenario in args.scenario_list:
+        targets = _targets(stack, scenario.app)
         for connections in args.connection_counts:
             for name, server in stack.proxies().items():
-                print(f"  {scenario.name:<7} c={connections:<3} {name} ...", file=sys.stderr, flush=True)
+                label = f"{scenario.app:<7} {scenario.name:<7} c={connections:<3} {name}"
+                print(f"  {label} ...", file=sys.stderr, flush=True)
                 runs.append(measure(plan, scenario, server, targets[name], connections))
     return runs
 
@@ -95,16 +111,16 @@ def _added_latency(plan: Plan, stack: Stack) -> dict[str, Measurement]:
     """The same GET at 1 connection: straight to the upstream, through the gateway, through the baseline."""
     print("  latency over a direct call ...", file=sys.stderr, flush=True)
     get = SCENARIOS["get"]
-    targets = {"direct": Target(stack.upstream.url, "/v2"), **_targets(stack)}
+    targets = {"direct": Target(stack.upstream.url, "/v2"), **_targets(stack, "invicti")}
     servers = {"direct": stack.upstream, **stack.proxies()}
     return {name: measure(plan, get, servers[name], targets[name], 1) for name in ("direct", "gateway", "baseline")}
 
 
-def _profile(plan: Plan, stack: Stack, connections: int) -> dict[str, Any]:
-    print(f"  profiling the gateway under get c={connections} ...", file=sys.stderr, flush=True)
-    target = _targets(stack)["gateway"]
+def _profile(plan: Plan, stack: Stack, scenario: Scenario, connections: int) -> dict[str, Any]:
+    print(f"  profiling the gateway under {scenario.app} {scenario.name} c={connections} ...", file=sys.stderr)
+    target = _targets(stack, scenario.app)["gateway"]
     try:
-        return profile.profile(plan, SCENARIOS["get"], stack.gateway, target, connections)
+        return profile.profile(plan, scenario, stack.gateway, target, connections)
     except RuntimeError as exc:
         return {"error": str(exc)}
 
@@ -121,7 +137,8 @@ def _meta(args: argparse.Namespace, plan: Plan, cores: str, gateway_command: str
         "duration": plan.duration,
         "warmup": plan.warmup,
         "connections": args.connection_counts,
-        "scenarios": [scenario.name for scenario in args.scenario_list],
+        "scenarios": sorted({scenario.name for scenario in args.scenario_list}),
+        "apps": args.app_list,
         "gateway_command": gateway_command,
     }
 

@@ -1,14 +1,19 @@
-"""The requests the benchmark sends, shaped as Okta sends them, and the user the static upstream returns.
+"""The requests the benchmark sends, shaped as Okta sends them, and the users the static upstream returns.
 
 Request shapes follow Okta's SCIM 2.0 guide (the same ones catalogued in
 tests/idp_traffic.py): the userName lookup filter with `%20`-encoded spaces,
 the create body with `password`, `groups` and `locale`, and the path-less
-deactivation PATCH.
+deactivation PATCH. Each scenario exists for two apps: `invicti` (a SCIM
+pass-through) and `orca` (Orca REST: translated, and every write is read
+back). A path holding `{unique}` gets a fresh value per request from the load
+generator: deactivating an Orca user that is already inactive would skip the
+write, so every Orca PATCH targets a user the upstream has never seen (it
+makes each one up, active, on first read).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import orjson
 
@@ -52,6 +57,8 @@ class Scenario:
     body: bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
     expect: int = 200
+    #: The gateway app (and baseline route) this request goes to.
+    app: str = "invicti"
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -93,9 +100,37 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
-def select(names: list[str]) -> list[Scenario]:
-    """The named scenarios in the order given; raises ValueError naming an unknown one."""
-    unknown = [name for name in names if name not in SCENARIOS]
+#: Orca REST: the user the GET reads, and the users of the one list page (the bench user first).
+ORCA_USER_ID = "usr_bench0000"
+ORCA_USER = {"id": ORCA_USER_ID, "email": USER_NAME, "name": "Babs Jensen", "role": "Viewer", "status": "active"}
+ORCA_PAGE = [ORCA_USER] + [
+    {
+        "id": f"usr_bench{n:04d}",
+        "email": f"user{n:04d}@example.com",
+        "name": f"User {n}",
+        "role": "Viewer",
+        "status": "active",
+    }
+    for n in range(1, 20)
+]
+UNIQUE = "{unique}"
+
+ORCA_SCENARIOS: dict[str, Scenario] = {
+    "get": replace(SCENARIOS["get"], path=f"/Users/{ORCA_USER_ID}", app="orca"),
+    "list": replace(SCENARIOS["list"], app="orca"),
+    "create": replace(SCENARIOS["create"], app="orca"),
+    "patch": replace(SCENARIOS["patch"], path=f"/Users/usr_p{UNIQUE}", app="orca"),
+}
+#: Scenarios per app: invicti is the SCIM pass-through, orca the translated Orca REST connector.
+APPS: dict[str, dict[str, Scenario]] = {"invicti": SCENARIOS, "orca": ORCA_SCENARIOS}
+
+
+def select(names: list[str], apps: list[str] | None = None) -> list[Scenario]:
+    """The named scenarios for each app, app by app; raises ValueError naming an unknown one."""
+    unknown = [name for name in names if name not in SCENARIOS] + [app for app in apps or [] if app not in APPS]
     if unknown:
-        raise ValueError(f"unknown scenario(s) {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
-    return [SCENARIOS[name] for name in names]
+        raise ValueError(
+            f"unknown scenario(s) or app(s) {', '.join(unknown)}; choose from {', '.join(SCENARIOS)} "
+            f"and apps {', '.join(APPS)}"
+        )
+    return [APPS[app][name] for app in apps or ["invicti"] for name in names]

@@ -2,8 +2,14 @@
 
 The gateway is started exactly as in production (`scim-gateway serve`, so
 uvloop, httptools and no access log via gateway.serving.uvicorn_config) with a
-generated config: one tenant `bench`, one `invicti` app pointing at the
-static upstream. Its audit trail goes to stdout, which is /dev/null here.
+generated config: one tenant `bench` with an `invicti` app (SCIM
+pass-through) and an `orca` app (Orca REST, translated), both on the static
+upstream. Everything production runs is on: the audit trail (to stdout,
+which is /dev/null here), metrics, and throttling with inbound limits per
+tenant and per app and an outbound budget with a concurrency cap per app,
+set so high that the throttle code runs on every request but never refuses
+or waits. Orca's list cache is off (`list_cache_seconds: 0`) so that each
+list walks Orca's pages, as the baseline does.
 """
 
 from __future__ import annotations
@@ -22,6 +28,16 @@ from gateway.auth import hash_token
 
 TENANT, APP = "bench", "invicti"
 SCIM_PREFIX = f"/tenants/{TENANT}/apps/{APP}/scim/v2"
+#: Generous limits: the throttle reserves for every request and never makes one wait.
+GENEROUS = {"rate": 1_000_000, "burst": 1_000_000, "max_wait": 0.5}
+GENEROUS_UPSTREAM = {"rate": 1_000_000, "burst": 1_000_000, "concurrency": 1000}
+
+
+def scim_prefix(app: str) -> str:
+    """The SCIM root path of `app` on the gateway and the baseline."""
+    return f"/tenants/{TENANT}/apps/{app}/scim/v2"
+
+
 _GATEWAY_MAIN = "import sys; from gateway.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
@@ -40,17 +56,27 @@ class Stack:
 
 
 def gateway_config(upstream_url: str, inbound_token: str) -> dict[str, object]:
-    """The gateway's YAML tree: one tenant, one invicti (SCIM pass-through) app on the static upstream."""
+    """The gateway's YAML tree: one tenant, an invicti and an orca app on the static upstream, throttled."""
+    throttled = {"limits": GENEROUS, "upstream": GENEROUS_UPSTREAM}
     return {
         "tenants": {
             TENANT: {
                 "tokens": [{"name": "bench", "sha256": hash_token(inbound_token)}],
+                "limits": GENEROUS,
                 "apps": {
                     APP: {
                         "vendor": "invicti",
                         "base_url": f"{upstream_url}/v2",
                         "credentials": {"token": "env:BENCH_UPSTREAM_TOKEN"},
-                    }
+                        **throttled,
+                    },
+                    "orca": {
+                        "vendor": "orca",
+                        "base_url": f"{upstream_url}/api",
+                        "credentials": {"token": "env:BENCH_UPSTREAM_TOKEN"},
+                        "options": {"list_cache_seconds": 0},
+                        **throttled,
+                    },
                 },
             }
         }
@@ -89,7 +115,7 @@ def running_stack(cores: CorePlan, work_dir: Path) -> Iterator[Stack]:
         baseline_cmd = [sys.executable, "-m", "benchmarks.baseline", "--port", str(port)]
         baseline = start_server(
             "baseline",
-            pinned([*baseline_cmd, "--upstream", f"{upstream.url}/v2"], cores.proxy),
+            pinned([*baseline_cmd, "--upstream", f"{upstream.url}/v2", "--orca", f"{upstream.url}/api"], cores.proxy),
             port,
             log_dir=work_dir,
             ready_path="/healthz",

@@ -8,6 +8,7 @@ Every answer is a byte string built once at start-up:
 - PATCH or PUT /v2/Users/{id} -> 200, the user
 - DELETE /v2/Users/{id} -> 204
 - anything else        -> 404 SCIM Error
+- /api/rbac/users...   -> Orca REST, from a small bounded store (benchmarks/orca_upstream.py)
 
 Run alone: `python -m benchmarks.upstream --port 9001`.
 """
@@ -21,6 +22,8 @@ import httptools
 import orjson
 import uvloop
 
+from benchmarks.orca_upstream import ROOT as ORCA_ROOT
+from benchmarks.orca_upstream import OrcaUsers
 from benchmarks.processes import LOOPBACK, require_loopback
 from benchmarks.scenarios import LIST_SCHEMA, USER
 
@@ -59,10 +62,12 @@ def answer(method: bytes, url: bytes) -> bytes:
 class StaticScim(asyncio.Protocol):
     """One keep-alive HTTP/1.1 connection; answers each request as soon as it is complete."""
 
-    def __init__(self) -> None:
+    def __init__(self, orca: OrcaUsers) -> None:
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpRequestParser(self)
+        self.orca = orca
         self.url = b""
+        self.body = b""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -77,21 +82,31 @@ class StaticScim(asyncio.Protocol):
 
     def on_message_begin(self) -> None:
         self.url = b""
+        self.body = b""
 
     def on_url(self, url: bytes) -> None:
         self.url += url
 
+    def on_body(self, body: bytes) -> None:
+        self.body += body
+
     def on_message_complete(self) -> None:
         if self.transport is None:
             return
-        self.transport.write(answer(self.parser.get_method(), self.url))
+        method = self.parser.get_method()
+        if self.url.startswith(ORCA_ROOT):
+            self.transport.write(self.orca.answer(method, self.url, self.body))
+        else:
+            self.transport.write(answer(method, self.url))
         if not self.parser.should_keep_alive():
             self.transport.close()
 
 
 async def serve(host: str, port: int) -> None:
     """Serve until cancelled (SIGTERM ends the process)."""
-    server = await asyncio.get_running_loop().create_server(StaticScim, require_loopback(host), port, backlog=2048)
+    orca = OrcaUsers()
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: StaticScim(orca), require_loopback(host), port, backlog=2048)
     async with server:
         await server.serve_forever()
 
