@@ -43,10 +43,6 @@ from vendors.orca_users import ORCA_SCHEMA, OrcaUser
 GROUPS_ARE_ROLES = "Orca roles are platform-defined"
 #: Failures of run 2, each with its cause (title, text in the reason).
 KNOWN = {
-    # gateway/scim/projection.py parse_specs splits a bare extension URN at its last ':' ("...:2.0" + "User"),
-    # so excludedAttributes=<extension URN> removes nothing.
-    ("object_query_with_attributes", f"excluded attribute '{ORCA_SCHEMA}' still present"),
-    ("object_list_with_attributes", f"excluded attribute '{ORCA_SCHEMA}' still present"),
     # The Orca extension holds only the read-only status: a client can neither add, replace nor remove it.
     ("check_add_attribute", f"unexpected value for '{ORCA_SCHEMA}'"),
     ("check_replace_attribute", f"unexpected value for '{ORCA_SCHEMA}'"),
