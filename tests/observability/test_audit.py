@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from pathlib import Path
@@ -160,3 +161,23 @@ async def test_request_id_generated_when_missing_or_unsafe(tmp_path: Path) -> No
     ids = [plain.headers["X-Request-ID"], unsafe.headers["X-Request-ID"]]
     assert all(len(value) == 32 and value.isalnum() for value in ids) and ids[0] != ids[1]
     assert [record["request_id"] for record in read_records(audit_file)] == ids
+
+
+async def test_a_caller_that_gives_up_still_gets_exactly_one_record(tmp_path: Path) -> None:
+    audit_file = tmp_path / "audit.jsonl"
+    async with demo_gateway({"audit": {"file": str(audit_file)}}) as demo, scim_client() as client:
+        sim = demo.simulator_url("invicti", "acme")
+        await client.post(f"{sim}/_sim/faults", json={"latency": 1.0, "method": "GET", "times": 1})
+        try:
+            await client.get(demo.scim_url("acme", "invicti") + "/Users", headers={"X-Request-ID": "gave-up-1"},
+                             timeout=0.2)  # fmt: skip
+            raise AssertionError("the slow vendor call should have outlived the client's patience")
+        except httpx.TimeoutException:
+            pass
+        for _ in range(50):  # bounded: the gateway finishes (or cancels) the call once the vendor answers
+            if "gave-up-1" in audit_file.read_text():
+                break
+            await asyncio.sleep(0.1)
+    records = [record for record in read_records(audit_file) if record["request_id"] == "gave-up-1"]
+    assert len(records) == 1, records
+    assert records[0]["status"] in (200, 499)
