@@ -35,8 +35,10 @@ REFRESH_MARGIN = 30.0
 #: Assumed lifetime when the token endpoint does not say (RFC 6749 section 5.1 makes expires_in optional).
 DEFAULT_LIFETIME = 300.0
 
-#: (scope, token) the current task last signed with; read by `invalidate` after that request's 401.
-_signed_with: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar("oauth_signed_with", default=None)
+#: (auth, scope, token) the current task last signed with; read by `invalidate` after that request's 401.
+_signed_with: contextvars.ContextVar[tuple[ClientCredentialsAuth, str, str] | None] = contextvars.ContextVar(
+    "oauth_signed_with", default=None
+)
 
 
 @dataclass
@@ -86,16 +88,16 @@ class ClientCredentialsAuth(VendorAuth):
     async def sign(self, method: str, url: str, headers: MutableMapping[str, str], scope: str | None = None) -> None:
         wanted = self.scopes.get(scope or "", self.default_scope)
         token = await self.token(wanted)
-        _signed_with.set((wanted, token))
+        _signed_with.set((self, wanted, token))
         headers["Authorization"] = f"Bearer {token}"
 
     def invalidate(self) -> bool:
         """Drop the token the failed request used, unless another request already replaced it."""
         signed = _signed_with.get()
-        if signed is None:
+        if signed is None or signed[0] is not self:  # not signed by us in this task: drop everything
             self._tokens.clear()
             return True
-        scope, token = signed
+        _, scope, token = signed
         cached = self._tokens.get(scope)
         if cached is not None and cached.value == token:
             del self._tokens[scope]

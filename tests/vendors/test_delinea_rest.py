@@ -365,6 +365,17 @@ async def test_username_eq_goes_upstream() -> None:
         assert len(calls) == 1 and _query(calls[0])["filter"] == f"userName eq '{wanted}'"
 
 
+async def test_a_quote_in_the_username_is_escaped_for_delinea() -> None:
+    async with delinea_stack() as stack:
+        name = "o'brien@acme.example"
+        body = {"schemas": [USER_SCHEMA], "userName": name, "emails": [{"value": name}]}
+        assert (await stack.http.post(f"{stack.scim}/Users", json=body, headers=SCIM_JSON)).status_code == 201
+        stack.sim.requests.clear()
+        answer = (await stack.http.get(f"{stack.scim}/Users", params={"filter": f'userName eq "{name}"'})).json()
+        assert [r["userName"] for r in answer["Resources"]] == [name]
+        assert _query(stack.rest_calls("GET")[0])["filter"] == "userName eq 'o''brien@acme.example'"
+
+
 async def test_other_filters_are_evaluated_by_the_gateway() -> None:
     async with delinea_stack(rest_users=230) as stack:
         users = stack.rest_users()
