@@ -138,7 +138,10 @@ class UpstreamClient:
         attempt = 0
         while True:
             attempt += 1
-            guard.breaker.before_call()
+            if guard.nested:
+                guard.breaker.check()
+            else:
+                guard.breaker.before_call()
             status: int | None = None
             retry_after: float | None = None
             try:
@@ -193,7 +196,7 @@ class UpstreamClient:
         held = False
         if limiter is not None:
             await limiter.wait_for_slot(deadline)
-            held = guard.use_permits and await limiter.acquire_permit(deadline)
+            held = not guard.nested and await limiter.acquire_permit(deadline)
         try:
             headers = dict(_JSON_HEADERS) if extra is None else {**_JSON_HEADERS, **extra}
             # Signing may fetch a token (its own guarded call); its errors are final here, not retried twice.

@@ -56,6 +56,12 @@ class Breaker:
             raise CircuitOpen(self._detail("a probe is in flight"), retry_after=1)
         self._probe_started = now
 
+    def check(self) -> None:
+        """Raise CircuitOpen while the cool-down runs; never claims the probe (for calls nested in one)."""
+        left = self.seconds_open()
+        if left > 0:
+            raise CircuitOpen(self._detail(), retry_after=math.ceil(left))
+
     def record_success(self) -> None:
         self.failures = 0
         self._opened_at = None

@@ -25,12 +25,13 @@ class UpstreamGuard:
     clock: Clock = SYSTEM_CLOCK
     #: Called with a bounded reason (`429`, `502`, `503`, `504`, `timeout`, `connection`) before each resend.
     on_retry: Callable[[str], None] | None = None
-    #: False for the token client: a concurrency permit is held while the main request signs itself.
-    use_permits: bool = True
+    #: True for the token client, whose calls happen while a main call signs itself: that call
+    #: already holds the concurrency permit and, in half_open, the circuit's one probe.
+    nested: bool = False
 
     def for_token_requests(self) -> UpstreamGuard:
-        """The same guard without concurrency permits (a request holding one may need a token first)."""
-        return replace(self, use_permits=False)
+        """The same limits and circuit for calls made while signing another call (OAuth token requests)."""
+        return replace(self, nested=True)
 
 
 def default_guard(app: str, clock: Clock = SYSTEM_CLOCK) -> UpstreamGuard:

@@ -77,3 +77,29 @@ async def test_circuit_opens_fails_fast_for_one_app_only_then_probes_and_closes(
             assert (await flaky.get("/Users")).status_code == 200  # the probe succeeds
             assert await metric_value(server, "scim_gateway_circuit_state", app="flaky", state="closed") == 1
             assert len(flaky_sim.requests("GET", "/Users")) == 4
+
+
+async def test_half_open_probe_that_needs_a_fresh_oauth_token_closes_the_circuit() -> None:
+    # Tokens live 1 s (cached 0.5 s), so the probe after the cool-down must fetch one first, through
+    # the same circuit: the token request must not be refused as a second probe.
+    async with simulator(oauth_client=("client-1", "secret-1"), token_lifetime=1.0) as sim:
+        app = {
+            "vendor": "invicti",
+            "base_url": sim.scim_url,
+            "token_url": sim.server.url + "/oauth/token",
+            "credentials": {"client_id": "client-1", "client_secret": "secret-1"},
+            "retry": {"attempts": 1, "deadline": 5},
+            "breaker": {"failures": 2, "cooldown": 0.6},
+        }
+        async with gateway(gateway_config({"acme": {"apps": {"invicti": app}}})) as server, scim_client(
+            server, "acme", "invicti"
+        ) as client:
+            await sim.settle()
+            sim.fault(status=503, path=USERS, times=2)
+            assert [(await client.get("/Users")).status_code for _ in range(3)] == [503, 503, 503]
+            tokens_before = len(sim.requests("POST", "/oauth/token"))
+            await asyncio.sleep(0.7)
+            answer = await client.get("/Users")
+            assert answer.status_code == 200, answer.text
+            assert len(sim.requests("POST", "/oauth/token")) > tokens_before
+            assert await metric_value(server, "scim_gateway_circuit_state", app="invicti", state="closed") == 1
