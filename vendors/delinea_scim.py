@@ -3,7 +3,9 @@
 Absorbed traps from Delinea's guide: pages of at most 100; PATCH may answer
 204 with no body (the gateway then reads the resource back); and a PUT or
 PATCH that does not carry the user's externalId makes Delinea create a
-duplicate user, so every user PUT/PATCH carries it. There is no PUT on
+duplicate user, so every user PUT/PATCH carries it, and a user created
+without one is given its userName as externalId (else it could never be
+correlated, and every later update would duplicate it). There is no PUT on
 Groups: a group replace is sent as a PATCH.
 """
 
@@ -21,6 +23,11 @@ class DelineaScimConnector(ScimPassthroughConnector):
     facts = DELINEA
     capabilities = {Kind.USER: ALL_OPS, Kind.GROUP: ALL_OPS - {Op.REPLACE}}
     max_page_size = DELINEA.max_page_size
+
+    async def create(self, kind: Kind, resource: Resource) -> Resource:
+        if kind is Kind.USER and not resource.get("externalId") and isinstance(resource.get("userName"), str):
+            resource = {**resource, "externalId": resource["userName"]}
+        return await super().create(kind, resource)
 
     async def replace(self, kind: Kind, resource_id: str, resource: Resource) -> Resource:
         if kind is Kind.USER and "externalId" not in resource:

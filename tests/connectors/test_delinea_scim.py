@@ -33,6 +33,22 @@ class TestDelineaScimContract(ConnectorContract):
         assert len(users) == self.expected_users()
         assert [u["externalId"] for u in users if u["id"] == user["id"]] == [user["externalId"]]
 
+    async def test_a_user_created_without_external_id_is_not_duplicated_by_updates(self) -> None:
+        """The IdP may create a user without externalId; Delinea would then duplicate it on every update."""
+        async with self.running() as env:
+            wanted = {key: value for key, value in self.new_user("noext").items() if key != "externalId"}
+            body = self.request_body(env, Kind.USER, wanted, Context.RESOURCE_CREATION_REQUEST)
+            created = await env.connector.create(Kind.USER, body)
+            operations = self.patch_ops(env, Kind.USER, created["id"], {"op": "replace", "path": "title", "value": "T"})
+            await env.connector.patch(Kind.USER, created["id"], operations)
+            again = {key: value for key, value in wanted.items() if key != "externalId"}
+            replaced = self.request_body(env, Kind.USER, again, Context.RESOURCE_REPLACEMENT_REQUEST)
+            await env.connector.replace(Kind.USER, created["id"], replaced)
+            state = await env.state()
+        names = [user["userName"] for user in state["scim"]["Users"]]
+        assert names.count(wanted["userName"]) == 1
+        assert len(names) == self.expected_users() + 1
+
     async def test_patch_answered_204_still_applies(self) -> None:
         """Delinea may answer PATCH with 204 and no body: the connector says None and the change is stored."""
         async with self.running() as env:
