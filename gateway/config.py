@@ -7,12 +7,13 @@ start-up (or `scim-gateway check-config`); nothing is re-read per request.
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from gateway.secrets import ConfigError, interpolate, resolve_secret
 from vendors.base import ConnectorSettings
@@ -59,17 +60,29 @@ class LimitConfig(_Strict):
     """
 
     rate: float = Field(gt=0, le=1_000_000)
-    burst: int = Field(default=1, ge=1, le=1_000_000)
+    burst: int = Field(default=0, ge=0, le=1_000_000)  # 0: one second's worth of `rate`
     max_wait: float = Field(default=0.5, ge=0, le=30)
+
+    @model_validator(mode="after")
+    def _default_burst(self) -> LimitConfig:
+        if self.burst == 0:
+            object.__setattr__(self, "burst", max(1, math.ceil(self.rate)))
+        return self
 
 
 class UpstreamConfig(_Strict):
     """Outbound limits towards one app's vendor (its credential is shared by every caller)."""
 
     rate: float | None = Field(default=None, gt=0, le=1_000_000)
-    burst: int = Field(default=1, ge=1, le=1_000_000)
+    burst: int = Field(default=0, ge=0, le=1_000_000)  # 0: one second's worth of `rate`
     #: Requests in flight to the vendor at once (None: only the connection pool bounds it).
     concurrency: int | None = Field(default=None, ge=1, le=10_000)
+
+    @model_validator(mode="after")
+    def _default_burst(self) -> UpstreamConfig:
+        if self.burst == 0 and self.rate is not None:
+            object.__setattr__(self, "burst", max(1, math.ceil(self.rate)))
+        return self
 
 
 class RetryConfig(_Strict):

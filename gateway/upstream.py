@@ -11,7 +11,10 @@ out (then 503 with Retry-After).
 A POST is never resent after an *ambiguous* failure (read timeout,
 connection reset, 502/504: the vendor may have acted): AmbiguousWrite is
 raised instead, so the caller can look the resource up first
-(gateway/resilience/create.py). Redirects are never followed and absolute
+(gateway/resilience/create.py). GET, PUT, DELETE and PATCH are resent: they
+are idempotent in SCIM (a PATCH `add` of a value already held changes
+nothing, RFC 7644 section 3.5.2.1), and a DELETE answered 404 after an
+unanswered attempt counts as done. Redirects are never followed and absolute
 links (pagination) must stay on the vendor's configured origin. Statuses
 map to the connector error vocabulary (vendors/errors.py); each call's
 status is recorded for the audit record.

@@ -9,4 +9,5 @@ frees, which becomes the Retry-After. Backends:
     redis_store.py  the same algorithm as one atomic Lua script, shared by
                     replicas, falling back to each replica's share when Redis fails
     admission.py    inbound admission (429 + Retry-After) and the outbound limiter
+    build.py        the store, each app's admission and upstream guard, from the config
 """

@@ -72,7 +72,7 @@ class Admission:
         if not reserved:
             if self.on_throttled is not None:
                 self.on_throttled()
-            raise Throttled(wait, f"the tenant's request rate is over its limit; retry in {math.ceil(wait)} s")
+            raise Throttled(wait, f"request rate over this tenant's or app's limit; retry in {math.ceil(wait)} s")
         if wait > 0:
             await self.clock.sleep(wait)
 
