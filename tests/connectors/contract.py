@@ -144,6 +144,9 @@ class ConnectorContract(ContractHarness):
             assert ids(page.resources) == walked[: cap + 20]
             later = await env.connector.search(Kind.USER, SearchQuery(start_index=3, count=cap + 20))
             assert ids(later.resources) == walked[2 : 2 + cap + 20]
+            tail = await env.connector.search(Kind.USER, SearchQuery(start_index=total - 4, count=cap + 20))
+            assert tail.total == total
+            assert ids(tail.resources) == walked[total - 5 :]
 
     # -- get -------------------------------------------------------------------------------
 
