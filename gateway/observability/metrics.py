@@ -14,7 +14,15 @@ import platform
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, disable_created_metrics
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    ProcessCollector,
+    disable_created_metrics,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -78,6 +86,8 @@ class Metrics:
         Info("scim_gateway_build", "Build information", registry=r).info(
             {"version": version, "python": platform.python_version()}
         )
+        # The standard process_* series (CPU, memory, open fds), read from /proc at scrape time.
+        ProcessCollector(registry=r)
         self._children: dict[tuple[Any, ...], Any] = {}
 
     def observe_request(self, tenant: str, app: str, operation: str, status: int, seconds: float) -> None:
