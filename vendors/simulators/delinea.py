@@ -2,12 +2,13 @@
 
 The SCIM surface is here; the REST users API is vendors/simulators/delinea_rest.py
 and its token endpoint vendors/simulators/delinea_token.py. The REST store is
-separate from the SCIM store, as in Delinea (they are different products'
-views until synchronised). SCIM traps from Delinea's guide, reproduced: pages of at most 100 whatever
+separate from the SCIM store (the simulator does not synchronise them), so a
+test sees exactly which surface the gateway wrote to.
+
+SCIM traps from Delinea's guide, reproduced: pages of at most 100 whatever
 `count` asks; PATCH answers 204 with no body (`patch_status`, 200 on some
 platform versions); a user PUT or PATCH that does not carry `externalId`
-is not correlated and leaves a duplicate user behind; Groups have no PUT.
-"""
+is not correlated and leaves a duplicate user behind; Groups have no PUT."""
 
 from __future__ import annotations
 
@@ -46,9 +47,10 @@ class DelineaSimSettings:
     #: Further API clients (e.g. a read-only one) beside the demo client.
     extra_clients: tuple[ApiClient, ...] = ()
     token_lifetime: float = 300.0
-    #: REST requests per second and burst per API client before 429 (None: unlimited).
+    #: REST requests per second and burst per API client before 429 (None: unlimited), measured on `clock`.
     rate: float | None = 500.0
     burst: int = 1000
+    #: Seconds for token expiry and the rate limit; tests pass a fake clock to expire tokens without sleeping.
     clock: Callable[[], float] = field(default=time.monotonic, compare=False)
 
 
