@@ -62,3 +62,13 @@ class TestOrcaContract(ConnectorContract):
         assert sorted(group["id"] for group in groups) == ["Admin", "Viewer"]
         with pytest.raises(UnknownResource):
             await env.connector.get(Kind.GROUP, "Owner")
+
+    async def test_group_push_assigns_the_orca_role(self, env: Harness) -> None:
+        admins = await env.connector.get(Kind.GROUP, "Admin")
+        viewer = next(u for u in (await self.list_all(env, Kind.USER)) if u["roles"][0]["value"] == "Viewer")
+        await self.change_members(env, admins, add=viewer["id"])
+        stored = {user["id"]: user for user in (await env.state())["rest"]["users"]}
+        assert stored[viewer["id"]]["role"] == "Admin"
+        log = [entry for entry in await env.requests() if entry["method"] == "PATCH"]
+        assert [entry["path"] for entry in log] == [f"/api/rbac/users/{viewer['id']}"]
+        assert {entry["auth_scheme"] for entry in log} == {"Token"}
