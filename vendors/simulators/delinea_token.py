@@ -105,8 +105,10 @@ class TokenIssuer:
         scopes = frozenset(requested.split()) or frozenset(client.scopes)
         if not scopes <= set(client.scopes):
             return 400, _error("invalid_scope", "the client is not granted: " + " ".join(sorted(scopes)))
+        now = self.clock()
+        self.tokens = {value: issued for value, issued in self.tokens.items() if issued.expires_at > now}
         token = secrets.token_urlsafe(24)
-        self.tokens[token] = IssuedToken(client.client_id, scopes, self.clock() + self.lifetime)
+        self.tokens[token] = IssuedToken(client.client_id, scopes, now + self.lifetime)
         self.issued += 1
         return 200, {
             "access_token": token,
