@@ -262,3 +262,13 @@ def test_invicti_oauth_needs_a_token_url() -> None:
     }
     with pytest.raises(ConfigError, match="token_url is required"):
         parse_config(raw)
+
+
+async def test_scim2_tester_passes_on_the_invicti_oauth_app() -> None:
+    from tests.conformance import check, exercised, failing
+
+    async with invicti_pair() as (_http, apps, sim, _clock):
+        results = await asyncio.to_thread(check, f"{apps}/invicti/scim/v2", TOKEN)
+        assert sim.issuer.issued == 1  # type: ignore[attr-defined]  # the whole run on one cached token
+    assert exercised(results) == {"User", "Group"}
+    assert failing(results) == []
