@@ -16,8 +16,8 @@ are idempotent in SCIM (a PATCH `add` of a value already held changes
 nothing, RFC 7644 section 3.5.2.1), and a DELETE answered 404 after an
 unanswered attempt counts as done. Redirects are never followed and absolute
 links (pagination) must stay on the vendor's configured origin. Statuses
-map to the connector error vocabulary (vendors/errors.py); each call's
-status is recorded for the audit record.
+map to the connector error vocabulary in gateway/upstream_errors.py; each
+call's status is recorded for the audit record.
 """
 
 from __future__ import annotations
@@ -37,18 +37,9 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from gateway.resilience.deadline import current_deadline
 from gateway.resilience.guard import UpstreamGuard, default_guard
 from gateway.resilience.retry import AMBIGUOUS_STATUSES, RETRYABLE_STATUSES, parse_retry_after, retry_delay
+from gateway.upstream_errors import error_for
 from vendors.auth import VendorAuth
-from vendors.errors import (
-    AlreadyExists,
-    NotSupported,
-    UnknownResource,
-    UpstreamFailure,
-    VendorAuthFailed,
-    VendorBadResponse,
-    VendorRejected,
-    VendorThrottled,
-    VendorUnavailable,
-)
+from vendors.errors import VendorBadResponse, VendorThrottled, VendorUnavailable
 
 #: Statuses of the upstream calls made for the current inbound request (for audit).
 upstream_statuses: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("upstream_statuses", default=None)
@@ -258,31 +249,7 @@ class UpstreamClient:
 
     def error_for(self, response: UpstreamResponse) -> Exception:
         """Map a vendor status to the connector error vocabulary (vendors/errors.py)."""
-        status = response.status
-        detail, scim_type = _vendor_detail(response)
-        app = f"app {self.app!r}"
-        if status in (401, 403):
-            return VendorAuthFailed(f"{app}: the vendor refused the gateway's credential (HTTP {status})")
-        if status == 404:
-            return UnknownResource(detail or "resource not found")
-        if status == 409:
-            return AlreadyExists(detail or f"{app}: the vendor reports a conflicting resource")
-        if status == 429:
-            wait = parse_retry_after(response.headers.get("Retry-After"), self.guard.clock.wall())
-            return VendorThrottled(f"{app}: the vendor is throttling requests", retry_after=wait)
-        if status in (405, 501):
-            return NotSupported(f"{app}: the vendor does not support this operation")
-        if 300 <= status < 400:
-            return VendorBadResponse(f"{app}: the vendor answered with a redirect, which the gateway refuses")
-        if status in RETRYABLE_STATUSES:
-            wait = parse_retry_after(response.headers.get("Retry-After"), self.guard.clock.wall())
-            return VendorUnavailable(f"{app}: the vendor is unavailable (HTTP {status})", retry_after=wait)
-        if status >= 500:
-            return UpstreamFailure(f"{app}: the vendor failed (HTTP {status})")
-        if 400 <= status < 500:
-            detail = detail or f"{app}: the vendor rejected the request (HTTP {status})"
-            return VendorRejected(detail, scim_type=scim_type)
-        return VendorBadResponse(f"{app}: unexpected vendor status {status}")
+        return error_for(response.status, response.headers, response.body, self.app, self.guard.clock.wall())
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -297,16 +264,3 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 def _gone() -> UpstreamResponse:
     return UpstreamResponse(204, CIMultiDictProxy(CIMultiDict()), b"")
-
-
-def _vendor_detail(response: UpstreamResponse) -> tuple[str | None, str | None]:
-    """The vendor's own error detail and scimType, when it sent a readable SCIM/JSON error."""
-    try:
-        body = orjson.loads(response.body) if response.body else None
-    except orjson.JSONDecodeError:
-        return None, None
-    if not isinstance(body, dict):
-        return None, None
-    detail = body.get("detail") or body.get("message") or body.get("error_description")
-    scim_type = body.get("scimType")
-    return (str(detail)[:500] if detail else None), (str(scim_type) if scim_type else None)

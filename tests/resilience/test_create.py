@@ -18,7 +18,7 @@ FAST_RETRY = {"attempts": 3, "base_delay": 0.01, "max_delay": 0.05, "deadline": 
 @pytest.mark.parametrize(
     "fault",
     [
-        {"latency": 2.0, "after": True},  # the answer comes after the gateway's 0.3 s read timeout
+        {"latency": 1.0, "after": True},  # the answer comes after the gateway's 0.3 s read timeout
         {"reset": True, "after": True},  # the connection drops after the vendor acted
         {"status": 502, "after": True},  # a proxy in front of the vendor gave up
     ],
