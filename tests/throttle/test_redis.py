@@ -19,6 +19,7 @@ import yaml
 from redis.asyncio import Redis
 
 from gateway.auth import hash_token
+from gateway.throttle.redis_store import RECHECK_SECONDS
 from tests.resilience.harness import TOKENS, app_config, gateway, gateway_config, metric_value, scim_client, simulator
 from tests.throttle.redis_server import free_port, redis_server
 
@@ -205,6 +206,10 @@ async def test_slow_redis_times_out_quickly_and_falls_back(tmp_path: Path) -> No
                 assert answer.status_code == 200
                 assert elapsed < 0.5, elapsed  # the 0.05 s Redis timeout, not Redis's 1 s stall
                 assert await metric_value(server, "scim_gateway_throttle_fallbacks_total", reason="timeout") == 1
+                # Once Redis answers again it is used again (after the recheck interval), from a clean connection.
+                await asyncio.sleep(RECHECK_SECONDS + 0.05)
+                assert [(await client.get("/ServiceProviderConfig")).status_code for _ in range(3)] == [200] * 3
+                assert await metric_value(server, "scim_gateway_throttle_fallbacks_total") == 1
 
 
 async def _keys(url: str) -> list[bytes]:
