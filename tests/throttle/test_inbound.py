@@ -73,3 +73,14 @@ async def test_per_app_limit_inside_a_tenant_leaves_other_apps_alone() -> None:
             free_codes = [(await free.get("/ServiceProviderConfig")).status_code for _ in range(5)]
             assert limited_codes == [200, 200, 429, 429, 429]
             assert free_codes == [200] * 5
+
+
+async def test_retry_after_says_when_a_slot_frees() -> None:
+    async with simulator() as sim:
+        config = gateway_config({"acme": {"limits": {"rate": 0.25, "burst": 1, "max_wait": 0}, "apps": {
+            "invicti": app_config(sim)}}})
+        async with gateway(config) as server, scim_client(server, "acme", "invicti") as client:
+            assert (await client.get("/ServiceProviderConfig")).status_code == 200
+            refused = await client.get("/ServiceProviderConfig")
+            assert refused.status_code == 429
+            assert refused.headers["Retry-After"] == "4"  # one request per 4 s
