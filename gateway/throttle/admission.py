@@ -77,11 +77,12 @@ class Admission:
             await self.clock.sleep(wait)
 
 
-def inbound_limits(tenant: str, app: str, tenant_limit: LimitConfig | None, app_limit: LimitConfig | None) -> tuple[
-    tuple[Limit, ...], float
-]:
+def inbound_limits(
+    tenant: str, app: str, tenant_limit: LimitConfig | None, app_limit: LimitConfig | None
+) -> tuple[tuple[Limit, ...], float]:
     """The limits an app's inbound requests reserve together, and the longest they may wait."""
-    limits, waits = [], []
+    limits: list[Limit] = []
+    waits: list[float] = []
     if tenant_limit is not None:
         limits.append(Limit(f"in:{{{tenant}}}", tenant_limit.rate, tenant_limit.burst))
         waits.append(tenant_limit.max_wait)
