@@ -22,7 +22,7 @@ from pathlib import Path
 
 from benchmarks.load import Target, run_load
 from benchmarks.measure import Plan
-from benchmarks.processes import Server, pinned, thread_cpu_seconds
+from benchmarks.processes import REPO_ROOT, Server, pinned, thread_cpu_seconds
 from benchmarks.scenarios import Scenario
 
 TOP = 10
@@ -58,9 +58,14 @@ def profile(plan: Plan, scenario: Scenario, server: Server, target: Target, conn
         threads = _thread_shares(threads_before, thread_cpu_seconds(server.pid), load.seconds)
         if spy.returncode != 0 or not output.exists():
             raise RuntimeError(f"py-spy failed: {errors.decode(errors='replace')[-500:]}")
-        stacks = event_loop_only(collapsed(output.read_text()))
+        raw = output.read_text()
+    # Kept for a closer look (flamegraph.pl or speedscope read this format).
+    kept = REPO_ROOT / "benchmarks" / "results" / f"profile-{scenario.app}-{scenario.name}.txt"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_text(raw)
+    stacks = event_loop_only(collapsed(raw))
     name = f"{scenario.app} {scenario.name}"
-    return {"scenario": name, "connections": connections, "threads": threads, **rank(stacks)}
+    return {"scenario": name, "connections": connections, "threads": threads, "stacks": str(kept), **rank(stacks)}
 
 
 def collapsed(text: str) -> Counter[tuple[str, ...]]:
