@@ -33,6 +33,12 @@ def user_with_password(user_name: str, password: str) -> bytes:
     )
 
 
+def mask(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "<SECRET>")
+    return text
+
+
 async def wait_ready(url: str, process: asyncio.subprocess.Process) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + START_TIMEOUT
@@ -95,12 +101,18 @@ async def test_no_secret_token_or_password_in_any_log_line(tmp_path: Path) -> No
                 await client.get(f"{url}/status", params={"token": OPERATOR_TOKEN})
                 await client.get(f"{url}/status", headers={"Authorization": f"Bearer {DEMO_TOKENS['acme']}"})
             assert created >= 4, "users with passwords were provisioned through the demo's apps"
+            failure = None
+        except Exception as exc:
+            failure = exc
         finally:
             if process.returncode is None:
                 process.send_signal(signal.SIGTERM)
             stdout, stderr = await asyncio.wait_for(output, 30)
             await asyncio.wait_for(process.wait(), 30)
     logs = {"stdout": stdout.decode(), "stderr": stderr.decode(), "audit": audit_file.read_text()}
+    if failure is not None:  # show what the gateway said, secrets masked
+        tail = mask(logs["stderr"][-2000:] + logs["stdout"][-2000:], secret_values(config))
+        raise AssertionError(f"{failure!r}; gateway output (tail): {tail}") from failure
     assert '"event":"app_health"' in logs["stdout"], "the gateway's own log lines were captured"
     assert logs["audit"].count('"event":"audit"') >= 3 * created, "the audit lines were captured"
     secrets = [*secret_values(config), *DEMO_TOKENS.values(), OPERATOR_TOKEN, *passwords]
@@ -108,6 +120,4 @@ async def test_no_secret_token_or_password_in_any_log_line(tmp_path: Path) -> No
     for source, text in logs.items():
         for line in text.splitlines():
             leaked = [secret for secret in secrets if secret in line]
-            for secret in leaked:  # say where, without printing the secret into the test output
-                line = line.replace(secret, "<LEAKED SECRET>")
-            assert not leaked, f"{source} line leaks {len(leaked)} secret(s): {line[:300]}"
+            assert not leaked, f"{source} line leaks {len(leaked)} secret(s): {mask(line, leaked)[:300]}"
