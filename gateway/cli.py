@@ -106,7 +106,9 @@ def _simulate(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from gateway.demo import run_demo
+    from gateway.logs import configure_logging
 
+    configure_logging("INFO")  # the same JSON lines as `serve`, so the demo shows what production logs
     return _run(run_demo(args.host, args.port))
 
 
