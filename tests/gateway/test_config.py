@@ -114,3 +114,13 @@ def test_shipped_example_config_is_valid(monkeypatch, tmp_path):
     config = load_config(example)
     assert {"delinea-scim", "invicti", "orca-scim", "spekit", "orca", "darktrace"} <= set(config.tenants["acme"].apps)
     assert config.tenants["acme"].apps["orca"].settings.options.delete_mode == "delete"  # type: ignore[attr-defined]
+
+
+def test_a_key_given_twice_is_refused(tmp_path):
+    from gateway.config import load_config
+    from gateway.secrets import ConfigError
+
+    path = tmp_path / "twice.yaml"
+    path.write_text("tenants: {}\nobservability: {}\nobservability: {}\n")
+    with pytest.raises(ConfigError, match="'observability' is given twice"):
+        load_config(path)
