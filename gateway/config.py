@@ -170,15 +170,19 @@ _APP_KEYS = frozenset({"vendor", "max_results", "http", "limits", "upstream", "r
 
 def load_config(path: str | Path) -> GatewayConfig:
     """Read, interpolate, resolve secrets and validate; raises ConfigError."""
+    return parse_config(read_yaml(path))
+
+
+def read_yaml(path: str | Path) -> Any:
+    """The YAML tree of a config file, not yet validated; raises ConfigError."""
     try:
         text = Path(path).read_text()
     except OSError as exc:
         raise ConfigError("", f"cannot read {path}: {exc.strerror}") from None
     try:
-        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: builds plain data only
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: builds plain data only
     except yaml.YAMLError as exc:
         raise ConfigError("", f"{path} is not valid YAML: {exc}") from None
-    return parse_config(raw)
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

@@ -13,12 +13,13 @@ import asyncio
 import contextlib
 import os
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from importlib.resources import files
+from typing import Any
 
 from gateway.app import create_app
-from gateway.config import GatewayConfig, load_config
+from gateway.config import GatewayConfig, parse_config, read_yaml
 from gateway.serving import RunningServer, start_server
 from vendors.simulators import SIMULATORS
 
@@ -54,10 +55,9 @@ def demo_config_path() -> str:
 
 
 @contextlib.asynccontextmanager
-async def start_demo(host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[DemoEnvironment]:
-    """Start the simulators, then the gateway; stop everything on exit."""
+async def start_simulators() -> AsyncIterator[dict[tuple[str, str], RunningServer]]:
+    """Start every demo simulator on a free port and export its DEMO_* variables; stop them all on exit."""
     simulators: dict[tuple[str, str], RunningServer] = {}
-    gateway: RunningServer | None = None
     try:
         for vendor, tenant in DEMO_SIMULATORS:
             spec = SIMULATORS[vendor]
@@ -69,14 +69,31 @@ async def start_demo(host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[De
             os.environ[f"{prefix}_SCIM_URL"] = running.url + spec.scim_base_path(settings)
             for name, value in spec.demo_credentials(settings).items():
                 os.environ[f"{prefix}_{name.upper()}"] = value
-        config = load_config(demo_config_path())
-        gateway = await start_server(create_app(config), host, port)
-        yield DemoEnvironment(gateway=gateway, config=config, simulators=simulators)
+        yield simulators
     finally:
-        if gateway is not None:
-            await gateway.stop()
         # Each server notices it should stop on its own 0.1 s tick: stop them together.
         await asyncio.gather(*(running.stop() for running in simulators.values()))
+
+
+@contextlib.asynccontextmanager
+async def start_demo(
+    host: str = "127.0.0.1", port: int = 0, adjust: Callable[[dict[str, Any]], None] | None = None
+) -> AsyncIterator[DemoEnvironment]:
+    """Start the simulators, then the gateway on config/demo.yaml; stop everything on exit.
+
+    `adjust` may change the config's YAML tree before it is validated (tests use it for audit files,
+    limits, ports); the demo itself runs the file as it is.
+    """
+    async with start_simulators() as simulators:
+        raw = read_yaml(demo_config_path())
+        if adjust is not None:
+            adjust(raw)
+        config = parse_config(raw)
+        gateway = await start_server(create_app(config), host, port)
+        try:
+            yield DemoEnvironment(gateway=gateway, config=config, simulators=simulators)
+        finally:
+            await gateway.stop()
 
 
 async def run_demo(host: str, port: int) -> int:

@@ -9,13 +9,14 @@ import httpx
 
 from gateway.app import create_app
 from gateway.config import parse_config
+from gateway.demo import start_simulators
 from gateway.health import check_app
 from gateway.runtime import AppHealth
-from tests.observability.helpers import demo_gateway, demo_raw_config, demo_simulators, scim_client
+from tests.observability.helpers import demo_gateway, demo_raw_config, scim_client
 
 
 async def test_readyz_is_503_until_the_runtime_is_built() -> None:
-    async with demo_simulators():
+    async with start_simulators():
         app = create_app(parse_config(demo_raw_config()))
         # ASGITransport does not run the lifespan: the app answers but has not started.
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
