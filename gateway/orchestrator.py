@@ -84,8 +84,24 @@ async def _authorised(runtime: Runtime, call: Call, request: Request) -> Respons
 
 def _base_url(request: Request, runtime: Runtime) -> str:
     params = request.path_params
-    root = runtime.config.public_url or f"{request.url.scheme}://{request.url.netloc}"
+    root = runtime.config.public_url or _request_root(request)
     return f"{root.rstrip('/')}/tenants/{params['tenant']}/apps/{params['app']}/scim/v2"
+
+
+_ROOTS: dict[tuple[Any, ...], str] = {}
+
+
+def _request_root(request: Request) -> str:
+    """`scheme://netloc` as request.url gives it, memoised per (scheme, Host, server): building the URL costs ~10 µs."""
+    scope = request.scope
+    key = (scope.get("scheme"), request.headers.get("host"), scope.get("server"))
+    root = _ROOTS.get(key)
+    if root is None:
+        if len(_ROOTS) >= 256:  # the Host header is the caller's: keep the memo bounded
+            _ROOTS.clear()
+        url = request.url
+        root = _ROOTS[key] = f"{url.scheme}://{url.netloc}"
+    return root
 
 
 async def _serve(app: AppRuntime, target: Target, request: Request, base: str, call: Call) -> Response:
@@ -156,6 +172,8 @@ def _validated(app: AppRuntime, kind: Kind, body: Any, context: Context) -> dict
 
 
 def _projection(request: Request, app: AppRuntime, kind: Kind) -> tuple[list[Spec], list[Spec]]:
+    if not request.scope.get("query_string"):
+        return [], []  # no query at all: skip parsing one (the common GET by id)
     query = request.query_params
     if "attributes" not in query and "excludedAttributes" not in query:
         return [], []

@@ -8,6 +8,7 @@ refused with 404 before any vendor is called.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from scim2_models import NotFoundException, NotImplementedException, SCIMException
@@ -15,6 +16,7 @@ from scim2_models import NotFoundException, NotImplementedException, SCIMExcepti
 from vendors.base import Kind
 
 MAX_ID_LENGTH = 256
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _KINDS = {"Users": Kind.USER, "Groups": Kind.GROUP}
 SCIM_ROOT = "/tenants/{tenant}/apps/{app}/scim/v2"
 
@@ -105,6 +107,6 @@ def _check_id(ident: str) -> None:
         or "/" in ident
         or "\\" in ident
         or "://" in ident
-        or any(ord(c) < 0x20 or c == "\x7f" for c in ident)
+        or _CONTROL.search(ident) is not None
     ):
         raise NotFoundException(detail="no resource with such an id")

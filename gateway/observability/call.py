@@ -11,9 +11,9 @@ metrics; probes and scrapes (/healthz, /readyz, /metrics) are not audited.
 
 from __future__ import annotations
 
+import random
 import re
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -62,7 +62,8 @@ class Call:
         `route` is the route template known so far (refined once the path is parsed).
         """
         given = request.headers.get("x-request-id", "")
-        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        # 128 random bits as 32 hex digits, like uuid4().hex, without a getrandom() call per request.
+        request_id = given if _REQUEST_ID.match(given) else f"{random.getrandbits(128):032x}"
         client = request.client.host if request.client else None
         return cls(
             request_id=request_id,
