@@ -24,7 +24,8 @@ from vendors.auth import StaticTokenAuth, VendorAuth
 from vendors.base import Connector, ConnectorSettings, Kind, Op, Page, Resource, SearchQuery, quote_id
 from vendors.errors import UnknownResource, VendorBadResponse, VendorRejected
 from vendors.facts import ORCA
-from vendors.orca_users import OrcaUser, UserList, from_scim, to_scim
+from vendors.orca_users import ORCA_SCHEMA, OrcaUser, UserList, from_scim, to_scim
+from vendors.profile import AttributeProfile
 
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 #: Asked per page; Orca may silently answer fewer, which UserList allows for.
@@ -69,6 +70,16 @@ class OrcaSettings(ConnectorSettings):
         return value.rstrip("/") if value else value
 
 
+#: The User attributes an Orca user reads back as (vendors/orca_users.to_scim).
+HELD = frozenset(
+    {
+        *("userName", "displayName", "active", "emails.value", "emails.type", "emails.primary"),
+        *("roles.value", "roles.display", "roles.primary", "groups.value", "groups.display", "groups.type"),
+        f"{ORCA_SCHEMA}:status",
+    }
+)
+
+
 class OrcaConnector(Connector):
     vendor = "orca"
     facts = ORCA
@@ -98,6 +109,12 @@ class OrcaConnector(Connector):
     @classmethod
     def vendor_auth(cls, settings: Any) -> VendorAuth:
         return StaticTokenAuth(settings.credentials.token, scheme="Token")
+
+    @classmethod
+    def user_profile(cls, settings: Any) -> AttributeProfile:
+        """Orca holds {email, name, role, status}: announce only what they read back as."""
+        roles = {"roles.value": tuple(settings.options.roles)}
+        return AttributeProfile(held=HELD, required=frozenset({"userName"}), canonical=roles)
 
     @property
     def options(self) -> OrcaOptions:

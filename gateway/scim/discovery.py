@@ -64,17 +64,20 @@ class Discovery:
             etag=ETag(supported=False),
             authentication_schemes=[_BEARER],
         ).model_dump(scim_ctx=_DUMP)
-        self._resource_types = {
-            kind.value: ResourceType.from_resource(schemas[kind]).model_dump(scim_ctx=_DUMP) for kind in kinds
-        }
         self._schemas: dict[str, dict[str, Any]] = {}
+        unheld: set[str] = set()  # extensions of which the vendor holds nothing: not announced at all
         for kind in kinds:
             for model in (_core_model(schemas, kind), *schemas.extensions[kind]):
                 schema: Schema = model.to_schema()
                 document = schema.model_dump(scim_ctx=_DUMP)
+                core = model is _core_model(schemas, kind)
                 if kind is Kind.USER and profile is not None:
-                    document = trim_schema(document, profile, core=model is _core_model(schemas, kind))
+                    document = trim_schema(document, profile, core=core)
+                    if not core and not document["attributes"]:
+                        unheld.add(str(schema.id))
+                        continue
                 self._schemas[str(schema.id)] = document
+        self._resource_types = {kind.value: _resource_type(schemas, kind, unheld) for kind in kinds}
 
     def service_provider_config(self, base: str) -> dict[str, Any]:
         return _with_meta(self._config, "ServiceProviderConfig", f"{base}/ServiceProviderConfig")
@@ -92,6 +95,16 @@ class Discovery:
     def schema(self, urn: str, base: str) -> dict[str, Any] | None:
         document = self._schemas.get(urn)
         return None if document is None else _with_meta(document, "Schema", f"{base}/Schemas/{urn}")
+
+
+def _resource_type(schemas: SchemaSet, kind: Kind, unheld: set[str]) -> dict[str, Any]:
+    document = ResourceType.from_resource(schemas[kind]).model_dump(scim_ctx=_DUMP)
+    extensions = [ext for ext in document.get("schemaExtensions") or [] if ext["schema"] not in unheld]
+    if extensions:
+        document["schemaExtensions"] = extensions
+    else:
+        document.pop("schemaExtensions", None)
+    return document
 
 
 def _core_model(schemas: SchemaSet, kind: Kind) -> type[Any]:
