@@ -16,6 +16,7 @@ from scim2_models import Context
 
 from gateway.scim.models import SchemaSet, dump_request, parse_response
 from gateway.scim.patch import NormalisedPatch
+from gateway.scim.prefilter import first_pass
 from gateway.scim.query import ListQuery
 from vendors.base import Connector, Kind, Op, Page, Resource, SearchQuery
 from vendors.errors import NotSupported, UnknownResource, VendorBadResponse
@@ -70,7 +71,13 @@ class AppOperations:
         if query.filter is None or (self._native(kind, Op.FILTER) and self.connector.filterable(kind, query.filter)):
             search = SearchQuery(filter=query.filter, start_index=query.start_index, count=query.count)
             return await self.connector.search(kind, search)
-        matches = [r async for r in self._walk(kind) if query.filter.match(parse_response(self.schemas[kind], r))]
+        could_match = first_pass(query.filter)  # `userName eq`: skip validating resources that cannot match
+        model, scim_filter = self.schemas[kind], query.filter
+        matches = [
+            r
+            async for r in self._walk(kind)
+            if (could_match is None or could_match(r)) and scim_filter.match(parse_response(model, r))
+        ]
         start = query.start_index - 1
         return Page(total=len(matches), resources=matches[start : start + query.count])
 
