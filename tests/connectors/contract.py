@@ -12,6 +12,7 @@ through the gateway's HTTP face.
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -226,6 +227,18 @@ class ConnectorContract(ContractHarness):
         await env.connector.create(Kind.USER, body)
         with pytest.raises(AlreadyExists):
             await env.connector.create(Kind.USER, body)
+
+    @needs(Kind.USER, Op.CREATE, Op.SEARCH)
+    async def test_concurrent_duplicate_creates_leave_one_user(self, env: Harness) -> None:
+        """An IdP retrying a create (or two workers racing) must not end with two accounts."""
+        body = self.request_body(env, Kind.USER, self.new_user("racing"), Context.RESOURCE_CREATION_REQUEST)
+        attempts = [env.connector.create(Kind.USER, body) for _ in range(4)]
+        outcomes = await asyncio.gather(*attempts, return_exceptions=True)
+        created = [outcome for outcome in outcomes if isinstance(outcome, dict)]
+        refused = [outcome for outcome in outcomes if isinstance(outcome, AlreadyExists)]
+        assert len(created) == 1 and len(refused) == 3, outcomes
+        names = [user["userName"].lower() for user in await self.list_all(env, Kind.USER)]
+        assert names.count(body["userName"].lower()) == 1
 
     # -- replace and patch -----------------------------------------------------------------
 
