@@ -8,6 +8,7 @@ Documents are built once per app; only `meta.location` depends on the URL.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -54,29 +55,19 @@ class Discovery:
         kinds = [kind for kind in Kind if offered.get(kind)]
         self.kinds = kinds
         patchable = any(Op.PATCH in offered[kind] for kind in kinds)
-        self._config = ServiceProviderConfig(
-            documentation_uri="https://github.com/scim-gateway/scim-gateway#readme",
-            patch=Patch(supported=patchable),
-            bulk=Bulk(supported=False, max_operations=0, max_payload_size=0),
-            filter=Filter(supported=bool(kinds), max_results=max_results),
-            change_password=ChangePassword(supported=False),
-            sort=Sort(supported=False),
-            etag=ETag(supported=False),
-            authentication_schemes=[_BEARER],
-        ).model_dump(scim_ctx=_DUMP)
+        self._config = _config_document(patchable, bool(kinds), max_results)
         self._schemas: dict[str, dict[str, Any]] = {}
         unheld: set[str] = set()  # extensions of which the vendor holds nothing: not announced at all
         for kind in kinds:
             for model in (_core_model(schemas, kind), *schemas.extensions[kind]):
-                schema: Schema = model.to_schema()
-                document = schema.model_dump(scim_ctx=_DUMP)
+                schema_id, document = _schema_document(model)
                 core = model is _core_model(schemas, kind)
                 if kind is Kind.USER and profile is not None:
                     document = trim_schema(document, profile, core=core)
                     if not core and not document["attributes"]:
-                        unheld.add(str(schema.id))
+                        unheld.add(schema_id)
                         continue
-                self._schemas[str(schema.id)] = document
+                self._schemas[schema_id] = document
         self._resource_types = {kind.value: _resource_type(schemas, kind, unheld) for kind in kinds}
 
     def service_provider_config(self, base: str) -> dict[str, Any]:
@@ -97,8 +88,35 @@ class Discovery:
         return None if document is None else _with_meta(document, "Schema", f"{base}/Schemas/{urn}")
 
 
+# Documents are shared by every app with the same model or settings (thousands of tenants start in
+# seconds, not minutes, and hold one copy): they are never mutated after they are built, only copied.
+@functools.cache
+def _config_document(patchable: bool, filterable: bool, max_results: int) -> dict[str, Any]:
+    return ServiceProviderConfig(
+        documentation_uri="https://github.com/scim-gateway/scim-gateway#readme",
+        patch=Patch(supported=patchable),
+        bulk=Bulk(supported=False, max_operations=0, max_payload_size=0),
+        filter=Filter(supported=filterable, max_results=max_results),
+        change_password=ChangePassword(supported=False),
+        sort=Sort(supported=False),
+        etag=ETag(supported=False),
+        authentication_schemes=[_BEARER],
+    ).model_dump(scim_ctx=_DUMP)
+
+
+@functools.cache
+def _schema_document(model: type[Any]) -> tuple[str, dict[str, Any]]:
+    schema: Schema = model.to_schema()
+    return str(schema.id), schema.model_dump(scim_ctx=_DUMP)
+
+
+@functools.cache
+def _resource_type_document(model: type[Any]) -> dict[str, Any]:
+    return ResourceType.from_resource(model).model_dump(scim_ctx=_DUMP)
+
+
 def _resource_type(schemas: SchemaSet, kind: Kind, unheld: set[str]) -> dict[str, Any]:
-    document = ResourceType.from_resource(schemas[kind]).model_dump(scim_ctx=_DUMP)
+    document = dict(_resource_type_document(schemas[kind]))  # a copy: its top level is edited below
     extensions = [ext for ext in document.get("schemaExtensions") or [] if ext["schema"] not in unheld]
     if extensions:
         document["schemaExtensions"] = extensions
