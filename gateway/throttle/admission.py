@@ -121,6 +121,9 @@ class OutboundLimiter:
         """Take a concurrency permit before `deadline` (True if one was taken; release it after the call)."""
         if self.permits is None:
             return False
+        if not self.permits.locked():
+            await self.permits.acquire()  # a free permit is taken without waiting: no timer to arm
+            return True
         try:
             async with asyncio.timeout(max(0.0, deadline - self.clock.now())):
                 await self.permits.acquire()
