@@ -6,12 +6,14 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
+from starlette.types import Receive, Scope, Send
 
 from gateway.config import GatewayConfig
 from gateway.health import health_checks
@@ -74,9 +76,32 @@ def create_app(config: GatewayConfig) -> Starlette:
         routes.append(Route("/status", status, methods=["GET", "POST"]))
     # Last: every other path is a 404 that is still audited (probes and scrapes above are not).
     routes.append(Route("/{path:path}", unrouted, methods=[*_SCIM_METHODS, "HEAD", "OPTIONS"]))
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = _Gateway(routes=routes, lifespan=lifespan, scim_route=routes[0])
     app.state.ready = False
     return app
+
+
+class _Gateway(Starlette):
+    """Starlette, with SCIM requests handed to the orchestrator directly.
+
+    handle_scim renders every error itself, so the exception middlewares and the router walk add
+    nothing on its route but ~10% of a GET's CPU; every other request takes the usual stack.
+    """
+
+    def __init__(self, *, scim_route: Route, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._scim_route = scim_route
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in _SCIM_METHODS:
+            match, child = self._scim_route.matches(scope)
+            if match is Match.FULL:
+                scope["app"] = self
+                scope.update(child)
+                response = await handle_scim(Request(scope, receive, send))
+                await response(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 async def healthz(request: Request) -> Response:
