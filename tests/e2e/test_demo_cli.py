@@ -4,30 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
-import sys
-from pathlib import Path
 
 import httpx
 import pytest
 
 from gateway.demo import DEMO_TOKENS
+from tests.processes import SCIM_GATEWAY, free_port
 
-COMMAND = Path(sys.executable).with_name("scim-gateway")
 READY = "Ctrl-C stops everything."
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 async def test_demo_serves_every_app_and_stops_on_a_signal(stop_signal: signal.Signals) -> None:
-    port = _free_port()
+    port = free_port()
     process = await asyncio.create_subprocess_exec(
-        str(COMMAND), "demo", "--port", str(port), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        str(SCIM_GATEWAY), "demo", "--port", str(port), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
     assert process.stdout is not None
     try:

@@ -16,7 +16,8 @@ from gateway.demo import DEMO_TOKENS
 from gateway.observability.audit import AuditLog
 from gateway.observability.call import Call
 from gateway.observability.metrics import Metrics, circuit_state
-from tests.observability.helpers import OPERATOR_TOKEN, demo_gateway, free_port, scim_client
+from tests.observability.helpers import OPERATOR_TOKEN, demo_gateway, scim_client
+from tests.processes import free_port
 
 SCIM_JSON = {"Content-Type": "application/scim+json"}
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]

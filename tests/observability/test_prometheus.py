@@ -20,7 +20,8 @@ from typing import Any
 import httpx
 import yaml
 
-from tests.observability.helpers import demo_gateway, free_port, require_binary, scim_client
+from tests.observability.helpers import demo_gateway, require_binary, scim_client
+from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "helm/scim-gateway/files/prometheus-rules.yaml"

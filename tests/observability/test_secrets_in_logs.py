@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 import uuid
 from pathlib import Path
 
@@ -12,12 +11,12 @@ import httpx
 import orjson
 import yaml
 
-from gateway.config import parse_config, secret_values
-from gateway.demo import DEMO_TOKENS
-from tests.observability.helpers import OPERATOR_TOKEN, demo_raw_config, demo_simulators, free_port
+from gateway.config import GatewayConfig, parse_config, secret_values
+from gateway.demo import DEMO_TOKENS, start_simulators
+from tests.observability.helpers import OPERATOR_TOKEN, demo_raw_config
+from tests.processes import gateway_process
 
 SCIM_JSON = {"Content-Type": "application/scim+json"}
-START_TIMEOUT = 30.0
 
 
 def user_with_password(user_name: str, password: str) -> bytes:
@@ -39,76 +38,58 @@ def mask(text: str, secrets: list[str]) -> str:
     return text
 
 
-async def wait_ready(url: str, process: asyncio.subprocess.Process) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + START_TIMEOUT
-    async with httpx.AsyncClient() as client:
-        while loop.time() < deadline:
-            assert process.returncode is None, "the gateway exited during start-up"
-            try:
-                if (await client.get(url + "/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"the gateway was not ready within {START_TIMEOUT}s")
+async def provision_with_passwords(url: str, config: GatewayConfig, passwords: list[str]) -> int:
+    """Create (twice) and re-password a user through every app; every secret tried as a token. Returns creates."""
+    created = 0
+    async with httpx.AsyncClient(timeout=20.0) as client:
+        for tenant_name, tenant in config.tenants.items():
+            auth = {"Authorization": f"Bearer {DEMO_TOKENS[tenant_name]}"}
+            for app_name in tenant.apps:
+                base = f"{url}/tenants/{tenant_name}/apps/{app_name}/scim/v2/Users"
+                password = f"Pw-{uuid.uuid4().hex}!"
+                passwords.append(password)
+                body = user_with_password(f"secret-{app_name}@{tenant_name}.test", password)
+                response = await client.post(base, content=body, headers={**auth, **SCIM_JSON})
+                created += response.status_code == 201
+                # The same again: a conflict (or whatever the vendor says) with the password in it.
+                await client.post(base, content=body, headers={**auth, **SCIM_JSON})
+                if response.status_code == 201:
+                    patch = {
+                        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                        "Operations": [{"op": "replace", "path": "password", "value": password + "2"}],
+                    }
+                    passwords.append(password + "2")
+                    item = f"{base}/{response.json()['id']}"
+                    await client.patch(item, content=orjson.dumps(patch), headers={**auth, **SCIM_JSON})
+        # Every secret of the config presented as an inbound token: refused, and never logged.
+        for secret in secret_values(config):
+            await client.get(f"{url}/tenants/acme/apps/invicti/scim/v2/Users",
+                             headers={"Authorization": f"Bearer {secret}"})  # fmt: skip
+        await client.get(f"{url}/status", params={"token": OPERATOR_TOKEN})
+        await client.get(f"{url}/status", headers={"Authorization": f"Bearer {DEMO_TOKENS['acme']}"})
+    return created
 
 
 async def test_no_secret_token_or_password_in_any_log_line(tmp_path: Path) -> None:
     audit_file = tmp_path / "audit.jsonl"
     passwords: list[str] = []
-    async with demo_simulators():
+    failure: Exception | None = None
+    async with start_simulators():
         raw = demo_raw_config()
         raw["observability"] = {**raw.get("observability", {}), "audit": {"file": str(audit_file)}}
         config_file = tmp_path / "gateway.yaml"
         config_file.write_text(yaml.safe_dump(raw))
         config = parse_config(raw)  # the same file, resolved here to learn its secrets
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        command = Path(sys.executable).parent / "scim-gateway"
-        process = await asyncio.create_subprocess_exec(
-            str(command), "serve", "--config", str(config_file), "--host", "127.0.0.1", "--port", str(port),
-            "--log-level", "DEBUG", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        output = asyncio.gather(process.stdout.read(), process.stderr.read())  # type: ignore[union-attr]
-        try:
-            await wait_ready(url, process)
-            created = 0
-            async with httpx.AsyncClient(timeout=20.0) as client:
-                for tenant_name, tenant in config.tenants.items():
-                    auth = {"Authorization": f"Bearer {DEMO_TOKENS[tenant_name]}"}
-                    for app_name in tenant.apps:
-                        base = f"{url}/tenants/{tenant_name}/apps/{app_name}/scim/v2/Users"
-                        password = f"Pw-{uuid.uuid4().hex}!"
-                        passwords.append(password)
-                        body = user_with_password(f"secret-{app_name}@{tenant_name}.test", password)
-                        response = await client.post(base, content=body, headers={**auth, **SCIM_JSON})
-                        created += response.status_code == 201
-                        # The same again: a conflict (or whatever the vendor says) with the password in it.
-                        await client.post(base, content=body, headers={**auth, **SCIM_JSON})
-                        if response.status_code == 201:
-                            patch = {
-                                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-                                "Operations": [{"op": "replace", "path": "password", "value": password + "2"}],
-                            }
-                            passwords.append(password + "2")
-                            item = f"{base}/{response.json()['id']}"
-                            await client.patch(item, content=orjson.dumps(patch), headers={**auth, **SCIM_JSON})
-                # Every secret of the config presented as an inbound token: refused, and never logged.
-                for secret in secret_values(config):
-                    await client.get(f"{url}/tenants/acme/apps/invicti/scim/v2/Users",
-                                     headers={"Authorization": f"Bearer {secret}"})  # fmt: skip
-                await client.get(f"{url}/status", params={"token": OPERATOR_TOKEN})
-                await client.get(f"{url}/status", headers={"Authorization": f"Bearer {DEMO_TOKENS['acme']}"})
-            assert created >= 4, "users with passwords were provisioned through the demo's apps"
-            failure = None
-        except Exception as exc:
-            failure = exc
-        finally:
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
+        async with gateway_process(config_file, log_level="DEBUG", capture=True) as gateway:
+            process = gateway.process
+            output = asyncio.gather(process.stdout.read(), process.stderr.read())  # type: ignore[union-attr]
+            try:
+                created = await provision_with_passwords(gateway.url, config, passwords)
+                assert created >= 4, "users with passwords were provisioned through the demo's apps"
+            except Exception as exc:
+                failure = exc
+            process.send_signal(signal.SIGTERM)
             stdout, stderr = await asyncio.wait_for(output, 30)
-            await asyncio.wait_for(process.wait(), 30)
     logs = {"stdout": stdout.decode(), "stderr": stderr.decode(), "audit": audit_file.read_text()}
     if failure is not None:  # show what the gateway said, secrets masked
         tail = mask(logs["stderr"][-2000:] + logs["stdout"][-2000:], secret_values(config))

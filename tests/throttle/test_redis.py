@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import subprocess
 import sys
 import time
 import uuid
@@ -13,15 +12,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-import pytest
 import structlog
 import yaml
 from redis.asyncio import Redis
 
 from gateway.auth import hash_token
 from gateway.throttle.redis_store import RECHECK_SECONDS
+from tests.processes import free_port, gateway_process
 from tests.resilience.harness import TOKENS, app_config, gateway, gateway_config, metric_value, scim_client, simulator
-from tests.throttle.redis_server import free_port, redis_server
+from tests.throttle.redis_server import redis_server
 
 SCIM_GATEWAY = Path(sys.executable).with_name("scim-gateway")
 RATE, BURST, SECONDS = 30, 30, 3.0
@@ -51,47 +50,11 @@ def _config_file(directory: Path, scim_url: str, token: str, prefix: str) -> Pat
 
 @contextlib.asynccontextmanager
 async def _gateways(config: Path, redis_url: str, count: int) -> AsyncIterator[list[str]]:
-    if not SCIM_GATEWAY.exists():
-        pytest.fail(f"{SCIM_GATEWAY} not found; run scripts/setup")
+    """`count` real `scim-gateway serve` processes sharing `redis_url`, all ready."""
     env = {**os.environ, "SCIM_GATEWAY_REDIS_URL": redis_url}
-    ports = [free_port() for _ in range(count)]
-    processes: list[asyncio.subprocess.Process] = []
-    try:
-        for port in ports:
-            processes.append(
-                await asyncio.create_subprocess_exec(
-                    str(SCIM_GATEWAY), "serve", "--config", str(config), "--host", "127.0.0.1", "--port", str(port),
-                    "--log-level", "WARNING", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                )
-            )
-        urls = [f"http://127.0.0.1:{port}" for port in ports]
-        async with aiohttp.ClientSession() as session:
-            for url, process in zip(urls, processes, strict=True):
-                await _wait_ready(session, url, process)
-        yield urls
-    finally:
-        for process in processes:
-            if process.returncode is None:
-                process.terminate()
-        for process in processes:
-            try:
-                await asyncio.wait_for(process.wait(), 10)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-
-
-async def _wait_ready(session: aiohttp.ClientSession, url: str, process: asyncio.subprocess.Process) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.returncode is not None:
-            pytest.fail(f"gateway at {url} exited with {process.returncode}")
-        with contextlib.suppress(aiohttp.ClientError):
-            async with session.get(url + "/readyz") as response:
-                if response.status == 200:
-                    return
-        await asyncio.sleep(0.05)
-    pytest.fail(f"gateway at {url} did not become ready")
+    async with contextlib.AsyncExitStack() as stack:
+        running = [await stack.enter_async_context(gateway_process(config, env=env)) for _ in range(count)]
+        yield [process.url for process in running]
 
 
 async def _load(urls: list[str], seconds: float, workers_per_url: int) -> dict[int, int]:
