@@ -24,6 +24,7 @@ from gateway.orchestrator import handle_scim
 from gateway.routes import SCIM_ROOT
 from gateway.runtime import Runtime, build_runtime
 from gateway.serving import start_server
+from gateway.startup import collector_paused
 
 _SCIM_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
@@ -40,9 +41,10 @@ def create_app(config: GatewayConfig) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        runtime = build_runtime(config, gateway_version())
-        app.state.runtime = runtime
-        app.state.status_page = StatusPage.build(runtime, gateway_version())
+        with collector_paused():
+            runtime = build_runtime(config, gateway_version())
+            app.state.runtime = runtime
+            app.state.status_page = StatusPage.build(runtime, gateway_version())
         # The runtime lives until shutdown: keep it out of later collections, which otherwise walk every
         # tenant's objects on the request path (10,000 tenants doubled the CPU per request).
         gc.collect()

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from gateway.secrets import ConfigError, interpolate, resolve_secret
+from gateway.startup import collector_paused
 from vendors.base import ConnectorSettings
 from vendors.registry import connector_class
 
@@ -170,7 +171,8 @@ _APP_KEYS = frozenset({"vendor", "max_results", "http", "limits", "upstream", "r
 
 def load_config(path: str | Path) -> GatewayConfig:
     """Read, interpolate, resolve secrets and validate; raises ConfigError."""
-    return parse_config(read_yaml(path))
+    with collector_paused():
+        return parse_config(read_yaml(path))
 
 
 def read_yaml(path: str | Path) -> Any:
