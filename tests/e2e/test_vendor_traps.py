@@ -7,6 +7,7 @@ intent through the gateway comes out right.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 from typing import Any
@@ -14,8 +15,13 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.app import create_app
+from gateway.auth import hash_token
+from gateway.config import parse_config
 from gateway.demo import DemoEnvironment
+from gateway.serving import serving
 from tests.e2e.conftest import auth
+from vendors.simulators import SIMULATORS
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -147,3 +153,29 @@ async def test_invicti_receives_its_own_filter_spelling(demo: DemoEnvironment, c
     assert response.status_code == 200 and response.json()["totalResults"] == 0
     (sent,) = await _log(client, demo, "invicti")
     assert 'userName Eq "nobody@acme.example" And active Eq true' in httpx.QueryParams(sent["query"])["filter"]
+
+
+async def test_delinea_versions_that_answer_patch_200_need_no_read_back(client: httpx.AsyncClient) -> None:
+    spec = SIMULATORS["delinea"]
+    settings = dataclasses.replace(spec.demo_settings("acme"), patch_status=200)
+    async with serving(spec.create_app(settings)) as simulator:
+        root = simulator.url + spec.scim_base_path(settings)
+        vendor_auth = {"Authorization": f"Bearer {settings.scim_token}"}
+        user = (await client.get(root + "/Users?count=1", headers=vendor_auth)).json()["Resources"][0]
+        operations = {"schemas": [PATCH], "Operations": [{"op": "replace", "path": "title", "value": "Direct"}]}
+        direct = await client.patch(root + f"/Users/{user['id']}", headers=vendor_auth, json=operations)
+        assert direct.status_code == 200 and direct.json()["title"] == "Direct"
+
+        app = {"vendor": "delinea-scim", "base_url": root, "credentials": {"token": settings.scim_token}}
+        config = parse_config({
+            "allow_literal_secrets": True,
+            "tenants": {"acme": {"tokens": [{"name": "t", "sha256": hash_token("t0ken")}], "apps": {"d": app}}},
+        })  # fmt: skip
+        async with serving(create_app(config)) as gateway:
+            await client.delete(simulator.url + "/_sim/requests")
+            operations["Operations"][0]["value"] = "Through"
+            url = f"{gateway.url}/tenants/acme/apps/d/scim/v2/Users/{user['id']}"
+            through = await client.patch(url, headers={"Authorization": "Bearer t0ken"}, json=operations)
+            assert through.status_code == 200 and through.json()["title"] == "Through"
+            sent = [e for e in (await client.get(simulator.url + "/_sim/requests")).json() if "/Users/" in e["path"]]
+            assert [entry["method"] for entry in sent] == ["GET", "PATCH"]  # the stored externalId, then the PATCH

@@ -26,7 +26,9 @@ def demo_data(seed: str, users: int = 5) -> DemoData:
     for index in range(users):
         given = _GIVEN[(offset + index) % len(_GIVEN)]
         family = _FAMILY[(offset // 7 + index * 3) % len(_FAMILY)]
-        user_name = f"{given}.{family}@{seed}.example".lower()
+        # Past every given x family pairing, a number keeps userNames unique (they are, at every vendor).
+        suffix = "" if index < len(_GIVEN) * len(_FAMILY) // 2 else str(index)
+        user_name = f"{given}.{family}{suffix}@{seed}.example".lower()
         people.append(
             {
                 "userName": user_name,
