@@ -49,7 +49,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"## scim-gateway benchmark ({meta['started']}, commit {meta['commit']})",
         "",
         f"- cores: {meta['cores']}",
-        f"- load: {meta['loadgen']}, {meta['duration']}s per run after {meta['warmup']}s warm-up, closed loop",
+        f"- load: {meta['loadgen']}, {meta['duration']}s per run after {meta['warmup']}s warm-up, closed loop"
+        + (f"; median of {meta['repeat']} alternating runs per proxy" if meta.get("repeat", 1) > 1 else ""),
         "- ratio = gateway / baseline: req/s above 1 is better, CPU per request below 1 is better",
         "",
         "- apps: invicti = SCIM pass-through; orca = translated to Orca REST (reads back every write)",

@@ -40,6 +40,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", default="8,64", help="comma-separated connection counts (default 8,64)")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma-separated, of {', '.join(SCENARIOS)}")
     parser.add_argument("--apps", default=",".join(APPS), help=f"comma-separated, of {', '.join(APPS)}")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per proxy and scenario; the median counts")
     parser.add_argument("--quick", action="store_true", help="short runs, for a smoke test")
     parser.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto", help="default: wrk if found")
     parser.add_argument(
@@ -53,6 +54,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.duration = args.duration or (2.0 if args.quick else 10.0)
     args.warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 2.0)
+    args.repeats = []
+    if args.repeat < 1:
+        parser.error("--repeat needs a positive integer")
     args.connection_counts = [int(part) for part in args.connections.split(",") if part.strip()]
     if not args.connection_counts or min(args.connection_counts) < 1:
         parser.error("--connections needs positive integers")
@@ -84,6 +88,8 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "comparisons": report.comparisons(runs),
         "added_latency": {name: run.as_dict() for name, run in latency.items()},
     }
+    if args.repeat > 1:
+        results["repeats"] = [run.as_dict() for run in args.repeats]
     if found is not None:
         results["profile"] = found
     return results
@@ -95,15 +101,25 @@ def _targets(stack: Stack, app: str) -> dict[str, Target]:
 
 
 def _compare(plan: Plan, stack: Stack, args: argparse.Namespace) -> list[Measurement]:
+    """Every scenario at every connection count, gateway and baseline alternating `--repeat` times.
+
+    With repeats, the run of median req/s stands for each proxy (a neighbour's burst on a shared
+    machine then spoils one run, not the figure); every run is kept in the JSON under `repeats`.
+    """
     runs = []
     scenario: Scenario
     for scenario in args.scenario_list:
         targets = _targets(stack, scenario.app)
         for connections in args.connection_counts:
-            for name, server in stack.proxies().items():
-                label = f"{scenario.app:<7} {scenario.name:<7} c={connections:<3} {name}"
-                print(f"  {label} ...", file=sys.stderr, flush=True)
-                runs.append(measure(plan, scenario, server, targets[name], connections))
+            tries: dict[str, list[Measurement]] = {name: [] for name in stack.proxies()}
+            for attempt in range(args.repeat):
+                for name, server in stack.proxies().items():
+                    label = f"{scenario.app:<7} {scenario.name:<7} c={connections:<3} {name}"
+                    print(f"  {label} ({attempt + 1}/{args.repeat}) ...", file=sys.stderr, flush=True)
+                    tries[name].append(measure(plan, scenario, server, targets[name], connections))
+            for measured in tries.values():
+                runs.append(sorted(measured, key=lambda run: run.load.rps)[len(measured) // 2])
+                args.repeats.extend(measured)
     return runs
 
 
@@ -137,6 +153,7 @@ def _meta(args: argparse.Namespace, plan: Plan, cores: str, gateway_command: str
         "duration": plan.duration,
         "warmup": plan.warmup,
         "connections": args.connection_counts,
+        "repeat": args.repeat,
         "scenarios": sorted({scenario.name for scenario in args.scenario_list}),
         "apps": args.app_list,
         "gateway_command": gateway_command,
