@@ -18,6 +18,9 @@ from vendors.errors import ConnectorError
 
 log = structlog.get_logger("scim_gateway.health")
 CHECK_TIMEOUT = 10.0
+#: Checks in flight at once: with thousands of apps, all at once would hold the event loop for
+#: seconds right after start-up (and burst every vendor); a few at a time costs serving nothing.
+CONCURRENT_CHECKS = 16
 
 
 async def check_app(app: AppRuntime) -> None:
@@ -38,9 +41,15 @@ async def check_app(app: AppRuntime) -> None:
 
 
 async def check_forever(runtime: Runtime, interval: float) -> None:
-    """Check every app now, then every `interval` seconds, until cancelled."""
+    """Check every app now, then every `interval` seconds, until cancelled; CONCURRENT_CHECKS at a time."""
+    slots = asyncio.Semaphore(CONCURRENT_CHECKS)
+
+    async def bounded(app: AppRuntime) -> None:
+        async with slots:
+            await check_app(app)
+
     while True:
-        await asyncio.gather(*(check_app(app) for app in runtime.apps()), return_exceptions=True)
+        await asyncio.gather(*(bounded(app) for app in runtime.apps()), return_exceptions=True)
         await asyncio.sleep(interval)
 
 

@@ -10,7 +10,7 @@ import httpx
 from gateway.app import create_app
 from gateway.config import parse_config
 from gateway.demo import start_simulators
-from gateway.health import check_app
+from gateway.health import CONCURRENT_CHECKS, check_app, check_forever
 from gateway.runtime import AppHealth
 from tests.observability.helpers import demo_gateway, demo_raw_config, scim_client
 
@@ -50,3 +50,35 @@ async def test_a_connector_bug_in_check_marks_the_app_down_and_never_escapes() -
     await check_app(app)  # type: ignore[arg-type]
     assert app.health.checked and not app.health.ok
     assert app.health.detail == "the check failed unexpectedly (KeyError)"
+
+
+async def test_checks_of_many_apps_run_a_few_at_a_time() -> None:
+    in_flight, peak, finished = 0, 0, 0
+    full, release, all_done = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    apps: list[SimpleNamespace] = []
+
+    class Slow:
+        async def check(self) -> None:
+            nonlocal in_flight, peak, finished
+            in_flight += 1
+            peak = max(peak, in_flight)
+            if in_flight == CONCURRENT_CHECKS:
+                full.set()
+            await release.wait()
+            in_flight -= 1
+            finished += 1
+            if finished == len(apps):
+                all_done.set()
+
+    apps += [
+        SimpleNamespace(tenant=f"t{i}", name="a", vendor="x", connector=Slow(), health=AppHealth()) for i in range(50)
+    ]
+    task = asyncio.create_task(check_forever(SimpleNamespace(apps=lambda: apps), 3600))  # type: ignore[arg-type]
+    await asyncio.wait_for(full.wait(), 5)
+    for _ in range(20):  # give any check beyond the bound the chance to start
+        await asyncio.sleep(0)
+    assert peak == CONCURRENT_CHECKS < len(apps)
+    release.set()
+    await asyncio.wait_for(all_done.wait(), 5)
+    task.cancel()
+    assert peak == CONCURRENT_CHECKS
