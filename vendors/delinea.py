@@ -45,8 +45,9 @@ HELD = frozenset(
         f"{ENTERPRISE}:manager.value",
     }
 )
-#: "Email is required for notification delivery": Delinea refuses a create without one.
-REQUIRED = frozenset({"emails", "emails.value"})
+#: "Email is required for notification delivery": Delinea refuses a create without one. Every Delinea
+#: user is enabled or not ("defaults true"): `active` is always there, so it cannot be removed.
+REQUIRED = frozenset({"emails", "emails.value", "active"})
 
 
 class DelineaCredentials(BaseModel):

@@ -23,7 +23,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class AttributeProfile:
-    """`held`: attributes the vendor stores; `required`: those it insists on at creation;
+    """`held`: attributes the vendor stores; `required`: those every resource of the vendor has (it insists
+    on them at creation, or supplies a default, so they cannot be removed);
     `canonical`: attribute -> the values the vendor accepts (announced as canonicalValues)."""
 
     held: frozenset[str]

@@ -506,18 +506,14 @@ async def test_idp_sequences_pass_through_acme_delinea(sequence: list[dict[str, 
             assert stored[0]["active"] is False and stored[0]["userName"] == run.values["{userName}"]
 
 
-#: The one check acme/delinea fails, on purpose: Delinea's `active` defaults to true ("optional (defaults
-#: true)" in its guide), so after a PATCH remove of `active` the user reads back active=true. Sending null
-#: instead would leave a PAM account in an unstated enabled state; we keep Delinea's documented default.
-KNOWN_FAILURES = ["ERROR User: check_remove_attribute: PATCH modify() did not remove attribute 'active'"]
-
-
-async def test_scim2_tester_finds_no_failures_but_the_documented_one() -> None:
+async def test_scim2_tester_finds_no_failures() -> None:
+    """Delinea's `active` "defaults true": every user has one, so discovery marks it required and
+    scim2-tester does not expect a PATCH to remove it (it would read back true)."""
     async with delinea_stack() as stack:
         results = await asyncio.to_thread(check, stack.scim, TOKEN)
         assert {e["auth_scheme"] for e in stack.rest_calls()} == {"Bearer"}
     assert exercised(results) == {"User"}
-    assert failing(results) == KNOWN_FAILURES
+    assert failing(results) == []
 
 
 async def test_discovery_announces_only_what_delinea_holds() -> None:
