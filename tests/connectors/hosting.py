@@ -15,6 +15,7 @@ import threading
 from typing import Any
 
 from gateway.serving import RunningServer, start_server
+from vendors.simulators.base import answer_lifespan
 
 _START_TIMEOUT = 10.0
 
@@ -27,13 +28,8 @@ class Slot:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await answer_lifespan(receive, send)
+            return
         app = self.app
         if app is None:
             await send({"type": "http.response.start", "status": 503, "headers": []})

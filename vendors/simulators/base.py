@@ -112,7 +112,7 @@ class Simulator:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await answer_lifespan(receive, send)
             return
         if scope["type"] != "http":
             return
@@ -219,7 +219,8 @@ async def _send_fault(send: Send, fault: FaultRule) -> None:
     await send_json(send, fault.status or 500, body, headers)
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
+async def answer_lifespan(receive: Receive, send: Send) -> None:
+    """Acknowledge an ASGI lifespan: simulators have nothing to start or stop."""
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
