@@ -127,15 +127,8 @@ class Simulator:
         if fault is not None and fault.after:
             await self._fault_after(fault, scope, receive, send)
             return
-        if fault is not None:
-            if fault.latency:
-                await asyncio.sleep(fault.latency)
-            if fault.reset:
-                await send({"type": "http.response.start", "status": 200, "headers": []})
-                raise ConnectionResetError("fault injected: connection reset")
-            if fault.status is not None:
-                await _send_fault(send, fault)
-                return
+        if fault is not None and await _inject(fault, send, "before the vendor acted"):
+            return
         await self._dispatch(scope, receive, send)
 
     async def _fault_after(self, fault: FaultRule, scope: Scope, receive: Receive, send: Send) -> None:
@@ -146,13 +139,7 @@ class Simulator:
             answer.append(message)
 
         await self._dispatch(scope, receive, keep)
-        if fault.latency:
-            await asyncio.sleep(fault.latency)
-        if fault.reset:
-            await send({"type": "http.response.start", "status": 200, "headers": []})
-            raise ConnectionResetError("fault injected: connection reset after the vendor acted")
-        if fault.status is not None:
-            await _send_fault(send, fault)
+        if await _inject(fault, send, "after the vendor acted"):
             return
         for message in answer:
             await send(message)
@@ -211,6 +198,19 @@ def _recording_status(send: Send, entry: dict[str, Any]) -> Send:
         await send(message)
 
     return recording
+
+
+async def _inject(fault: FaultRule, send: Send, when: str) -> bool:
+    """Delay, then drop the connection or answer as the rule says; True when the rule answered."""
+    if fault.latency:
+        await asyncio.sleep(fault.latency)
+    if fault.reset:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        raise ConnectionResetError(f"fault injected: connection reset {when}")
+    if fault.status is not None:
+        await _send_fault(send, fault)
+        return True
+    return False
 
 
 async def _send_fault(send: Send, fault: FaultRule) -> None:
