@@ -48,7 +48,7 @@ async def handle_scim(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     call = Call.begin(request, route=SCIM_ROOT + "{rest}")
     upstream_token = upstream_statuses.set(call.upstream)
-    runtime.metrics.in_flight.inc()
+    runtime.metrics.in_flight.value += 1
     try:
         response = await _authorised(runtime, call, request)
     except asyncio.CancelledError:
@@ -58,7 +58,7 @@ async def handle_scim(request: Request) -> Response:
         call.scim_type = getattr(exc, "scim_type", None) or None
         response = render_error(exc)
     finally:
-        runtime.metrics.in_flight.dec()
+        runtime.metrics.in_flight.value -= 1
         upstream_statuses.reset(upstream_token)
     call.finish(response, runtime.metrics, runtime.audit)
     return response

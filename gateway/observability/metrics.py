@@ -2,8 +2,9 @@
 
 Labels are bounded by construction: tenant and app come from the config (an
 unknown name in a URL is counted as `unknown`), operations and status classes
-from fixed sets. Never a user id, a userName or a token. Label children are
-cached, so a request costs a few dict lookups and increments. Values that
+from fixed sets. Never a user id, a userName or a token. The per-request
+series are lock-free (traffic.py): a request costs a few dict lookups and
+integer increments. Values that
 live on other objects (OAuth refreshes, app health, circuit state) are read at
 scrape time by a collector, costing the hot path nothing.
 """
@@ -18,7 +19,6 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Gauge,
-    Histogram,
     Info,
     ProcessCollector,
     disable_created_metrics,
@@ -26,14 +26,19 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from gateway.observability.traffic import CounterFamily, FamiliesCollector, GaugeValue, HistogramFamily
+
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 UNKNOWN = "unknown"
 #: Circuit states as exported; anything else a breaker reports is exported as `unknown`.
 CIRCUIT_STATES = ("closed", "half_open", "open")
 
 
+_STATUS_CLASSES = {status: f"{status // 100}xx" for status in range(100, 600)}
+
+
 def status_class(status: int) -> str:
-    return f"{status // 100}xx" if 100 <= status < 600 else "error"
+    return _STATUS_CLASSES.get(status, "error")
 
 
 class Metrics:
@@ -44,28 +49,30 @@ class Metrics:
         disable_created_metrics()
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.requests = Counter(
-            "scim_gateway_requests", "Inbound SCIM requests", ["tenant", "app", "operation", "status_class"], registry=r
+        # Changed on every request: lock-free families (traffic.py), exported like prometheus_client's own.
+        self.requests = CounterFamily(
+            "scim_gateway_requests", "Inbound SCIM requests", ["tenant", "app", "operation", "status_class"]
         )
-        self.request_seconds = Histogram(
+        self.request_seconds = HistogramFamily(
             "scim_gateway_request_duration_seconds",
             "Inbound SCIM request latency",
             ["tenant", "app", "operation"],
-            buckets=LATENCY_BUCKETS,
-            registry=r,
+            LATENCY_BUCKETS,
         )
-        self.upstream = Counter(
+        self.upstream = CounterFamily(
             "scim_gateway_upstream_requests",
             "Requests sent to vendors",
             ["tenant", "app", "vendor", "method", "status_class"],
-            registry=r,
         )
-        self.upstream_seconds = Histogram(
+        self.upstream_seconds = HistogramFamily(
             "scim_gateway_upstream_request_duration_seconds",
             "Vendor request latency",
             ["tenant", "app", "vendor", "method"],
-            buckets=LATENCY_BUCKETS,
-            registry=r,
+            LATENCY_BUCKETS,
+        )
+        self.in_flight = GaugeValue("scim_gateway_in_flight_requests", "Inbound requests being served")
+        r.register(
+            FamiliesCollector(self.requests, self.request_seconds, self.upstream, self.upstream_seconds, self.in_flight)
         )
         self.throttled = Counter(
             "scim_gateway_throttled_requests", "Requests delayed past their budget or refused", ["tenant", "where"],
@@ -79,7 +86,6 @@ class Metrics:
             "scim_gateway_throttle_fallbacks", "Limit decisions served locally because Redis failed or was slow",
             ["reason"], registry=r,
         )
-        self.in_flight = Gauge("scim_gateway_in_flight_requests", "Inbound requests being served", registry=r)
         self.audit_dropped = Gauge(
             "scim_gateway_audit_records_dropped", "Audit records that could not be written", registry=r
         )
@@ -91,28 +97,12 @@ class Metrics:
         self._children: dict[tuple[Any, ...], Any] = {}
 
     def observe_request(self, tenant: str, app: str, operation: str, status: int, seconds: float) -> None:
-        key = ("in", tenant, app, operation, status)
-        children = self._children.get(key)
-        if children is None:
-            children = (
-                self.requests.labels(tenant, app, operation, status_class(status)),
-                self.request_seconds.labels(tenant, app, operation),
-            )
-            self._children[key] = children
-        children[0].inc()
-        children[1].observe(seconds)
+        self.requests.inc((tenant, app, operation, status_class(status)))
+        self.request_seconds.series((tenant, app, operation)).observe(seconds)
 
     def observe_upstream(self, tenant: str, app: str, vendor: str, method: str, status: int, seconds: float) -> None:
-        key = ("up", tenant, app, method, status)
-        children = self._children.get(key)
-        if children is None:
-            children = (
-                self.upstream.labels(tenant, app, vendor, method, status_class(status)),
-                self.upstream_seconds.labels(tenant, app, vendor, method),
-            )
-            self._children[key] = children
-        children[0].inc()
-        children[1].observe(seconds)
+        self.upstream.inc((tenant, app, vendor, method, status_class(status)))
+        self.upstream_seconds.series((tenant, app, vendor, method)).observe(seconds)
 
     def count_throttled(self, tenant: str, where: str) -> None:
         """One request delayed past its budget or refused; `where` is `inbound` or `outbound`."""

@@ -110,11 +110,11 @@ def render(runtime: Runtime, page: StatusPage, rates: Rates) -> str:
     apps = runtime.apps()
     healthy = sum(1 for app in apps if app.health.checked and app.health.ok)
     open_circuits = sum(1 for app in apps if circuit_state(app) == "open")
-    in_flight = next(iter(runtime.metrics.in_flight.collect())).samples[0].value
+    in_flight = runtime.metrics.in_flight.value
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     summary = (
         f"version {_e(page.version)} · up {_duration(time.time() - page.started)} · apps: {len(apps)}, "
-        f"healthy: {healthy}, circuits open: {open_circuits} · in flight: {in_flight:.0f} · "
+        f"healthy: {healthy}, circuits open: {open_circuits} · in flight: {in_flight} · "
         f"audit records dropped: {runtime.audit.dropped} · rates over the last {rates.seconds:.0f}s · {now}"
     )
     sections = "".join(_tenant_section(runtime, name, rates) for name in runtime.tenants)
