@@ -22,7 +22,6 @@ call's status is recorded for the audit record.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import time
 from collections.abc import Callable
@@ -37,6 +36,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from gateway.resilience.deadline import current_deadline
 from gateway.resilience.guard import UpstreamGuard, default_guard
 from gateway.resilience.retry import AMBIGUOUS_STATUSES, RETRYABLE_STATUSES, parse_retry_after, retry_delay
+from gateway.resilience.timeouts import timeout
 from gateway.upstream_errors import error_for
 from vendors.auth import VendorAuth
 from vendors.errors import VendorBadResponse, VendorThrottled, VendorUnavailable
@@ -206,7 +206,7 @@ class UpstreamClient:
         started = time.perf_counter()
         left = deadline - self.guard.clock.now()
         try:
-            async with asyncio.timeout(max(0.001, left)):
+            with timeout(max(0.001, left)):
                 async with self.session.request(
                     method, url, data=body, headers=headers, allow_redirects=False
                 ) as raw:

@@ -21,6 +21,7 @@ from scim2_models import SCIMException
 from gateway.config import LimitConfig, UpstreamConfig
 from gateway.resilience.clock import Clock
 from gateway.resilience.deadline import current_deadline
+from gateway.resilience.timeouts import timeout
 from gateway.throttle.gcra import Decision, Limit
 from vendors.errors import VendorUnavailable
 
@@ -125,7 +126,7 @@ class OutboundLimiter:
             await self.permits.acquire()  # a free permit is taken without waiting: no timer to arm
             return True
         try:
-            async with asyncio.timeout(max(0.0, deadline - self.clock.now())):
+            with timeout(max(0.0, deadline - self.clock.now())):
                 await self.permits.acquire()
         except TimeoutError:
             if self.on_throttled is not None:

@@ -13,7 +13,6 @@ after RECHECK_SECONDS. A Redis failure never fails a request.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 
 import structlog
@@ -21,8 +20,10 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from gateway.resilience.clock import SYSTEM_CLOCK, Clock
+from gateway.resilience.timeouts import timeout
 from gateway.throttle.gcra import Decision, Limit, LocalStore
 
 log = structlog.get_logger("scim_gateway.throttle")
@@ -114,9 +115,9 @@ class RedisStore:
     async def _try_redis(self, limits: tuple[Limit, ...], max_wait: float) -> Decision | str:
         keys, args = self._call(limits)
         try:
-            async with asyncio.timeout(self.timeout):
+            with timeout(self.timeout):
                 reserved, wait = await self._script(keys=keys, args=[max_wait, *args])
-        except TimeoutError:
+        except (TimeoutError, RedisTimeoutError):  # ours or the client's own socket timeout, whichever came first
             return "timeout"
         except (RedisError, OSError) as exc:
             return type(exc).__name__
