@@ -63,13 +63,18 @@ class Admission:
         self.max_wait = max_wait
         self.clock = clock
         self.on_throttled = on_throttled
+        self._reserve_now = _reserve_now(store)
 
     async def admit(self) -> None:
         """Return once the request may proceed (after waiting at most max_wait); raise Throttled (429)."""
         if not self.limits:
             return
         budget = _within_deadline(self.max_wait, self.clock)
-        reserved, wait = await self.store.reserve(self.limits, budget)
+        reserve_now = self._reserve_now
+        if reserve_now is not None:
+            reserved, wait = reserve_now(self.limits, budget)
+        else:
+            reserved, wait = await self.store.reserve(self.limits, budget)
         if not reserved:
             if self.on_throttled is not None:
                 self.on_throttled()
@@ -103,13 +108,18 @@ class OutboundLimiter:
         self.limits = () if config.rate is None else (Limit(f"out:{{{tenant}}}:{app}", config.rate, config.burst),)
         self.permits = None if config.concurrency is None else asyncio.Semaphore(config.concurrency)
         self.on_throttled: Callable[[], None] | None = None
+        self._reserve_now = _reserve_now(store)
 
     async def wait_for_slot(self, deadline: float) -> None:
         """Wait for a slot in the vendor's rate budget; raise OutboundThrottled if none comes before `deadline`."""
         if not self.limits:
             return
         budget = max(0.0, deadline - self.clock.now())
-        reserved, wait = await self.store.reserve(self.limits, budget)
+        reserve_now = self._reserve_now
+        if reserve_now is not None:
+            reserved, wait = reserve_now(self.limits, budget)
+        else:
+            reserved, wait = await self.store.reserve(self.limits, budget)
         if not reserved:
             if self.on_throttled is not None:
                 self.on_throttled()
@@ -138,6 +148,11 @@ class OutboundLimiter:
     def release_permit(self) -> None:
         if self.permits is not None:
             self.permits.release()
+
+
+def _reserve_now(store: Store) -> Callable[[tuple[Limit, ...], float], Decision] | None:
+    """The store's synchronous reserve, if it has one (the in-process store: no I/O, so no coroutine)."""
+    return getattr(store, "reserve_now", None)
 
 
 def _within_deadline(max_wait: float, clock: Clock) -> float:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gateway.resilience.clock import SYSTEM_CLOCK, Clock
 
@@ -26,14 +26,13 @@ class Limit:
     key: str
     rate: float
     burst: int
+    #: T and tau, fixed at construction: every admission reads them.
+    interval: float = field(init=False, repr=False, compare=False)
+    tolerance: float = field(init=False, repr=False, compare=False)
 
-    @property
-    def interval(self) -> float:
-        return 1.0 / self.rate
-
-    @property
-    def tolerance(self) -> float:
-        return (self.burst - 1) / self.rate
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "interval", 1.0 / self.rate)
+        object.__setattr__(self, "tolerance", (self.burst - 1) / self.rate)
 
     def share(self, replicas: int) -> Limit:
         """This replica's part of the limit when replicas cannot coordinate."""
@@ -68,6 +67,10 @@ class LocalStore:
         self._tats: dict[str, float] = {}
 
     async def reserve(self, limits: Sequence[Limit], max_wait: float) -> Decision:
+        return reserve(self._tats, limits, self.clock.now(), max_wait)
+
+    def reserve_now(self, limits: Sequence[Limit], max_wait: float) -> Decision:
+        """`reserve` without a coroutine: this store never does I/O, so admission calls it directly."""
         return reserve(self._tats, limits, self.clock.now(), max_wait)
 
     async def close(self) -> None:
