@@ -21,7 +21,6 @@ import queue
 import sys
 import threading
 import time
-from datetime import UTC, datetime
 from typing import IO, Any, Literal
 
 import orjson
@@ -42,20 +41,34 @@ class AuditLog:
         self.user_name_mode = user_name
         self.dropped = 0
         self._lines: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+        self._second, self._prefix = -1, ""
         # Opened here, in the lifespan: an unwritable path fails start-up loudly.
         self._stream: IO[Any] = open(path, "ab") if path else sys.stdout  # noqa: SIM115
         self._thread = threading.Thread(target=self._write_forever, name="audit-writer", daemon=True)
         self._thread.start()
 
-    def record(self, **fields: Any) -> None:
-        """Queue one record; never raises (a record that cannot be rendered or queued is counted as dropped)."""
+    def record(self, fields: dict[str, Any]) -> None:
+        """Queue one record (`fields` after the event name and timestamp); never raises.
+
+        A record that cannot be rendered or queued is counted as dropped.
+        """
         try:
             if self._lines.qsize() >= MAX_QUEUED:
                 raise OverflowError("the audit sink is stalled")
-            timestamp = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-            self._lines.put(orjson.dumps({"event": "audit", "timestamp": timestamp, **fields}))
+            self._lines.put(orjson.dumps({"event": "audit", "timestamp": self._timestamp(), **fields}))
         except Exception:
             self.dropped += 1
+
+    def _timestamp(self) -> str:
+        """UTC, RFC 3339 with microseconds and `Z`, fixed width; the seconds part is formatted once per second.
+
+        (datetime.isoformat cost about 1.5 µs a record, most of what rendering one costs.)
+        """
+        now = time.time()
+        second = int(now)
+        if second != self._second:
+            self._second, self._prefix = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._prefix}.{int((now - second) * 1_000_000):06d}Z"
 
     def target(self, user_name: str | None) -> str | None:
         """The userName as this log is configured to keep it."""

@@ -86,24 +86,26 @@ class Call:
             tenant = self.tenant if self.tenant_known else UNKNOWN
             metrics.observe_request(tenant or UNKNOWN, self.app or UNKNOWN, self.operation, status, seconds)
         audit.record(
-            request_id=self.request_id,
-            tenant=self.tenant,
-            app=self.app,
-            vendor=self.vendor,
-            token_name=self.token_name,
-            client_ip=self.client_ip,
-            method=self.method,
-            route=self.route,
-            operation=self.operation,
-            resource_type=self.resource_type,
-            resource_id=self.resource_id,
-            target_user=audit.target(self.user_name),
-            outcome=outcome(status),
-            status=status,
-            scim_type=self.scim_type,
-            upstream_calls=len(self.upstream),
-            upstream_statuses=self.upstream,
-            duration_ms=round(seconds * 1000, 3),
+            {
+                "request_id": self.request_id,
+                "tenant": self.tenant,
+                "app": self.app,
+                "vendor": self.vendor,
+                "token_name": self.token_name,
+                "client_ip": self.client_ip,
+                "method": self.method,
+                "route": self.route,
+                "operation": self.operation,
+                "resource_type": self.resource_type,
+                "resource_id": self.resource_id,
+                "target_user": audit.target(self.user_name),
+                "outcome": outcome(status),
+                "status": status,
+                "scim_type": self.scim_type,
+                "upstream_calls": len(self.upstream),
+                "upstream_statuses": self.upstream,
+                "duration_ms": round(seconds * 1000, 3),
+            }
         )
         if response is not None:
             response.headers["X-Request-ID"] = self.request_id
