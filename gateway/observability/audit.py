@@ -28,7 +28,7 @@ import orjson
 UserNameMode = Literal["clear", "hashed", "omitted"]
 MAX_QUEUED = 100_000
 #: The writer drains the queue at most this often (seconds), and at most MAX_BATCH records per write.
-BATCH_SECONDS = 0.002
+BATCH_SECONDS = 0.02
 MAX_BATCH = 1000
 _STOP: Any = object()
 
