@@ -25,8 +25,7 @@ from __future__ import annotations
 import contextvars
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote, urlencode, urlsplit
 
 import aiohttp
@@ -44,7 +43,9 @@ from vendors.errors import VendorBadResponse, VendorThrottled, VendorUnavailable
 #: Statuses of the upstream calls made for the current inbound request (for audit).
 upstream_statuses: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("upstream_statuses", default=None)
 
-_JSON_HEADERS = {"Content-Type": "application/scim+json", "Accept": "application/scim+json, application/json"}
+_ACCEPT = {"Accept": "application/scim+json, application/json"}
+#: Content-Type only on requests with a body (a GET's would describe nothing and costs aiohttp a header).
+_JSON_HEADERS = {"Content-Type": "application/scim+json", **_ACCEPT}
 
 
 class AmbiguousWrite(VendorUnavailable):
@@ -59,8 +60,7 @@ class _TransportFailure(Exception):
         self.reason, self.sent, self.detail = reason, sent, detail
 
 
-@dataclass(frozen=True)
-class UpstreamResponse:
+class UpstreamResponse(NamedTuple):
     status: int
     headers: CIMultiDictProxy[str]
     body: bytes
@@ -98,6 +98,9 @@ class UpstreamClient:
         self.guard = guard or default_guard(app)
         self.resend_posts = resend_posts
         self._origin = _origin(self.base_url)
+        # Static credentials sign every request alike: the signed headers are built once.
+        fixed = auth.fixed_headers()
+        self._fixed = None if fixed is None else ({**_ACCEPT, **fixed}, {**_JSON_HEADERS, **fixed})
 
     async def request(
         self,
@@ -192,9 +195,13 @@ class UpstreamClient:
             await limiter.wait_for_slot(deadline)
             held = not guard.nested and await limiter.acquire_permit(deadline)
         try:
-            headers = dict(_JSON_HEADERS) if extra is None else {**_JSON_HEADERS, **extra}
-            # Signing may fetch a token (its own guarded call); its errors are final here, not retried twice.
-            await self.auth.sign(method, url, headers, scope)
+            fixed = self._fixed
+            if fixed is not None and extra is None:
+                headers = fixed[body is not None]  # never changed: aiohttp copies headers into its own
+            else:
+                headers = {**(_ACCEPT if body is None else _JSON_HEADERS), **(extra or {})}
+                # Signing may fetch a token (its own guarded call); its errors are final here, not retried twice.
+                await self.auth.sign(method, url, headers, scope)
             return await self._send(method, url, body, headers, deadline)
         finally:
             if held and limiter is not None:

@@ -31,6 +31,10 @@ class VendorAuth:
         """
         raise NotImplementedError
 
+    def fixed_headers(self) -> dict[str, str] | None:
+        """The headers `sign` adds when they are the same for every request (then callers add them once); else None."""
+        return None
+
     def invalidate(self) -> bool:
         """Forget cached credentials after a 401; True if a resend may now succeed."""
         return False
@@ -52,6 +56,10 @@ class StaticTokenAuth(VendorAuth):
 
     async def sign(self, method: str, url: str, headers: MutableMapping[str, str], scope: str | None = None) -> None:
         headers["Authorization"] = self._value
+
+    def fixed_headers(self) -> dict[str, str] | None:
+        # Only while `sign` is this one: a subclass that signs per request must not be bypassed.
+        return {"Authorization": self._value} if type(self).sign is StaticTokenAuth.sign else None
 
     def __repr__(self) -> str:
         return f"StaticTokenAuth(scheme={self.scheme!r}, token=<redacted>)"

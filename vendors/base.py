@@ -14,6 +14,7 @@ Resources cross this boundary as SCIM JSON dicts (RFC 7643), already mapped:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -44,7 +45,10 @@ class Kind(StrEnum):
 
     @property
     def endpoint(self) -> str:
-        return f"/{self.value}s"
+        return _ENDPOINTS[self]
+
+
+_ENDPOINTS = {kind: f"/{kind.value}s" for kind in Kind}
 
 
 class Op(StrEnum):
@@ -170,6 +174,10 @@ class Connector:
         raise NotSupported(f"{self.vendor} cannot delete {kind.value} resources")
 
 
+#: RFC 3986 unreserved characters: quote() leaves them as they are.
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]+")
+
+
 def quote_id(resource_id: str) -> str:
     """A resource id as one URL path segment: `/`, `?`, `#` and `..` cannot steer the vendor path.
 
@@ -178,6 +186,8 @@ def quote_id(resource_id: str) -> str:
     """
     if resource_id in ("", ".", ".."):
         raise UnknownResource("no resource with such an id")
+    if _UNRESERVED.fullmatch(resource_id):
+        return resource_id  # what quote() would return, for the common UUID-like id, at a tenth of the cost
     return quote(resource_id, safe="")
 
 
