@@ -23,7 +23,7 @@ from gateway.resilience.deadline import start_deadline
 from gateway.routes import SCIM_ROOT, Target, route
 from gateway.runtime import AppRuntime, Runtime
 from gateway.scim import query as list_query
-from gateway.scim.http import list_response, read_json, scim_response
+from gateway.scim.http import header, list_response, read_json, scim_response
 from gateway.scim.models import dump_request, validate_resource
 from gateway.scim.patch import normalise_patch
 from gateway.scim.present import core_schema, present
@@ -69,7 +69,7 @@ async def _authorised(runtime: Runtime, call: Call, request: Request) -> Respons
     call.tenant = params["tenant"][:64]
     tenant = runtime.tenant(params["tenant"])
     call.tenant_known = True
-    call.token_name = tenant.verifier.verify(request.headers.get("authorization"))
+    call.token_name = tenant.verifier.verify(header(request, b"authorization"))
     app = tenant.app(params["app"])
     call.app, call.vendor = app.name, app.vendor
     # The request's deadline bounds every wait from here on (this task's context only).
@@ -94,7 +94,7 @@ _ROOTS: dict[tuple[Any, ...], str] = {}
 def _request_root(request: Request) -> str:
     """`scheme://netloc` as request.url gives it, memoised per (scheme, Host, server): building the URL costs ~10 µs."""
     scope = request.scope
-    key = (scope.get("scheme"), request.headers.get("host"), scope.get("server"))
+    key = (scope.get("scheme"), header(request, b"host"), scope.get("server"))
     root = _ROOTS.get(key)
     if root is None:
         if len(_ROOTS) >= 256:  # the Host header is the caller's: keep the memo bounded

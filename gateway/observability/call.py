@@ -24,6 +24,7 @@ from starlette.responses import Response
 from gateway.errors import render_error
 from gateway.observability.metrics import UNKNOWN
 from gateway.routes import MethodNotAllowed
+from gateway.scim.http import header
 
 if TYPE_CHECKING:
     from gateway.observability.audit import AuditLog
@@ -36,7 +37,7 @@ _OUTCOMES = {401: "denied", 403: "denied", 429: "throttled", 499: "cancelled", 5
 CANCELLED = 499
 
 
-@dataclass
+@dataclass(slots=True)
 class Call:
     request_id: str
     method: str
@@ -61,14 +62,14 @@ class Call:
 
         `route` is the route template known so far (refined once the path is parsed).
         """
-        given = request.headers.get("x-request-id", "")
+        given = header(request, b"x-request-id")
         # 128 random bits as 32 hex digits, like uuid4().hex, without a getrandom() call per request.
-        request_id = given if _REQUEST_ID.match(given) else f"{random.getrandbits(128):032x}"
-        client = request.client.host if request.client else None
+        request_id = given if given and _REQUEST_ID.match(given) else f"{random.getrandbits(128):032x}"
+        client = request.scope.get("client")
         return cls(
             request_id=request_id,
             method=request.method,
-            client_ip=client,
+            client_ip=client[0] if client else None,
             started=time.perf_counter(),
             route=route,
             operation=operation,
@@ -108,7 +109,8 @@ class Call:
             }
         )
         if response is not None:
-            response.headers["X-Request-ID"] = self.request_id
+            # Appended to the raw list: only finish() sets this header, and MutableHeaders cost ~2 µs.
+            response.raw_headers.append((b"x-request-id", self.request_id.encode("latin-1")))
 
 
 def outcome(status: int) -> str:
