@@ -20,14 +20,33 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+#: Distinct accepted Authorization values remembered per tenant (a few tokens, each maybe spelled two ways).
+MAX_ACCEPTED = 64
+
+
 class TokenVerifier:
     """Verifies `Authorization: Bearer <token>` against one tenant's (name, sha256) pairs."""
 
     def __init__(self, tokens: Sequence[tuple[str, str]]) -> None:
         self._tokens = [(name, bytes.fromhex(digest)) for name, digest in tokens]
+        #: Authorization values already verified -> token name, so a caller's every request is not re-hashed.
+        #: Only accepted values enter (bounded), so a flood of bad tokens cannot grow or churn it; a lookup
+        #: compares strings only after their (per-process keyed) hashes match, leaking nothing usable.
+        self._accepted: dict[str, str] = {}
 
     def verify(self, authorization: str | None) -> str:
         """Return the matching token's name; raises UnauthorizedException (401)."""
+        if authorization is not None:
+            known = self._accepted.get(authorization)
+            if known is not None:
+                return known
+        name = self._verify(authorization)
+        if len(self._accepted) >= MAX_ACCEPTED:
+            self._accepted.clear()
+        self._accepted[authorization] = name  # type: ignore[index]
+        return name
+
+    def _verify(self, authorization: str | None) -> str:
         scheme, _, token = (authorization or "").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:

@@ -9,7 +9,7 @@ refused with 404 before any vendor is called.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from scim2_models import NotFoundException, NotImplementedException, SCIMException
 
@@ -26,8 +26,7 @@ class MethodNotAllowed(SCIMException):
     _default_detail = "method not allowed on this endpoint"
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """What a request asks for: `action` names the handler; `kind` and `ident` its subject."""
 
     action: str
@@ -40,10 +39,10 @@ class Target:
         if self.kind is None:
             endpoint = _DISCOVERY_ENDPOINTS[self.action]
             return endpoint + ("/{id}" if self.ident else "")
-        suffix = {"search": "/.search", "list": "", "create": ""}.get(self.action, "/{id}")
-        return self.kind.endpoint + suffix
+        return self.kind.endpoint + _SUFFIXES.get(self.action, "/{id}")
 
 
+_SUFFIXES = {"search": "/.search", "list": "", "create": ""}
 _DISCOVERY_ENDPOINTS = {"config": "/ServiceProviderConfig", "resource_types": "/ResourceTypes", "schemas": "/Schemas"}
 _COLLECTION = {"GET": "list", "POST": "create"}
 _ITEM = {"GET": "get", "PUT": "replace", "PATCH": "patch", "DELETE": "delete"}
