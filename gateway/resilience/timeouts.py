@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import math
 import weakref
 from types import TracebackType
 
@@ -36,21 +35,15 @@ class Watchdog:
         self._armed: asyncio.TimerHandle | None = None
         self._armed_tick: int | None = None
 
-    def add(self, entry: Timeout) -> None:
-        tick = math.ceil(entry.when / RESOLUTION)
-        entry.tick = tick
+    def bucket(self, tick: int) -> set[Timeout]:
+        """The timeouts due at `tick` (RESOLUTION-wide instants), created and the timer armed when new."""
         bucket = self._buckets.get(tick)
         if bucket is None:
             bucket = self._buckets[tick] = set()
             heapq.heappush(self._ticks, tick)
             if self._armed_tick is None or tick < self._armed_tick:
                 self._arm(tick)
-        bucket.add(entry)
-
-    def discard(self, entry: Timeout) -> None:
-        bucket = self._buckets.get(entry.tick)
-        if bucket is not None:
-            bucket.discard(entry)
+        return bucket
 
     def _arm(self, tick: int) -> None:
         if self._armed is not None:
@@ -75,38 +68,35 @@ _WATCHDOGS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Watchdog] = wea
 
 
 class Timeout:
-    """One `with timeout(...)`: files itself with the loop's watchdog for its duration."""
+    """One `with timeout(...)`: files itself in its expiry bucket for its duration."""
 
-    __slots__ = ("_cancelling", "_expired", "_task", "_watchdog", "tick", "when")
+    __slots__ = ("_bucket", "_cancelling", "_expired", "_loop", "_task", "_tick", "_watchdog")
 
-    def __init__(self, watchdog: Watchdog, when: float) -> None:
-        self._watchdog = watchdog
-        self.when = when
-        self.tick = 0
+    def __init__(self, watchdog: Watchdog, loop: asyncio.AbstractEventLoop, tick: int) -> None:
+        self._watchdog, self._loop, self._tick = watchdog, loop, tick
         self._expired = False
-        self._task: asyncio.Task[object] | None = None
-        self._cancelling = 0
 
     def __enter__(self) -> Timeout:
-        task = asyncio.current_task()
+        task = asyncio.current_task(self._loop)
         if task is None:
             raise RuntimeError("timeout() must be used inside a task")
         self._task, self._cancelling = task, task.cancelling()
-        self._watchdog.add(self)
+        self._bucket = self._watchdog.bucket(self._tick)
+        self._bucket.add(self)
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._watchdog.discard(self)
+        self._bucket.discard(self)  # a bucket already swept is simply forgotten
         # As asyncio.timeout: the cancellation we caused becomes TimeoutError; anyone else's stays.
-        if self._expired and self._task is not None:
+        if self._expired:
             ours = self._task.uncancel() <= self._cancelling
             if ours and exc_type is asyncio.CancelledError:
                 raise TimeoutError from exc
 
     def expire(self) -> None:
-        if self._task is not None and not self._task.done():
+        if not self._task.done():
             self._expired = True
             self._task.cancel()
 
@@ -124,4 +114,5 @@ def timeout(seconds: float) -> Timeout:
         if watchdog is None:
             watchdog = _WATCHDOGS[loop] = Watchdog()
         _current = (loop, watchdog)
-    return Timeout(watchdog, loop.time() + seconds)
+    # The first bucket instant at or after the deadline (int() + 1: at most one bucket later than ceil()).
+    return Timeout(watchdog, loop, int((loop.time() + seconds) / RESOLUTION) + 1)
