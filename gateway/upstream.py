@@ -142,7 +142,9 @@ class UpstreamClient:
             status: int | None = None
             retry_after: float | None = None
             try:
-                response = await self._attempt(method, url, body, headers, scope, deadline)
+                response = await self._exchange(method, url, body, headers, scope, deadline)
+                if response.status == 401 and self.auth.invalidate():  # a token the auth can renew: once more
+                    response = await self._exchange(method, url, body, headers, scope, deadline)
             except _TransportFailure as failure:
                 guard.breaker.record_failure()
                 reason, ambiguous = failure.reason, failure.sent
@@ -176,18 +178,10 @@ class UpstreamClient:
                 guard.on_retry(reason)
             await clock.sleep(delay)
 
-    async def _attempt(
-        self, method: str, url: str, body: Any, headers: dict[str, str] | None, scope: str | None, deadline: float
-    ) -> UpstreamResponse:
-        """One exchange (two after a 401 the auth can recover from), inside the vendor budget."""
-        response = await self._exchange(method, url, body, headers, scope, deadline)
-        if response.status == 401 and self.auth.invalidate():
-            response = await self._exchange(method, url, body, headers, scope, deadline)
-        return response
-
     async def _exchange(
         self, method: str, url: str, body: Any, extra: dict[str, str] | None, scope: str | None, deadline: float
     ) -> UpstreamResponse:
+        """One signed exchange inside the vendor budget (a rate slot and a concurrency permit)."""
         guard = self.guard
         limiter = guard.limiter
         held = False

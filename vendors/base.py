@@ -43,6 +43,10 @@ class Kind(StrEnum):
     USER = "User"
     GROUP = "Group"
 
+    # Members are str and compare as their value; hashing them as that str too (C) keeps every dict and
+    # set keyed by them consistent with plain strings and skips Enum's Python-level __hash__ on lookups.
+    __hash__ = str.__hash__
+
     @property
     def endpoint(self) -> str:
         return _ENDPOINTS[self]
@@ -61,6 +65,8 @@ class Op(StrEnum):
     REPLACE = "replace"
     PATCH = "patch"
     DELETE = "delete"
+
+    __hash__ = str.__hash__  # as Kind's
 
 
 Capabilities = Mapping[Kind, frozenset[Op]]
