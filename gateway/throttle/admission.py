@@ -12,7 +12,9 @@ the request deadline; when the budget cannot be met in time the caller gets
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
+from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
@@ -106,7 +108,7 @@ class OutboundLimiter:
         self.app = f"{tenant}/{app}"
         self.clock = clock
         self.limits = () if config.rate is None else (Limit(f"out:{{{tenant}}}:{app}", config.rate, config.burst),)
-        self.permits = None if config.concurrency is None else asyncio.Semaphore(config.concurrency)
+        self.permits = None if config.concurrency is None else Permits(config.concurrency)
         self.on_throttled: Callable[[], None] | None = None
         self._reserve_now = _reserve_now(store)
 
@@ -130,14 +132,14 @@ class OutboundLimiter:
 
     async def acquire_permit(self, deadline: float) -> bool:
         """Take a concurrency permit before `deadline` (True if one was taken; release it after the call)."""
-        if self.permits is None:
+        permits = self.permits
+        if permits is None:
             return False
-        if not self.permits.locked():
-            await self.permits.acquire()  # a free permit is taken without waiting: no timer to arm
+        if permits.try_take():  # a free permit is taken without waiting: no timer to arm
             return True
         try:
             with timeout(max(0.0, deadline - self.clock.now())):
-                await self.permits.acquire()
+                await permits.take()
         except TimeoutError:
             if self.on_throttled is not None:
                 self.on_throttled()
@@ -148,6 +150,47 @@ class OutboundLimiter:
     def release_permit(self) -> None:
         if self.permits is not None:
             self.permits.release()
+
+
+class Permits:
+    """A counting semaphore for vendor calls whose uncontended take is a decrement (no coroutine, no future).
+
+    Waiters are served first come, first served: a free permit is not taken past
+    a waiter. A waiter cancelled (or timed out) takes nothing; one cancelled just
+    after a permit was handed to it passes that permit on.
+    """
+
+    def __init__(self, count: int) -> None:
+        self.free = count
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    def try_take(self) -> bool:
+        if self.free > 0 and not self._waiters:
+            self.free -= 1
+            return True
+        return False
+
+    async def take(self) -> None:
+        """Wait for a permit (call after try_take failed)."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed one as we were cancelled: the next waiter gets it
+            else:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # straight to the first waiter: never counted as free in between
+                return
+        self.free += 1
 
 
 def _reserve_now(store: Store) -> Callable[[tuple[Limit, ...], float], Decision] | None:

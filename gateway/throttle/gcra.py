@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from gateway.resilience.clock import SYSTEM_CLOCK, Clock
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Limit:
     """`rate` requests per second, bursts of up to `burst`, under `key` (unique per limited thing)."""
 
@@ -47,15 +47,18 @@ EPSILON = 1e-9
 
 def reserve(tats: dict[str, float], limits: Sequence[Limit], now: float, max_wait: float) -> Decision:
     """Reserve one slot in every limit within `max_wait`, updating `tats`; or refuse and change nothing."""
+    # Comparisons rather than max(): this runs for every request and vendor call.
     wait = 0.0
     for limit in limits:
-        tat = tats.get(limit.key, now)
-        wait = max(wait, tat - limit.tolerance - now)
+        tat = tats.get(limit.key)
+        if tat is not None and tat - limit.tolerance - now > wait:
+            wait = tat - limit.tolerance - now
     if wait > max_wait + EPSILON:
         return False, wait
     at = now + wait
     for limit in limits:
-        tats[limit.key] = max(tats.get(limit.key, now), at) + limit.interval
+        tat = tats.get(limit.key, at)
+        tats[limit.key] = (tat if tat > at else at) + limit.interval
     return True, wait
 
 
