@@ -39,10 +39,10 @@ from benchmarks.load import Target, pick_tool
 from benchmarks.measure import Plan, measure
 from benchmarks.processes import LOOPBACK, REPO_ROOT, Server, free_port, pinned, plan_cores, start_server, stop_server
 from benchmarks.scenarios import SCENARIOS
+from benchmarks.stack import GATEWAY_MAIN
 from gateway.auth import hash_token
 
 DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "scale.json"
-_GATEWAY_MAIN = "import sys; from gateway.cli import main; sys.exit(main(sys.argv[1:]))"
 _SECRETS = {
     "BENCH_UPSTREAM_TOKEN": secrets.token_urlsafe(24),
     "BENCH_DELINEA_CLIENT_ID": "bench-gateway",
@@ -84,7 +84,7 @@ def gateway(config: dict[str, Any], work: Path, core: int | None, timeout: float
     path = work / f"gateway-{secrets.token_hex(3)}.yaml"
     path.write_text(yaml.safe_dump(config))
     port = free_port()
-    command = [sys.executable, "-c", _GATEWAY_MAIN, "serve", "--config", str(path), "--host", LOOPBACK]
+    command = [sys.executable, "-c", GATEWAY_MAIN, "serve", "--config", str(path), "--host", LOOPBACK]
     server = start_server(
         "gateway", pinned([*command, "--port", str(port)], core), port, log_dir=work, ready_path="/readyz",
         env=_SECRETS, timeout=timeout,

@@ -38,7 +38,7 @@ def scim_prefix(app: str) -> str:
     return f"/tenants/{TENANT}/apps/{app}/scim/v2"
 
 
-_GATEWAY_MAIN = "import sys; from gateway.cli import main; sys.exit(main(sys.argv[1:]))"
+GATEWAY_MAIN = "import sys; from gateway.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
 @dataclass
@@ -103,7 +103,7 @@ def running_stack(cores: CorePlan, work_dir: Path) -> Iterator[Stack]:
         serve_args = ["serve", "--config", str(config_path), "--host", LOOPBACK, "--port", str(port)]
         gateway = start_server(
             "gateway",
-            pinned([sys.executable, "-c", _GATEWAY_MAIN, *serve_args], cores.proxy),
+            pinned([sys.executable, "-c", GATEWAY_MAIN, *serve_args], cores.proxy),
             port,
             log_dir=work_dir,
             ready_path="/readyz",
