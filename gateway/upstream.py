@@ -98,9 +98,11 @@ class UpstreamClient:
         self.guard = guard or default_guard(app)
         self.resend_posts = resend_posts
         self._origin = _origin(self.base_url)
-        # Static credentials sign every request alike: the signed headers are built once.
+        # Static credentials sign every request alike: the signed headers are built once (never changed
+        # afterwards: aiohttp copies the headers it is given into its own).
         fixed = auth.fixed_headers()
-        self._fixed = None if fixed is None else ({**_ACCEPT, **fixed}, {**_JSON_HEADERS, **fixed})
+        self._signed_bodiless = None if fixed is None else {**_ACCEPT, **fixed}
+        self._signed_json = None if fixed is None else {**_JSON_HEADERS, **fixed}
 
     async def request(
         self,
@@ -189,9 +191,9 @@ class UpstreamClient:
             await limiter.wait_for_slot(deadline)
             held = not guard.nested and await limiter.acquire_permit(deadline)
         try:
-            fixed = self._fixed
-            if fixed is not None and extra is None:
-                headers = fixed[body is not None]  # never changed: aiohttp copies headers into its own
+            signed = self._signed_bodiless if body is None else self._signed_json
+            if signed is not None and extra is None:
+                headers = signed
             else:
                 headers = {**(_ACCEPT if body is None else _JSON_HEADERS), **(extra or {})}
                 # Signing may fetch a token (its own guarded call); its errors are final here, not retried twice.
