@@ -2,8 +2,8 @@
 
 Every vendor call runs under a timeout, and almost none of them expires.
 asyncio.timeout arms a loop timer per use (under uvloop a libuv timer handle
-allocated, started, stopped and closed on the next loop turn): measured, about
-a tenth of a proxied GET's CPU. Here a call only files itself in a bucket of
+allocated, started, stopped and closed on the next loop turn): measured, 16k of
+a proxied GET's ~800k instructions. Here a call only files itself in a bucket of
 expiry instants RESOLUTION seconds wide; one loop timer, armed for the
 earliest bucket, cancels whatever is still in it when it comes due. Under load
 that timer fires at most once per RESOLUTION, whatever the request rate.
