@@ -41,34 +41,37 @@ class AuditLog:
         self.user_name_mode = user_name
         self.dropped = 0
         self._lines: queue.SimpleQueue[bytes] = queue.SimpleQueue()
-        self._second, self._prefix = -1, ""
+        self._second, self._prefix = -1, b""
         # Opened here, in the lifespan: an unwritable path fails start-up loudly.
         self._stream: IO[Any] = open(path, "ab") if path else sys.stdout  # noqa: SIM115
         self._thread = threading.Thread(target=self._write_forever, name="audit-writer", daemon=True)
         self._thread.start()
 
     def record(self, fields: dict[str, Any]) -> None:
-        """Queue one record (`fields` after the event name and timestamp); never raises.
+        """Queue one record (`fields` after the event name and timestamp, which it must not hold); never raises.
 
         A record that cannot be rendered or queued is counted as dropped.
         """
         try:
             if self._lines.qsize() >= MAX_QUEUED:
                 raise OverflowError("the audit sink is stalled")
-            self._lines.put(orjson.dumps({"event": "audit", "timestamp": self._timestamp(), **fields}))
+            self._lines.put(self._line(orjson.dumps(fields)))
         except Exception:
             self.dropped += 1
 
-    def _timestamp(self) -> str:
-        """UTC, RFC 3339 with microseconds and `Z`, fixed width; the seconds part is formatted once per second.
+    def _line(self, fields: bytes) -> bytes:
+        """`fields` (a JSON object) behind `{"event":"audit","timestamp":"...",`: a dict merge cost as much as dumps.
 
-        (datetime.isoformat cost about 1.5 µs a record, most of what rendering one costs.)
+        The time is UTC, RFC 3339 with microseconds and `Z` (fixed width); everything up to the seconds is
+        formatted once per second (datetime.isoformat cost about 1.5 µs a record).
         """
         now = time.time()
         second = int(now)
         if second != self._second:
-            self._second, self._prefix = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        return f"{self._prefix}.{int((now - second) * 1_000_000):06d}Z"
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)).encode()
+            self._second, self._prefix = second, b'{"event":"audit","timestamp":"' + stamp + b"."
+        more = b"," if len(fields) > 2 else b""
+        return b'%b%06dZ"%b%b' % (self._prefix, int((now - second) * 1_000_000), more, fields[1:])
 
     def target(self, user_name: str | None) -> str | None:
         """The userName as this log is configured to keep it."""
