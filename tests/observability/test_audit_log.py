@@ -1,4 +1,4 @@
-"""AuditLog's lines: the event name and a fixed-width UTC timestamp first, then the fields, one JSON object each."""
+"""Audit lines (event name and a fixed-width UTC timestamp first, then the fields) and generated request ids."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import orjson
 
 from gateway.observability.audit import AuditLog
+from gateway.observability.call import new_request_id
 
 _TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
@@ -31,3 +32,10 @@ def test_lines_lead_with_event_and_timestamp_then_the_fields_in_order(tmp_path: 
         assert _TIMESTAMP.match(record["timestamp"]), record["timestamp"]
         stamped = datetime.fromisoformat(record["timestamp"].replace("Z", "+00:00"))
         assert before.replace(microsecond=0) <= stamped <= after
+
+
+def test_generated_request_ids_are_distinct_128_bit_hex_across_draws() -> None:
+    ids = [new_request_id() for _ in range(1000)]  # many draws of 64
+    assert all(re.fullmatch(r"[0-9a-f]{32}", request_id) for request_id in ids)
+    assert len(set(ids)) == len(ids)
+    assert len({request_id[0] for request_id in ids}) == 16  # the leading digit varies too: no fixed zero padding
