@@ -48,6 +48,7 @@ class HttpConfig(_Strict):
     """Upstream HTTP settings for one app (seconds)."""
 
     connect_timeout: float = Field(default=5.0, gt=0)
+    #: The longest one vendor exchange may take, from asking for a connection to the answer's last byte.
     read_timeout: float = Field(default=30.0, gt=0)
     #: Seconds to wait for a free pooled connection when all `pool_size` are busy.
     pool_timeout: float = Field(default=5.0, gt=0)

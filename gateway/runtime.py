@@ -129,12 +129,12 @@ def _build_app(
     cls = connector_class(app.vendor)
     session = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=app.http.pool_size, ttl_dns_cache=300, keepalive_timeout=30),
-        # `connect` covers waiting for a pooled connection plus connecting (aiohttp semantics).
+        # `connect` covers waiting for a pooled connection plus connecting (aiohttp semantics); the read
+        # timeout bounds each whole exchange in UpstreamClient (`attempt_timeout`).
         timeout=aiohttp.ClientTimeout(
             total=None,
             connect=app.http.pool_timeout + app.http.connect_timeout,
             sock_connect=app.http.connect_timeout,
-            sock_read=app.http.read_timeout,
         ),
         raise_for_status=False,
         auto_decompress=True,
@@ -145,13 +145,14 @@ def _build_app(
         metrics.observe_upstream(tenant, name, app.vendor, method, status, seconds)
 
     auth = cls.vendor_auth(app.settings)
+    read = app.http.read_timeout
     token_guard = guard.for_token_requests()
     auth.bind(
         lambda base_url, client_auth: UpstreamClient(
-            session, base_url, client_auth, label, observe, guard=token_guard, resend_posts=True
+            session, base_url, client_auth, label, observe, token_guard, resend_posts=True, attempt_timeout=read
         )
     )
-    upstream = UpstreamClient(session, cls.base_url(app.settings), auth, label, observe, guard=guard)
+    upstream = UpstreamClient(session, cls.base_url(app.settings), auth, label, observe, guard, attempt_timeout=read)
     connector = cls(app.settings, upstream)
     schemas = SchemaSet(cls.user_extensions)
     operations = AppOperations(connector, schemas)

@@ -78,6 +78,12 @@ class UpstreamClient:
 
     `resend_posts` marks a client whose POSTs have no side effect worth
     guarding (an OAuth token endpoint), so they are retried like GETs.
+    `attempt_timeout` bounds one exchange, from asking for a pooled connection
+    to the last byte of the answer (the app's `read_timeout`), within the
+    request deadline. It runs on the gateway's coarse watchdog: aiohttp's
+    `sock_read` re-armed a loop timer on every chunk received (~10k of a
+    proxied GET's instructions), and a vendor dripping bytes slowly could
+    hold a call open past it.
     """
 
     def __init__(
@@ -89,6 +95,7 @@ class UpstreamClient:
         observe: Callable[[str, int, float], None] | None = None,
         guard: UpstreamGuard | None = None,
         resend_posts: bool = False,
+        attempt_timeout: float | None = None,
     ) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
@@ -97,6 +104,7 @@ class UpstreamClient:
         self.observe = observe
         self.guard = guard or default_guard(app)
         self.resend_posts = resend_posts
+        self.attempt_timeout = attempt_timeout
         self._origin = _origin(self.base_url)
         # Static credentials sign every request alike: the signed headers are built once (never changed
         # afterwards: aiohttp copies the headers it is given into its own).
@@ -208,6 +216,8 @@ class UpstreamClient:
     ) -> UpstreamResponse:
         started = time.perf_counter()
         left = deadline - self.guard.clock.now()
+        if self.attempt_timeout is not None and self.attempt_timeout < left:
+            left = self.attempt_timeout
         try:
             with timeout(max(0.001, left)):
                 async with self.session.request(
