@@ -1,7 +1,7 @@
 import pytest
 from scim2_models import SCIMException
 
-from gateway.routes import Target, route
+from gateway.routes import Target, route, route_segments
 from vendors.base import Kind
 
 
@@ -45,3 +45,24 @@ def test_refused_routes(method, rest, status):
     with pytest.raises(SCIMException) as caught:
         route(method, rest)
     assert caught.value.status == status
+
+
+def _outcome(method: str, rest: str, router) -> object:
+    try:
+        return router(method, rest)
+    except SCIMException as exc:
+        return exc.status
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE", "POST"])
+@pytest.mark.parametrize(
+    "rest",
+    [
+        "/Users/2819c223-7f76-453a-919d-413861904646", "/Groups/g-1", "/Users/u%201", "/Users/..", "/Users/.",
+        "/Users/...", "/Users/a.scim", "/Users/.scim", "/Users/a.scim.scim", "/Users/a\\b", "/Users/a\x00b",
+        "/Users/a\x7f", "/Users/a\n", "/Users/" + "x" * 256, "/Users/" + "x" * 257, "/Users/a:b", "/Users/é",
+        "/Users/https:", "/Users/.search", "/Users/a/", "//Users//a", "/users/a", "/Users", "/Users/",
+    ],
+)  # fmt: skip
+def test_the_item_fast_path_agrees_with_the_segment_walk(method: str, rest: str) -> None:
+    assert _outcome(method, rest, route) == _outcome(method, rest, route_segments)
