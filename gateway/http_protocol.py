@@ -8,6 +8,11 @@ What changes against uvicorn's HttpToolsProtocol, and why:
   instead of a loop timer armed and cancelled around every request: a
   connection idle for `timeout_keep_alive` seconds is closed within
   `IdleSweeper.tick` seconds after that, never before.
+- X-Forwarded-For and X-Forwarded-Proto from a trusted peer (uvicorn's
+  `forwarded_allow_ips`, FORWARDED_ALLOW_IPS) are applied while the scope is
+  built, exactly as uvicorn's ProxyHeadersMiddleware would, with the peer's
+  trust decided once per connection; gateway.serving.uvicorn_config turns
+  the middleware (a coroutine layer and a trust lookup per request) off.
 - llhttp (behind httptools) refuses request smuggling shapes itself, before
   any ASGI code runs: Content-Length together with Transfer-Encoding, two
   differing Content-Lengths, bad chunk framing (RFC 9112 section 6.3).
@@ -21,12 +26,14 @@ refusal, limit_concurrency, graceful shutdown) is uvicorn's own code.
 from __future__ import annotations
 
 import asyncio
+import functools
 import weakref
 from typing import Any
 from urllib.parse import unquote
 
 import httptools
 import orjson
+from uvicorn.middleware.proxy_headers import _TrustedHosts
 from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT, service_unavailable
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
@@ -79,6 +86,31 @@ def _sweeper_for(state: ServerState, loop: asyncio.AbstractEventLoop, timeout: f
     return sweeper
 
 
+@functools.lru_cache(maxsize=16)
+def _trusted_proxies(hosts: str | tuple[str, ...]) -> _TrustedHosts:
+    """uvicorn's own parser of `forwarded_allow_ips` (so both trust the same peers), built once per setting."""
+    return _TrustedHosts(list(hosts) if isinstance(hosts, tuple) else hosts)
+
+
+def _apply_forwarded(scope: dict[str, Any], trusted: _TrustedHosts) -> None:
+    """Set `scheme` and `client` from X-Forwarded-Proto/-For as ProxyHeadersMiddleware does (peer trusted)."""
+    proto: bytes | None = None
+    forwarded_for: list[bytes] = []
+    for name, value in scope["headers"]:
+        if name == b"x-forwarded-proto":
+            proto = value
+        elif name == b"x-forwarded-for":
+            forwarded_for.append(value)
+    if proto is not None:
+        scheme = proto.decode("latin1").strip()
+        if scheme in ("http", "https", "ws", "wss"):
+            scope["scheme"] = scheme
+    if forwarded_for:
+        host, port = trusted.get_trusted_client_address(b", ".join(forwarded_for).decode("latin1"))
+        if host:  # an empty X-Forwarded-For names nobody: keep the peer
+            scope["client"] = (host, port)
+
+
 class ScimHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with the changes in the module docstring."""
 
@@ -87,6 +119,9 @@ class ScimHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        allowed = self.config.forwarded_allow_ips
+        self.trusted_proxies = _trusted_proxies(tuple(allowed) if isinstance(allowed, list) else allowed)
+        self.via_trusted_proxy = self.client is not None and self.client[0] in self.trusted_proxies
         _sweeper_for(self.server_state, self.loop, self.timeout_keep_alive).watch()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -133,6 +168,8 @@ class ScimHttpToolsProtocol(HttpToolsProtocol):
         scope["path"] = self.root_path + path
         scope["raw_path"] = self.root_path.encode("ascii") + raw_path if self.root_path else raw_path
         scope["query_string"] = parsed_url.query or b""
+        if self.via_trusted_proxy:
+            _apply_forwarded(scope, self.trusted_proxies)  # type: ignore[arg-type]
 
         limit = self.limit_concurrency
         if limit is not None and (len(self.connections) >= limit or len(self.tasks) >= limit):

@@ -66,6 +66,8 @@ def uvicorn_config(app: Any, **overrides: Any) -> uvicorn.Config:
     settings: dict[str, Any] = {
         # httptools, answering requests it cannot parse (smuggling shapes) with a SCIM 400.
         "http": ScimHttpToolsProtocol,
+        # The protocol applies X-Forwarded-* from trusted peers itself (same rules, trust decided per connection).
+        "proxy_headers": False,
         "loop": "none",
         "lifespan": "on",
         "access_log": False,

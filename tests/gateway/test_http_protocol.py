@@ -44,6 +44,14 @@ async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if path == "/start-then-raise":
             raise ConnectionResetError("gone")
         return
+    if path == "/whoami":  # what X-Forwarded-* made of the peer; a real peer's port varies, so not shown
+        client = scope["client"]
+        shown = f"{client[0]}:{client[1]}" if client[0] != "127.0.0.1" else client[0]
+        answer = f"{shown} {scope['scheme']}".encode()
+        headers = [(b"content-length", b"%d" % len(answer))]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": answer})
+        return
     body, more = b"", True
     while more:
         message = await receive()
@@ -134,6 +142,38 @@ SCENARIOS: dict[str, tuple[bytes, ...]] = {
         _get("/ws", "Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13"),
     ),
 }
+
+
+FORWARDED = {
+    "no forwarding headers": (),
+    "proxy chain and https": ("X-Forwarded-For: 203.0.113.7, 10.0.0.1", "X-Forwarded-Proto: https"),
+    "two X-Forwarded-For fields": ("X-Forwarded-For: 203.0.113.7", "X-Forwarded-For: 127.0.0.1"),
+    "client with a port": ("X-Forwarded-For: 203.0.113.7:4444",),
+    "bracketed IPv6": ("X-Forwarded-For: [2001:db8::1]:8443",),
+    "only trusted hops": ("X-Forwarded-For: 127.0.0.1",),
+    "empty": ("X-Forwarded-For: ", "X-Forwarded-Proto: "),
+    "unknown scheme ignored": ("X-Forwarded-Proto: gopher",),
+}
+
+
+@pytest.mark.parametrize("allowed", ["127.0.0.1,::1", "10.0.0.0/8, 127.0.0.0/8", "192.0.2.1", "*"])
+async def test_forwarded_headers_are_applied_exactly_like_uvicorns_middleware(allowed: str) -> None:
+    stock_settings = {"http": "httptools", "proxy_headers": True, "forwarded_allow_ips": allowed}
+    expected, got = {}, {}
+    async with (
+        serving(_app, **stock_settings) as stock,
+        _served(ScimHttpToolsProtocol, forwarded_allow_ips=allowed) as ours,
+    ):
+        for case, headers in FORWARDED.items():
+            request = _get("/whoami", *headers, "Connection: close")
+            expected[case] = (await _exchange(stock, request)).rpartition(b"\r\n\r\n")[2]
+            got[case] = (await _exchange(ours, request)).rpartition(b"\r\n\r\n")[2]
+    assert got == expected
+    if allowed == "127.0.0.1,::1":  # the cases say something: the first hop not trusted, its scheme
+        assert got["proxy chain and https"] == b"10.0.0.1:0 https"
+        assert got["no forwarding headers"] == got["empty"] == b"127.0.0.1 http"
+    if allowed == "192.0.2.1":  # loopback not trusted: every header ignored
+        assert set(got.values()) == {b"127.0.0.1 http"}
 
 
 @pytest.mark.parametrize("parts", SCENARIOS.values(), ids=SCENARIOS.keys())

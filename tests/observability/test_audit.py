@@ -181,3 +181,17 @@ async def test_a_caller_that_gives_up_still_gets_exactly_one_record(tmp_path: Pa
     records = [record for record in read_records(audit_file) if record["request_id"] == "gave-up-1"]
     assert len(records) == 1, records
     assert records[0]["status"] in (200, 499)
+
+
+async def test_a_trusted_proxy_names_the_client_and_scheme(tmp_path: Path) -> None:
+    """Behind a proxy on a trusted address (loopback by default), X-Forwarded-* name the caller and scheme."""
+    audit_file = tmp_path / "audit.jsonl"
+    async with demo_gateway({"audit": {"file": str(audit_file)}}) as demo, scim_client() as client:
+        forwarded = {"X-Forwarded-For": "198.51.100.9, 127.0.0.1", "X-Forwarded-Proto": "https"}
+        answer = await client.get(demo.scim_url("acme", "invicti") + "/ServiceProviderConfig", headers=forwarded)
+        direct = await client.get(demo.scim_url("acme", "invicti") + "/ServiceProviderConfig")
+    assert answer.status_code == 200 and direct.status_code == 200
+    assert answer.json()["meta"]["location"].startswith("https://127.0.0.1:")
+    assert direct.json()["meta"]["location"].startswith("http://127.0.0.1:")
+    first, second = read_records(audit_file)
+    assert first["client_ip"] == "198.51.100.9" and second["client_ip"] == "127.0.0.1"
