@@ -104,7 +104,7 @@ class Call:
                 "scim_type": self.scim_type,
                 "upstream_calls": len(self.upstream),
                 "upstream_statuses": self.upstream,
-                "duration_ms": round(seconds * 1000, 3),
+                "duration_ms": int(seconds * 1_000_000) / 1000,  # to the µs; round(x, 3) cost ~200 ns
             }
         )
         if response is not None:
