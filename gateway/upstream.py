@@ -22,6 +22,7 @@ call's status is recorded for the audit record.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import time
 from collections.abc import Callable
@@ -106,6 +107,7 @@ class UpstreamClient:
         self.resend_posts = resend_posts
         self.attempt_timeout = attempt_timeout
         self._origin = _origin(self.base_url)
+        self._loop: asyncio.AbstractEventLoop | None = None  # the session's, learnt on the first call
         # Static credentials sign every request alike: the signed headers are built once (never changed
         # afterwards: aiohttp copies the headers it is given into its own).
         fixed = auth.fixed_headers()
@@ -218,8 +220,11 @@ class UpstreamClient:
         left = deadline - self.guard.clock.now()
         if self.attempt_timeout is not None and self.attempt_timeout < left:
             left = self.attempt_timeout
+        loop = self._loop
+        if loop is None:  # an aiohttp session serves one loop, so the first call's is every call's
+            loop = self._loop = asyncio.get_running_loop()
         try:
-            with timeout(max(0.001, left)):
+            with timeout(max(0.001, left), loop):
                 async with self.session.request(
                     method, url, data=body, headers=headers, allow_redirects=False
                 ) as raw:

@@ -104,10 +104,15 @@ class Timeout:
 _current: tuple[asyncio.AbstractEventLoop | None, Watchdog | None] = (None, None)
 
 
-def timeout(seconds: float) -> Timeout:
-    """A context manager that cancels its body after `seconds` (coarse: see RESOLUTION), raising TimeoutError."""
+def timeout(seconds: float, loop: asyncio.AbstractEventLoop | None = None) -> Timeout:
+    """A context manager that cancels its body after `seconds` (coarse: see RESOLUTION), raising TimeoutError.
+
+    `loop` is the running loop, when the caller knows it: asyncio.get_running_loop() makes a getpid()
+    system call each time (CPython 3.11 checks for a fork), which the hot path is spared.
+    """
     global _current
-    loop = asyncio.get_running_loop()
+    if loop is None:
+        loop = asyncio.get_running_loop()
     last_loop, watchdog = _current
     if loop is not last_loop or watchdog is None:
         watchdog = _WATCHDOGS.get(loop)

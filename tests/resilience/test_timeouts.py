@@ -13,10 +13,13 @@ from gateway.resilience.timeouts import RESOLUTION, timeout
 SLACK = 0.05  # scheduling noise on a shared machine
 
 
-async def test_a_body_that_overruns_is_cancelled_and_raises_timeout_error_no_earlier_than_asked() -> None:
+@pytest.mark.parametrize("loop_given", [False, True], ids=["loop looked up", "loop given"])
+async def test_a_body_that_overruns_is_cancelled_and_raises_timeout_error_no_earlier_than_asked(
+    loop_given: bool,
+) -> None:
     started = time.monotonic()
     reached_end = False
-    with pytest.raises(TimeoutError), timeout(0.05):
+    with pytest.raises(TimeoutError), timeout(0.05, asyncio.get_running_loop() if loop_given else None):
         await asyncio.sleep(5)
         reached_end = True
     elapsed = time.monotonic() - started
