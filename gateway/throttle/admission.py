@@ -116,7 +116,9 @@ class OutboundLimiter:
         """Wait for a slot in the vendor's rate budget; raise OutboundThrottled if none comes before `deadline`."""
         if not self.limits:
             return
-        budget = max(0.0, deadline - self.clock.now())
+        budget = deadline - self.clock.now()
+        if budget < 0.0:
+            budget = 0.0
         reserve_now = self._reserve_now
         if reserve_now is not None:
             reserved, wait = reserve_now(self.limits, budget)
@@ -199,5 +201,11 @@ def _reserve_now(store: Store) -> Callable[[tuple[Limit, ...], float], Decision]
 
 
 def _within_deadline(max_wait: float, clock: Clock) -> float:
+    """`max_wait`, cut to what is left of the request's deadline (never below 0)."""
     deadline = current_deadline()
-    return max_wait if deadline is None else max(0.0, min(max_wait, deadline - clock.now()))
+    if deadline is None:
+        return max_wait
+    left = deadline - clock.now()  # comparisons, not min()/max(): this runs for every request
+    if max_wait < left:
+        return max_wait
+    return left if left > 0.0 else 0.0
