@@ -1,8 +1,9 @@
 """One HTTP/1.1 request and its response, as an ASGI `receive`/`send` pair.
 
 uvicorn's RequestResponseCycle, with the same contract (ASGI HTTP spec 2.3;
-the checks and errors are uvicorn's) at about two thirds of its cost per
-request, because the gateway pays it on every call:
+the checks and errors are uvicorn's), made cheaper because the gateway pays
+it on every call (with the protocol's changes, a trivial ASGI request
+measured 112k instructions under callgrind against stock uvicorn's 123k):
 
 - request body and end-of-body are signalled through a flag and, only when
   the app actually waits, a future; uvicorn builds an asyncio.Event per

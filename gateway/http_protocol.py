@@ -2,8 +2,8 @@
 
 What changes against uvicorn's HttpToolsProtocol, and why:
 
-- Each request runs in a `ResponseCycle` (gateway.http_cycle), uvicorn's
-  contract at about two thirds of its cost, head and body in one write.
+- Each request runs in a `ResponseCycle` (gateway.http_cycle): uvicorn's
+  contract, cheaper, head and body in one write.
 - Idle keep-alive connections are closed by one `IdleSweeper` per server
   instead of a loop timer armed and cancelled around every request: a
   connection idle for `timeout_keep_alive` seconds is closed within
@@ -19,8 +19,10 @@ What changes against uvicorn's HttpToolsProtocol, and why:
   uvicorn answers a plain-text 400; here it is a SCIM Error (RFC 7644
   section 3.12) like every other refusal, and the connection still closes.
 
-Everything else (pipelining, flow control, 100-continue, HEAD, upgrade
-refusal, limit_concurrency, graceful shutdown) is uvicorn's own code.
+The callbacks overridden below are uvicorn's with those changes; the rest
+of its behaviour (pipelining, flow control, 100-continue, HEAD, upgrade
+refusal, limit_concurrency, graceful shutdown) is kept, and
+tests/gateway/test_http_protocol.py compares the bytes with stock uvicorn's.
 """
 
 from __future__ import annotations
