@@ -26,6 +26,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--log-level", default="INFO")
+    serve.add_argument(
+        "--keep-alive",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="how long an idle client connection stays open (default 75: longer than a load balancer's 60)",
+    )
     serve.set_defaults(func=_serve)
 
     check = commands.add_parser("check-config", help="validate a config file without serving")
@@ -80,7 +87,10 @@ def _serve(args: argparse.Namespace) -> int:
         return 1
     import uvicorn
 
-    server = uvicorn.Server(uvicorn_config(create_app(config), host=args.host, port=args.port, loop="uvloop"))
+    settings = {} if args.keep_alive is None else {"timeout_keep_alive": args.keep_alive}
+    server = uvicorn.Server(
+        uvicorn_config(create_app(config), host=args.host, port=args.port, loop="uvloop", **settings)
+    )
     server.run()
     return 0
 

@@ -61,6 +61,13 @@ def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     return sock
 
 
+#: Idle keep-alive connections are kept this long (seconds): longer than the idle timeout of the load
+#: balancers and ingress proxies in front of the gateway (AWS ALB and nginx: 60 s), so that the proxy, not
+#: the gateway, closes an idle connection. The other way round a proxy can send a request on a connection the
+#: gateway is closing at that moment, and answer its caller 502. uvicorn's own default is 5 s.
+KEEP_ALIVE_SECONDS = 75
+
+
 def uvicorn_config(app: Any, **overrides: Any) -> uvicorn.Config:
     """The production server settings: httptools parser (SCIM 400s), no access log (audit replaces it)."""
     settings: dict[str, Any] = {
@@ -74,6 +81,7 @@ def uvicorn_config(app: Any, **overrides: Any) -> uvicorn.Config:
         "log_level": "warning",
         "server_header": False,
         "timeout_graceful_shutdown": 10,
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
     }
     settings.update(overrides)
     return uvicorn.Config(app, **settings)

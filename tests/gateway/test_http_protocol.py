@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from gateway.http_protocol import ScimHttpToolsProtocol
-from gateway.serving import RunningServer, serving, start_server
+from gateway.serving import KEEP_ALIVE_SECONDS, RunningServer, serving, start_server
 
 _DATE = re.compile(rb"\r\ndate: [^\r]*")
 received: list[str] = []  # ASGI message types the /wait endpoint saw after its body
@@ -265,3 +265,15 @@ async def test_shutdown_closes_idle_connections_and_lets_a_request_in_flight_fin
     idle_writer.close()
     busy_writer.close()
     assert finished.endswith(b"POST /echo 4:half") and b"\r\nconnection: close\r\n" in finished
+
+
+async def test_idle_connections_outlive_a_load_balancers_idle_timeout_by_default() -> None:
+    """A proxy in front (AWS ALB, nginx: 60 s idle) must close idle connections before the gateway does."""
+    async with serving(_app) as server:
+        reader, writer = await asyncio.open_connection(server.host, server.port)
+        writer.write(_get("/a"))
+        await reader.readuntil(b"GET /a 0:")
+        (connection,) = server.server.server_state.connections
+        left = connection.idle_deadline - asyncio.get_running_loop().time()  # type: ignore[attr-defined]
+        writer.close()
+    assert KEEP_ALIVE_SECONDS > 60 and KEEP_ALIVE_SECONDS - 1 < left <= KEEP_ALIVE_SECONDS
