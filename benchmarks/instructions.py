@@ -100,16 +100,22 @@ def measure(target: str, upstream: Server, work: Path, requests: int) -> int:
     server = start_server(target, command, port, log_dir=work, ready_path=ready, env=env, timeout=300)
     try:
         url = f"{server.url}{scim_prefix('invicti')}/Users/{USER_ID}"
-        if asyncio.run(drive(url, inbound, WARMUP_REQUESTS)):
-            raise RuntimeError(f"{target}: warm-up requests failed ({server.log_tail()})")
-        subprocess.run(["callgrind_control", "-z", str(server.pid)], check=True, capture_output=True)
-        failed = asyncio.run(drive(url, inbound, requests))
-        subprocess.run(["callgrind_control", "-d", str(server.pid)], check=True, capture_output=True)
-        if failed:
-            raise RuntimeError(f"{target}: {failed} of {requests} requests failed")
-        return _instructions(work, target, server.pid) // requests
+        return count_per_request(server, url, inbound, requests, work)
     finally:
         stop_server(server)
+
+
+def count_per_request(server: Server, url: str, token: str, requests: int, work: Path) -> int:
+    """Warm `server` (running under callgrind as `server.name`) up, zero its counters, GET `url` `requests`
+    times, and return its instructions per request; RuntimeError if any request was not 200."""
+    if asyncio.run(drive(url, token, WARMUP_REQUESTS)):
+        raise RuntimeError(f"{server.name}: warm-up requests failed ({server.log_tail()})")
+    subprocess.run(["callgrind_control", "-z", str(server.pid)], check=True, capture_output=True)
+    failed = asyncio.run(drive(url, token, requests))
+    subprocess.run(["callgrind_control", "-d", str(server.pid)], check=True, capture_output=True)
+    if failed:
+        raise RuntimeError(f"{server.name}: {failed} of {requests} requests failed")
+    return _instructions(work, server.name, server.pid) // requests
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,9 +17,7 @@ Needs valgrind (`apt-get install valgrind`); not part of the test suite.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -27,7 +25,7 @@ from typing import Any
 
 import uvicorn
 
-from benchmarks.instructions import WARMUP_REQUESTS, _callgrind, _instructions, drive
+from benchmarks.instructions import _callgrind, count_per_request
 from benchmarks.processes import LOOPBACK, free_port, start_server, stop_server
 from gateway.serving import bind_socket, uvicorn_config
 
@@ -66,15 +64,7 @@ def measure(kind: str, work: Path, requests: int) -> int:
         kind, [*command, "--serve", kind, "--port", str(port)], port, log_dir=work, ready_path="/", timeout=300
     )
     try:
-        url = f"{server.url}/Users/2819c223"
-        if asyncio.run(drive(url, "unused", WARMUP_REQUESTS)):
-            raise RuntimeError(f"{kind}: warm-up requests failed ({server.log_tail()})")
-        subprocess.run(["callgrind_control", "-z", str(server.pid)], check=True, capture_output=True)
-        failed = asyncio.run(drive(url, "unused", requests))
-        subprocess.run(["callgrind_control", "-d", str(server.pid)], check=True, capture_output=True)
-        if failed:
-            raise RuntimeError(f"{kind}: {failed} of {requests} requests failed")
-        return _instructions(work, kind, server.pid) // requests
+        return count_per_request(server, f"{server.url}/Users/2819c223", "unused", requests, work)
     finally:
         stop_server(server)
 
