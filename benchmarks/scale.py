@@ -40,7 +40,7 @@ from benchmarks.measure import Plan, measure
 from benchmarks.processes import LOOPBACK, REPO_ROOT, Server, free_port, pinned, plan_cores, start_server, stop_server
 from benchmarks.scenarios import SCENARIOS
 from benchmarks.stack import GATEWAY_MAIN
-from gateway.auth import hash_token
+from gateway.inbound.auth import hash_token
 
 DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "scale.json"
 _SECRETS = {

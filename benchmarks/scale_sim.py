@@ -21,7 +21,7 @@ from typing import Any
 import uvicorn
 
 from benchmarks.processes import LOOPBACK, require_loopback
-from gateway.serving import uvicorn_config
+from gateway.inbound.serving import uvicorn_config
 from vendors.simulators.delinea import DelineaSimulator
 
 

@@ -6,7 +6,7 @@ X-Request-ID, as the gateway sends), so that only the server's own work per
 request is counted: parsing, the ASGI cycle, the response write, keep-alive
 bookkeeping. Both servers run on uvloop with the same settings; `stock` is
 uvicorn's `http="httptools"` with its ProxyHeadersMiddleware, `gateway` is
-gateway.serving.uvicorn_config (gateway.http_protocol).
+gateway.inbound.serving.uvicorn_config (gateway.http_protocol).
 
     python -m benchmarks.server_instructions             # both, 2,000 GETs each (~1 min)
     python -m benchmarks.server_instructions --serve gateway --port 9000   # one server, no valgrind
@@ -27,7 +27,7 @@ import uvicorn
 
 from benchmarks.instructions import _callgrind, count_per_request
 from benchmarks.processes import LOOPBACK, free_port, start_server, stop_server
-from gateway.serving import bind_socket, uvicorn_config
+from gateway.inbound.serving import bind_socket, uvicorn_config
 
 SERVERS = ("stock", "gateway")
 _BODY = b'{"id":"2819c223","userName":"bjensen@example.com"}' * 6

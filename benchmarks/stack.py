@@ -1,7 +1,7 @@
 """The three servers of one benchmark run: static upstream, gateway under test, baseline proxy.
 
 The gateway is started exactly as in production (`scim-gateway serve`, so
-uvloop, httptools and no access log via gateway.serving.uvicorn_config) with a
+uvloop, httptools and no access log via gateway.inbound.serving.uvicorn_config) with a
 generated config: one tenant `bench` with an `invicti` app (SCIM
 pass-through) and an `orca` app (Orca REST, translated), both on the static
 upstream. Everything production runs is on: the audit trail (to stdout,
@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from benchmarks.processes import LOOPBACK, CorePlan, Server, free_port, pinned, start_server, stop_server
-from gateway.auth import hash_token
+from gateway.inbound.auth import hash_token
 
 TENANT, APP = "bench", "invicti"
 SCIM_PREFIX = f"/tenants/{TENANT}/apps/{APP}/scim/v2"

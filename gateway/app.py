@@ -16,14 +16,14 @@ from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
 from gateway.config import GatewayConfig
-from gateway.health import health_checks
-from gateway.observability.call import unrouted
+from gateway.inbound.recording import unrouted
+from gateway.inbound.serving import start_server
+from gateway.observability.health import health_checks
 from gateway.observability.rates import sample_forever
 from gateway.observability.status import StatusPage, status
 from gateway.orchestrator import handle_scim
-from gateway.routes import SCIM_ROOT
 from gateway.runtime import Runtime, build_runtime
-from gateway.serving import start_server
+from gateway.scim.routes import SCIM_ROOT
 from gateway.startup import collector_paused
 
 _SCIM_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]

@@ -7,7 +7,7 @@ import getpass
 import secrets
 import sys
 
-from gateway.auth import hash_token
+from gateway.inbound.auth import hash_token
 from gateway.secrets import ConfigError
 
 
@@ -78,8 +78,8 @@ def _check_config(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from gateway.app import create_app
+    from gateway.inbound.serving import uvicorn_config
     from gateway.logs import configure_logging
-    from gateway.serving import uvicorn_config
 
     configure_logging(args.log_level)
     config = _load(args.config)

@@ -20,7 +20,7 @@ from typing import Any
 
 from gateway.app import create_app
 from gateway.config import GatewayConfig, parse_config, read_yaml
-from gateway.serving import RunningServer, start_server
+from gateway.inbound.serving import RunningServer, start_server
 from vendors.simulators import SIMULATORS
 
 #: (vendor simulator, tenant seed) pairs the demo runs.

@@ -11,7 +11,7 @@ What changes against uvicorn's HttpToolsProtocol, and why:
 - X-Forwarded-For and X-Forwarded-Proto from a trusted peer (uvicorn's
   `forwarded_allow_ips`, FORWARDED_ALLOW_IPS) are applied while the scope is
   built, exactly as uvicorn's ProxyHeadersMiddleware would, with the peer's
-  trust decided once per connection; gateway.serving.uvicorn_config turns
+  trust decided once per connection; gateway.inbound.serving.uvicorn_config turns
   the middleware (a coroutine layer and a trust lookup per request) off.
 - llhttp (behind httptools) refuses request smuggling shapes itself, before
   any ASGI code runs: Content-Length together with Transfer-Encoding, two

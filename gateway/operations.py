@@ -14,12 +14,12 @@ from typing import Any
 
 from scim2_models import Context
 
+from gateway.outbound.errors import NotSupported, UnknownResource, VendorBadResponse
 from gateway.scim.models import SchemaSet, dump_request, parse_response
 from gateway.scim.patch import NormalisedPatch
 from gateway.scim.prefilter import first_pass
 from gateway.scim.query import ListQuery
 from vendors.base import Connector, Kind, Op, Page, Resource, SearchQuery
-from vendors.errors import NotSupported, UnknownResource, VendorBadResponse
 
 WALK_PAGE_SIZE = 100
 MAX_WALK_PAGES = 10_000

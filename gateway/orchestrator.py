@@ -4,7 +4,7 @@ resolve tenant -> authenticate -> resolve app -> admit through the inbound
 throttle (429) -> route -> parse and validate
 -> call the app's operations (native, synthesised, or 501) -> present ->
 render -> record (one audit record and the metrics, whatever the outcome).
-Every exception on the way is rendered in one place (gateway/errors.py).
+Every exception on the way is rendered in one place (gateway/inbound/render.py).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from scim2_models import Context, NotFoundException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.errors import render_error
-from gateway.observability.call import Call
-from gateway.resilience.create import create_once
-from gateway.resilience.deadline import start_deadline
-from gateway.routes import SCIM_ROOT, Target, route
+from gateway.create import create_once
+from gateway.deadline import start_deadline
+from gateway.inbound.recording import Call
+from gateway.inbound.render import render_error
+from gateway.outbound.client import upstream_statuses
 from gateway.runtime import AppRuntime, Runtime
 from gateway.scim import query as list_query
 from gateway.scim.http import header, list_response, read_json, scim_response
@@ -28,7 +28,7 @@ from gateway.scim.models import dump_request, validate_resource
 from gateway.scim.patch import normalise_patch
 from gateway.scim.present import core_schema, present
 from gateway.scim.projection import Spec, parse_specs
-from gateway.upstream import upstream_statuses
+from gateway.scim.routes import SCIM_ROOT, Target, route
 from vendors.base import Kind, Op
 
 MAX_BODY_BYTES = 1024 * 1024

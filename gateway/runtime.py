@@ -12,19 +12,19 @@ from dataclasses import dataclass, field
 import aiohttp
 from scim2_models import NotFoundException, UnauthorizedException
 
-from gateway.auth import TokenVerifier
 from gateway.config import AppConfig, GatewayConfig
+from gateway.inbound.auth import TokenVerifier
 from gateway.observability.audit import AuditLog
 from gateway.observability.metrics import AppStateCollector, Metrics
 from gateway.operations import AppOperations
-from gateway.resilience.breaker import Breaker
-from gateway.resilience.guard import UpstreamGuard
+from gateway.outbound.auth import VendorAuth
+from gateway.outbound.breaker import Breaker
+from gateway.outbound.client import UpstreamClient
+from gateway.outbound.guard import UpstreamGuard
 from gateway.scim.discovery import Discovery
 from gateway.scim.models import SchemaSet
 from gateway.throttle.admission import Admission, Store
 from gateway.throttle.build import build_admission, build_guard, build_store
-from gateway.upstream import UpstreamClient
-from vendors.auth import VendorAuth
 from vendors.base import Connector
 from vendors.registry import connector_class
 

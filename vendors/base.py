@@ -24,13 +24,13 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict
 from scim2_models import Extension
 
-from vendors.errors import NotSupported, UnknownResource
+from gateway.outbound.errors import NotSupported, UnknownResource
 
 if TYPE_CHECKING:
     from scim2_models import ScimFilter
 
-    from gateway.upstream import UpstreamClient
-    from vendors.auth import VendorAuth
+    from gateway.outbound.auth import VendorAuth
+    from gateway.outbound.client import UpstreamClient
     from vendors.facts import VendorFacts
     from vendors.profile import AttributeProfile
 

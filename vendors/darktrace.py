@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
-from vendors.auth import VendorAuth
+from gateway.outbound.auth import VendorAuth
 from vendors.base import Connector, ConnectorSettings
 from vendors.facts import DARKTRACE
 from vendors.hmac_auth import HmacAuth

@@ -18,11 +18,11 @@ from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 from scim2_models import ScimFilter
 from scim2_models.path import CompareOperator, Comparison
 
-from vendors.auth import VendorAuth
+from gateway.outbound.auth import VendorAuth
+from gateway.outbound.errors import VendorBadResponse
+from gateway.outbound.oauth import ClientCredentialsAuth
 from vendors.base import Connector, ConnectorSettings, Kind, Op, Page, Resource, SearchQuery, quote_id
-from vendors.errors import VendorBadResponse
 from vendors.facts import DELINEA
-from vendors.oauth import ClientCredentialsAuth
 from vendors.profile import AttributeProfile
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"

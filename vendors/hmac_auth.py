@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from vendors.auth import VendorAuth
+from gateway.outbound.auth import VendorAuth
 
 DATE_FORMAT = "%Y%m%dT%H%M%S"
 

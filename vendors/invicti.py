@@ -26,10 +26,10 @@ from scim2_models.path import (
     ValuePath,
 )
 
-from vendors.auth import VendorAuth
+from gateway.outbound.auth import VendorAuth
+from gateway.outbound.oauth import ClientCredentialsAuth
 from vendors.base import SearchQuery
 from vendors.facts import INVICTI
-from vendors.oauth import ClientCredentialsAuth
 from vendors.scim_passthrough import BearerCredentials, ScimPassthroughConnector, ScimSettings
 
 

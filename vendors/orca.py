@@ -20,9 +20,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from vendors.auth import StaticTokenAuth, VendorAuth
+from gateway.outbound.auth import StaticTokenAuth, VendorAuth
+from gateway.outbound.errors import UnknownResource, VendorBadResponse, VendorRejected
 from vendors.base import Connector, ConnectorSettings, Kind, Op, Page, Resource, SearchQuery, quote_id
-from vendors.errors import UnknownResource, VendorBadResponse, VendorRejected
 from vendors.facts import ORCA
 from vendors.orca_users import ORCA_SCHEMA, OrcaUser, UserList, from_scim, to_scim
 from vendors.profile import AttributeProfile

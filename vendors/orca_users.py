@@ -16,8 +16,8 @@ from typing import Annotated, Any
 
 from scim2_models import URN, Extension, Mutability
 
+from gateway.outbound.errors import VendorBadResponse
 from vendors.base import Resource
-from vendors.errors import VendorBadResponse
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 ORCA_SCHEMA = "urn:ietf:params:scim:schemas:extension:scim-gateway:orca:2.0:User"

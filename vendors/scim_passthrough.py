@@ -13,9 +13,9 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
-from vendors.auth import StaticTokenAuth, VendorAuth
+from gateway.outbound.auth import StaticTokenAuth, VendorAuth
+from gateway.outbound.errors import VendorBadResponse
 from vendors.base import Connector, ConnectorSettings, Kind, Op, Page, Resource, SearchQuery, quote_id
-from vendors.errors import VendorBadResponse
 
 ALL_OPS = frozenset(Op)
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"

@@ -24,8 +24,8 @@ from scim2_models import UnauthorizedException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from gateway.auth import TokenVerifier
-from gateway.observability.call import Call
+from gateway.inbound.auth import TokenVerifier
+from gateway.inbound.recording import Call
 from gateway.observability.metrics import circuit_state
 from gateway.observability.rates import AppRates, Rates, RateWindow
 from gateway.runtime import AppRuntime, Runtime

@@ -20,12 +20,12 @@ from typing import Protocol
 
 from scim2_models import SCIMException
 
+from gateway.clock import Clock
 from gateway.config import LimitConfig, UpstreamConfig
-from gateway.resilience.clock import Clock
-from gateway.resilience.deadline import current_deadline
-from gateway.resilience.timeouts import timeout
+from gateway.deadline import current_deadline
+from gateway.outbound.errors import VendorUnavailable
+from gateway.outbound.timeouts import timeout
 from gateway.throttle.gcra import Decision, Limit
-from vendors.errors import VendorUnavailable
 
 
 class Store(Protocol):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from gateway.clock import SYSTEM_CLOCK, Clock
 from gateway.config import AppConfig, TenantConfig, ThrottleConfig
 from gateway.observability.metrics import Metrics
-from gateway.resilience.breaker import Breaker
-from gateway.resilience.clock import SYSTEM_CLOCK, Clock
-from gateway.resilience.guard import UpstreamGuard
+from gateway.outbound.breaker import Breaker
+from gateway.outbound.guard import UpstreamGuard
 from gateway.throttle.admission import Admission, OutboundLimiter, Store, inbound_limits
 from gateway.throttle.gcra import LocalStore
 

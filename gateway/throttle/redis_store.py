@@ -22,8 +22,8 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from gateway.resilience.clock import SYSTEM_CLOCK, Clock
-from gateway.resilience.timeouts import timeout
+from gateway.clock import SYSTEM_CLOCK, Clock
+from gateway.outbound.timeouts import timeout
 from gateway.throttle.gcra import Decision, Limit, LocalStore
 
 log = structlog.get_logger("scim_gateway.throttle")

@@ -18,6 +18,7 @@ import json
 import pytest
 from scim2_models import Context
 
+from gateway.outbound.errors import AlreadyExists, NotSupported, UnknownResource, VendorAuthFailed
 from gateway.scim.models import parse_response
 from tests.connectors.harness import (
     GROUP_SCHEMA,
@@ -30,7 +31,6 @@ from tests.connectors.harness import (
     value_at,
 )
 from vendors.base import Connector, Kind, Op, SearchQuery
-from vendors.errors import AlreadyExists, NotSupported, UnknownResource, VendorAuthFailed
 from vendors.simulators import SIMULATORS
 
 #: Ids that would leave the resource's path segment if a connector did not quote them.

@@ -24,13 +24,13 @@ import aiohttp
 import pytest
 from scim2_models import Context, ScimFilter
 
+from gateway.outbound.client import UpstreamClient
+from gateway.outbound.errors import UnknownResource
 from gateway.scim.models import SchemaSet, dump_request, validate_resource
 from gateway.scim.patch import normalise_patch
 from gateway.scim.query import from_query_params
-from gateway.upstream import UpstreamClient
 from tests.connectors.hosting import host
 from vendors.base import Connector, Kind, Op, Resource, SearchQuery
-from vendors.errors import UnknownResource
 from vendors.registry import connector_class
 from vendors.simulators import SIMULATORS
 

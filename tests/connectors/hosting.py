@@ -3,7 +3,7 @@
 Starting and stopping a uvicorn server costs about 0.2 s (its 0.1 s tick plus
 its shutdown pause), which would dominate a suite that wants a fresh vendor
 account per test. So each simulator name gets one server, started with
-gateway.serving.start_server in a background thread with its own event loop,
+gateway.inbound.serving.start_server in a background thread with its own event loop,
 and every test swaps a freshly built simulator app into it: fresh state, the
 same real HTTP over loopback, and no cost per test beyond building the app.
 """
@@ -14,7 +14,7 @@ import asyncio
 import threading
 from typing import Any
 
-from gateway.serving import RunningServer, start_server
+from gateway.inbound.serving import RunningServer, start_server
 from vendors.simulators.base import answer_lifespan
 
 _START_TIMEOUT = 10.0

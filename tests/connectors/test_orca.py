@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from gateway.outbound.errors import UnknownResource, VendorAuthFailed
 from tests.connectors.contract import ConnectorContract
 from tests.connectors.harness import Harness
 from vendors.base import Connector, Kind, SearchQuery
-from vendors.errors import UnknownResource, VendorAuthFailed
 
 
 class TestOrcaContract(ConnectorContract):

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from gateway.outbound.errors import VendorAuthFailed
 from tests.connectors.contract import ConnectorContract
-from vendors.errors import VendorAuthFailed
 
 
 class TestOrcaScimContract(ConnectorContract):

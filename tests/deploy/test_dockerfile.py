@@ -24,7 +24,7 @@ from packaging.version import Version
 from gateway.app import create_app
 from gateway.cli import _parser
 from gateway.config import parse_config
-from gateway.serving import serving
+from gateway.inbound.serving import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())

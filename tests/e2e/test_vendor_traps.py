@@ -16,10 +16,10 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from gateway.auth import hash_token
 from gateway.config import parse_config
 from gateway.demo import DemoEnvironment
-from gateway.serving import serving
+from gateway.inbound.auth import hash_token
+from gateway.inbound.serving import serving
 from tests.e2e.conftest import auth
 from vendors.simulators import SIMULATORS
 

@@ -1,7 +1,7 @@
 import pytest
 from scim2_models import UnauthorizedException
 
-from gateway.auth import MAX_ACCEPTED, TokenVerifier, hash_token
+from gateway.inbound.auth import MAX_ACCEPTED, TokenVerifier, hash_token
 
 
 def test_verify_returns_the_token_name():

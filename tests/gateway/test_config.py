@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.auth import hash_token
 from gateway.config import load_config, parse_config, secret_values
+from gateway.inbound.auth import hash_token
 from gateway.secrets import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from gateway.http_protocol import ScimHttpToolsProtocol
-from gateway.serving import KEEP_ALIVE_SECONDS, RunningServer, serving, start_server
+from gateway.inbound.serving import KEEP_ALIVE_SECONDS, RunningServer, serving, start_server
 
 _DATE = re.compile(rb"\r\ndate: [^\r]*")
 received: list[str] = []  # ASGI message types the /wait endpoint saw after its body

@@ -1,7 +1,7 @@
 import pytest
 from scim2_models import SCIMException
 
-from gateway.routes import Target, route, route_segments
+from gateway.scim.routes import Target, route, route_segments
 from vendors.base import Kind
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import orjson
 
+from gateway.inbound.recording import new_request_id
 from gateway.observability.audit import AuditLog
-from gateway.observability.call import new_request_id
 
 _TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 

@@ -10,7 +10,7 @@ import httpx
 from gateway.app import create_app
 from gateway.config import parse_config
 from gateway.demo import start_simulators
-from gateway.health import CONCURRENT_CHECKS, check_app, check_forever
+from gateway.observability.health import CONCURRENT_CHECKS, check_app, check_forever
 from gateway.runtime import AppHealth
 from tests.observability.helpers import demo_gateway, demo_raw_config, scim_client
 

@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.demo import DEMO_TOKENS
+from gateway.inbound.recording import Call
 from gateway.observability.audit import AuditLog
-from gateway.observability.call import Call
 from gateway.observability.metrics import Metrics, circuit_state
 from tests.observability.helpers import OPERATOR_TOKEN, demo_gateway, scim_client
 from tests.processes import free_port

@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 
 from gateway.app import create_app
-from gateway.auth import hash_token
 from gateway.config import GatewayConfig, parse_config
-from gateway.serving import RunningServer, serving
+from gateway.inbound.auth import hash_token
+from gateway.inbound.serving import RunningServer, serving
 from vendors.simulators import SIMULATORS
 from vendors.simulators.base import FaultRule, Simulator
 

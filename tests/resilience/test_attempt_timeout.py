@@ -15,8 +15,8 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 
-from gateway.upstream import AmbiguousWrite, UpstreamClient
-from vendors.auth import StaticTokenAuth
+from gateway.outbound.auth import StaticTokenAuth
+from gateway.outbound.client import AmbiguousWrite, UpstreamClient
 
 DRIP_SECONDS = 0.05
 BODY = b'{"id": "1", "userName": "drip@example.com"}'

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from gateway.resilience.breaker import CLOSED, HALF_OPEN, OPEN, Breaker, CircuitOpen
-from gateway.resilience.clock import FakeClock
+from gateway.clock import FakeClock
+from gateway.outbound.breaker import CLOSED, HALF_OPEN, OPEN, Breaker, CircuitOpen
 from tests.resilience.harness import app_config, gateway, gateway_config, metric_value, scim_client, simulator
 
 USERS = "/api/scim/v2/Users"

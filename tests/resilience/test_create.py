@@ -1,4 +1,4 @@
-"""A create whose answer is lost never makes a duplicate user and never loops on 409 (gateway/resilience/create.py).
+"""A create whose answer is lost never makes a duplicate user and never loops on 409 (gateway/create.py).
 
 The simulator's `after` faults let the vendor create the user, then delay
 the answer past the gateway's read timeout, drop the connection, or replace

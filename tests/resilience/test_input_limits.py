@@ -11,8 +11,10 @@ import pytest
 from pydantic import SecretStr
 
 from gateway.orchestrator import MAX_BODY_BYTES
+from gateway.outbound.auth import StaticTokenAuth
+from gateway.outbound.client import UpstreamClient
+from gateway.outbound.errors import VendorBadResponse
 from gateway.scim.filter_limits import MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, MAX_FILTER_TERMS
-from gateway.upstream import UpstreamClient
 from tests.resilience.harness import (
     TOKENS,
     RunningSimulator,
@@ -24,8 +26,6 @@ from tests.resilience.harness import (
     scim_client,
     simulator,
 )
-from vendors.auth import StaticTokenAuth
-from vendors.errors import VendorBadResponse
 
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.serving import serving
+from gateway.inbound.serving import serving
 from tests.resilience.harness import RunningSimulator, app_config, gateway, gateway_config, scim_client
 from vendors.simulators import SIMULATORS
 

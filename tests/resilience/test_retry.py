@@ -1,4 +1,4 @@
-"""Retries (gateway/upstream.py, gateway/resilience/retry.py) against a real simulator with injected faults.
+"""Retries (gateway/outbound/client.py, gateway/outbound/retry.py) against a real simulator with injected faults.
 
 The client under test is the real UpstreamClient over real HTTP; only time is
 fake (FakeClock: sleeps return at once and advance the clock), so waits of
@@ -15,12 +15,14 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 
+from gateway.clock import FakeClock
 from gateway.config import RetryConfig
-from gateway.resilience.breaker import Breaker
-from gateway.resilience.clock import FakeClock
-from gateway.resilience.guard import UpstreamGuard
-from gateway.resilience.retry import parse_retry_after
-from gateway.upstream import AmbiguousWrite, UpstreamClient
+from gateway.outbound.auth import StaticTokenAuth
+from gateway.outbound.breaker import Breaker
+from gateway.outbound.client import AmbiguousWrite, UpstreamClient
+from gateway.outbound.errors import VendorThrottled, VendorUnavailable
+from gateway.outbound.guard import UpstreamGuard
+from gateway.outbound.retry import parse_retry_after
 from tests.resilience.harness import (
     RunningSimulator,
     app_config,
@@ -30,8 +32,6 @@ from tests.resilience.harness import (
     scim_client,
     simulator,
 )
-from vendors.auth import StaticTokenAuth
-from vendors.errors import VendorThrottled, VendorUnavailable
 
 USERS = "/api/scim/v2/Users"
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 import yaml
 
-from gateway.auth import hash_token
+from gateway.inbound.auth import hash_token
 from tests.processes import gateway_process
 from tests.resilience.harness import TOKENS, simulator
 

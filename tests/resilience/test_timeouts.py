@@ -1,4 +1,4 @@
-"""gateway.resilience.timeouts keeps asyncio.timeout's contract with one coarse timer per loop."""
+"""gateway.outbound.timeouts keeps asyncio.timeout's contract with one coarse timer per loop."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from gateway.resilience import timeouts
-from gateway.resilience.timeouts import RESOLUTION, timeout
+from gateway.outbound import timeouts
+from gateway.outbound.timeouts import RESOLUTION, timeout
 
 SLACK = 0.05  # scheduling noise on a shared machine
 

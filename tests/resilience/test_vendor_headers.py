@@ -1,6 +1,6 @@
 """What the vendor sees on the wire: its own credential on every call, Content-Type only with a body.
 
-Static credentials are signed once per app (gateway/upstream.py); this holds
+Static credentials are signed once per app (gateway/outbound/client.py); this holds
 the result to what per-request signing sent, over real HTTP to the simulator.
 """
 

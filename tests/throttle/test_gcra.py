@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.resilience.clock import FakeClock
+from gateway.clock import FakeClock
 from gateway.throttle.gcra import Limit, LocalStore, reserve
 
 

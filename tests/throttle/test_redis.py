@@ -16,7 +16,7 @@ import structlog
 import yaml
 from redis.asyncio import Redis
 
-from gateway.auth import hash_token
+from gateway.inbound.auth import hash_token
 from gateway.throttle.redis_store import RECHECK_SECONDS
 from tests.processes import free_port, gateway_process
 from tests.resilience.harness import TOKENS, app_config, gateway, gateway_config, metric_value, scim_client, simulator

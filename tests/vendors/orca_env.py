@@ -14,7 +14,7 @@ import httpx
 
 from gateway.app import create_app
 from gateway.config import parse_config
-from gateway.serving import serving
+from gateway.inbound.serving import serving
 from vendors.simulators import SIMULATORS
 from vendors.simulators.base import Simulator
 from vendors.simulators.orca import OrcaSimSettings

@@ -16,10 +16,10 @@ from pydantic import SecretStr
 
 from gateway.app import create_app
 from gateway.config import parse_config
-from gateway.serving import RunningServer, serving
-from gateway.upstream import UpstreamClient
+from gateway.inbound.serving import RunningServer, serving
+from gateway.outbound.client import UpstreamClient
+from gateway.outbound.errors import VendorAuthFailed
 from vendors.darktrace import DarktraceConnector
-from vendors.errors import VendorAuthFailed
 from vendors.hmac_auth import HmacAuth
 from vendors.simulators import SIMULATORS
 from vendors.simulators.base import Simulator

@@ -21,7 +21,7 @@ import pytest
 
 from gateway.app import create_app
 from gateway.config import parse_config
-from gateway.serving import serving
+from gateway.inbound.serving import serving
 from tests import idp_runner
 from tests.conformance import check, exercised, failing
 from tests.idp_traffic import ENTERPRISE, ENTRA_SEQUENCE, OKTA_SEQUENCE, USER_SCHEMA

@@ -1,4 +1,4 @@
-"""ClientCredentialsAuth (vendors/oauth.py) against a real token endpoint on loopback, and Invicti's OAuth option.
+"""ClientCredentialsAuth (gateway/outbound/oauth.py) on a real token endpoint on loopback, and Invicti's OAuth option.
 
 The token endpoint is the simulators' TokenIssuer (Delinea's, and Invicti's
 optional one); counts are read there. Clocks are fake and shared by the
@@ -20,11 +20,11 @@ from pydantic import SecretStr
 
 from gateway.app import create_app
 from gateway.config import parse_config
-from gateway.serving import serving
-from gateway.upstream import UpstreamClient
+from gateway.inbound.serving import serving
+from gateway.outbound.client import UpstreamClient
+from gateway.outbound.errors import VendorAuthFailed, VendorUnavailable
+from gateway.outbound.oauth import REFRESH_MARGIN, ClientCredentialsAuth
 from tests.vendors.test_delinea_rest import TOKEN, TOKEN_SHA256, FakeClock
-from vendors.errors import VendorAuthFailed, VendorUnavailable
-from vendors.oauth import REFRESH_MARGIN, ClientCredentialsAuth
 from vendors.simulators import SIMULATORS
 from vendors.simulators.base import FaultRule, Simulator
 from vendors.simulators.delinea_token import ADMIN, READ, WRITE

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.serving import serving
+from gateway.inbound.serving import serving
 from tests.vendors.orca_env import ORCA_EXT, PATCH_OP, USER, FakeClock, orca_env
 from vendors.simulators import SIMULATORS
 

@@ -6,8 +6,8 @@ from urllib.parse import quote
 
 import pytest
 
+from gateway.outbound.errors import UnknownResource
 from vendors.base import quote_id
-from vendors.errors import UnknownResource
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from pydantic import SecretStr
 
 if TYPE_CHECKING:
-    from gateway.upstream import UpstreamClient
+    from gateway.outbound.client import UpstreamClient
 
 #: Builds an UpstreamClient on the app's own session: (base URL, auth) -> client.
 ClientFactory = Callable[[str, "VendorAuth"], "UpstreamClient"]

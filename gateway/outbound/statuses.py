@@ -1,4 +1,4 @@
-"""Vendor HTTP statuses as the connector error vocabulary (vendors/errors.py), in one table-like function."""
+"""Vendor HTTP statuses as the connector error vocabulary (gateway/outbound/errors.py), in one table-like function."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from collections.abc import Mapping
 
 import orjson
 
-from gateway.resilience.retry import RETRYABLE_STATUSES, parse_retry_after
-from vendors.errors import (
+from gateway.outbound.errors import (
     AlreadyExists,
     NotSupported,
     UnknownResource,
@@ -18,6 +17,7 @@ from vendors.errors import (
     VendorThrottled,
     VendorUnavailable,
 )
+from gateway.outbound.retry import RETRYABLE_STATUSES, parse_retry_after
 
 
 def error_for(status: int, headers: Mapping[str, str], body: bytes, app: str, wall_now: float) -> Exception:

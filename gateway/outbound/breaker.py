@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import math
 
-from gateway.resilience.clock import SYSTEM_CLOCK, Clock
-from vendors.errors import VendorUnavailable
+from gateway.clock import SYSTEM_CLOCK, Clock
+from gateway.outbound.errors import VendorUnavailable
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 

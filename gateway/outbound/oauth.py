@@ -24,11 +24,11 @@ from urllib.parse import urlencode
 
 from pydantic import SecretStr
 
-from vendors.auth import ClientFactory, VendorAuth
-from vendors.errors import ConnectorError, VendorAuthFailed, VendorBadResponse, VendorUnavailable
+from gateway.outbound.auth import ClientFactory, VendorAuth
+from gateway.outbound.errors import ConnectorError, VendorAuthFailed, VendorBadResponse, VendorUnavailable
 
 if TYPE_CHECKING:
-    from gateway.upstream import UpstreamClient
+    from gateway.outbound.client import UpstreamClient
 
 #: Refresh this many seconds before the vendor says a token expires.
 REFRESH_MARGIN = 30.0

@@ -11,12 +11,12 @@ out (then 503 with Retry-After).
 A POST is never resent after an *ambiguous* failure (read timeout,
 connection reset, 502/504: the vendor may have acted): AmbiguousWrite is
 raised instead, so the caller can look the resource up first
-(gateway/resilience/create.py). GET, PUT, DELETE and PATCH are resent: they
+(gateway/create.py). GET, PUT, DELETE and PATCH are resent: they
 are idempotent in SCIM (a PATCH `add` of a value already held changes
 nothing, RFC 7644 section 3.5.2.1), and a DELETE answered 404 after an
 unanswered attempt counts as done. Redirects are never followed and absolute
 links (pagination) must stay on the vendor's configured origin. Statuses
-map to the connector error vocabulary in gateway/upstream_errors.py; each
+map to the connector error vocabulary in gateway/outbound/statuses.py; each
 call's status is recorded for the audit record.
 """
 
@@ -33,13 +33,13 @@ import aiohttp
 import orjson
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from gateway.resilience.deadline import current_deadline
-from gateway.resilience.guard import UpstreamGuard, default_guard
-from gateway.resilience.retry import AMBIGUOUS_STATUSES, RETRYABLE_STATUSES, parse_retry_after, retry_delay
-from gateway.resilience.timeouts import timeout
-from gateway.upstream_errors import error_for
-from vendors.auth import VendorAuth
-from vendors.errors import VendorBadResponse, VendorThrottled, VendorUnavailable
+from gateway.deadline import current_deadline
+from gateway.outbound.auth import VendorAuth
+from gateway.outbound.errors import VendorBadResponse, VendorThrottled, VendorUnavailable
+from gateway.outbound.guard import UpstreamGuard, default_guard
+from gateway.outbound.retry import AMBIGUOUS_STATUSES, RETRYABLE_STATUSES, parse_retry_after, retry_delay
+from gateway.outbound.statuses import error_for
+from gateway.outbound.timeouts import timeout
 
 #: Statuses of the upstream calls made for the current inbound request (for audit).
 upstream_statuses: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("upstream_statuses", default=None)
@@ -266,7 +266,7 @@ class UpstreamClient:
             self.observe(method, status, time.perf_counter() - started)
 
     def error_for(self, response: UpstreamResponse) -> Exception:
-        """Map a vendor status to the connector error vocabulary (vendors/errors.py)."""
+        """Map a vendor status to the connector error vocabulary (gateway/outbound/errors.py)."""
         return error_for(response.status, response.headers, response.body, self.app, self.guard.clock.wall())
 
 

@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 
 import structlog
 
+from gateway.outbound.errors import ConnectorError
 from gateway.runtime import AppRuntime, Runtime
-from vendors.errors import ConnectorError
 
 log = structlog.get_logger("scim_gateway.health")
 CHECK_TIMEOUT = 10.0

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from gateway.clock import SYSTEM_CLOCK, Clock
 from gateway.config import RetryConfig
-from gateway.resilience.breaker import Breaker
-from gateway.resilience.clock import SYSTEM_CLOCK, Clock
+from gateway.outbound.breaker import Breaker
 from gateway.throttle.admission import OutboundLimiter
 
 

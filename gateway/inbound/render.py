@@ -1,7 +1,7 @@
 """Render any exception raised while serving a request as a SCIM Error response.
 
 One place decides what the caller sees: protocol errors (scim2-models'
-SCIMException) and connector errors (vendors/errors.py) keep their status and
+SCIMException) and connector errors (gateway/outbound/errors.py) keep their status and
 scimType; anything unexpected is a 500 whose detail reveals nothing internal.
 """
 
@@ -13,8 +13,8 @@ import structlog
 from scim2_models import SCIMException, UnauthorizedException
 from starlette.responses import Response
 
+from gateway.outbound.errors import ConnectorError, VendorUnavailable
 from gateway.scim.http import error_response
-from vendors.errors import ConnectorError, VendorUnavailable
 
 log = structlog.get_logger("scim_gateway")
 

@@ -20,10 +20,10 @@ from typing import Any
 import orjson
 
 from gateway.operations import AppOperations
+from gateway.outbound.client import AmbiguousWrite
+from gateway.outbound.errors import AlreadyExists
 from gateway.scim import query as list_query
-from gateway.upstream import AmbiguousWrite
 from vendors.base import Kind, Resource
-from vendors.errors import AlreadyExists
 
 #: POSTs sent for one create at most (the request deadline bounds them too).
 MAX_CREATE_ATTEMPTS = 3

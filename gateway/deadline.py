@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextvars
 
-from gateway.resilience.clock import Clock
+from gateway.clock import Clock
 
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("request_deadline", default=None)
 

@@ -21,10 +21,10 @@ from scim2_models import NotFoundException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.errors import render_error
+from gateway.inbound.render import render_error
 from gateway.observability.metrics import UNKNOWN
-from gateway.routes import MethodNotAllowed
 from gateway.scim.http import header
+from gateway.scim.routes import MethodNotAllowed
 
 if TYPE_CHECKING:
     from gateway.observability.audit import AuditLog

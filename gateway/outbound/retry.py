@@ -14,8 +14,8 @@ from __future__ import annotations
 import email.utils
 import math
 
+from gateway.clock import Clock
 from gateway.config import RetryConfig
-from gateway.resilience.clock import Clock
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 #: Statuses after which the vendor may have acted on the request (a proxy gave up, not the vendor).

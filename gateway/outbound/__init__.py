@@ -1,0 +1,15 @@
+"""The vendor's side: every call a connector makes goes through here.
+
+This package is the interface vendors/ depends on (and nothing else of the gateway):
+
+    client.py    UpstreamClient: the one layer around aiohttp (breaker, outbound limits, signing,
+                 timeouts, retries with backoff, Retry-After); UpstreamResponse
+    auth.py      VendorAuth (signs each request with the app's own credential), StaticTokenAuth
+    oauth.py     OAuth2 client credentials with least privilege and single-flight refresh
+    errors.py    the connector error vocabulary (unknown id, already exists, throttled, ...)
+    statuses.py  vendor HTTP statuses mapped to that vocabulary
+    retry.py     what is retried, backoff with full jitter, Retry-After
+    breaker.py   the per-app circuit breaker
+    guard.py     the bundle of policies one app's client applies
+    timeouts.py  the bound on one whole vendor exchange
+"""
