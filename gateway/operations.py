@@ -5,6 +5,10 @@ derives the rest. get <- search (walk pages, match id); filtering <- search
 all pages and evaluate the filter in the gateway; PATCH <- get + apply +
 replace; replace <- get + PATCH computed from the difference. Anything else
 raises NotSupported (501) before any vendor call.
+
+A PATCH whose outcome depends on what the resource holds (a value filter
+that may match nothing, gateway/scim/patch.py) is applied by the gateway even
+where the vendor has PATCH, so that every app gives the same answer.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from gateway.scim.patch import NormalisedPatch
 from gateway.scim.prefilter import first_pass
 from gateway.scim.query import ListQuery
 from vendors.base import Connector, Kind, Op, Page, Resource, SearchQuery
-from vendors.errors import NotSupported, UnknownResource, VendorBadResponse
+from vendors.errors import NotSupported, UnknownResource, VendorBadResponse, VendorRejected
 
 WALK_PAGE_SIZE = 100
 MAX_WALK_PAGES = 10_000
@@ -89,20 +93,38 @@ class AppOperations:
         self.require(kind, Op.REPLACE)
         if self._native(kind, Op.REPLACE):
             return await self.connector.replace(kind, resource_id, resource)
-        current = await self.get(kind, resource_id)
-        result = await self.connector.patch(kind, resource_id, _difference(current, resource))
+        return await self._write_back(kind, resource_id, await self.get(kind, resource_id), resource)
+
+    async def _write_back(self, kind: Kind, resource_id: str, current: Resource, wanted: Resource) -> Resource:
+        """Make the resource read `current` become `wanted`: PUT where the vendor has it, else the PATCH difference."""
+        if self._native(kind, Op.REPLACE):
+            return await self.connector.replace(kind, resource_id, wanted)
+        result = await self.connector.patch(kind, resource_id, _difference(current, wanted))
         return result if result is not None else await self.get(kind, resource_id)
 
     async def patch(self, kind: Kind, resource_id: str, patch: NormalisedPatch) -> Resource:
-        """Apply a PATCH and return the resource as it now is (RFC 7644 section 3.5.2)."""
+        """Apply a PATCH and return the resource as it now is (RFC 7644 section 3.5.2).
+
+        Forwarded where the vendor has PATCH, unless an `add`/`replace` selects by value filter: then read,
+        apply in the gateway, write back, as for vendors without PATCH (one read, one write either way).
+        A filtered `remove` is forwarded; if the vendor refuses it with `noTarget` (PATCH is atomic, so it
+        changed nothing), the gateway applies it, so a remove that matches nothing is a no-op everywhere.
+        """
         self.require(kind, Op.PATCH)
-        if self._native(kind, Op.PATCH):
-            result = await self.connector.patch(kind, resource_id, patch.operations)
-            return result if result is not None else await self.get(kind, resource_id)
-        model = parse_response(self.schemas[kind], await self.get(kind, resource_id))
+        if self._native(kind, Op.PATCH) and not patch.needs_current:
+            try:
+                result = await self.connector.patch(kind, resource_id, patch.operations)
+            except VendorRejected as exc:
+                if exc.scim_type != "noTarget" or not patch.removes_by_filter:
+                    raise
+            else:
+                return result if result is not None else await self.get(kind, resource_id)
+        current = await self.get(kind, resource_id)
+        model = parse_response(self.schemas[kind], current)
         patch.apply(model)
-        body = dump_request(model, Context.RESOURCE_REPLACEMENT_REQUEST)
-        return await self.connector.replace(kind, resource_id, body)
+        return await self._write_back(
+            kind, resource_id, current, dump_request(model, Context.RESOURCE_REPLACEMENT_REQUEST)
+        )
 
     async def delete(self, kind: Kind, resource_id: str) -> None:
         self.require(kind, Op.DELETE)
