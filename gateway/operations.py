@@ -7,7 +7,7 @@ replace; replace <- get + PATCH computed from the difference. Anything else
 raises NotSupported (501) before any vendor call.
 
 A PATCH whose outcome depends on what the resource holds (a value filter
-that may match nothing, gateway/scim/patch.py) is applied by the gateway even
+that matches nothing, gateway/scim/patch.py) is applied by the gateway even
 where the vendor has PATCH, so that every app gives the same answer.
 """
 
@@ -105,21 +105,34 @@ class AppOperations:
     async def patch(self, kind: Kind, resource_id: str, patch: NormalisedPatch) -> Resource:
         """Apply a PATCH and return the resource as it now is (RFC 7644 section 3.5.2).
 
-        Forwarded where the vendor has PATCH, unless an `add`/`replace` selects by value filter: then read,
-        apply in the gateway, write back, as for vendors without PATCH (one read, one write either way).
-        A filtered `remove` is forwarded; if the vendor refuses it with `noTarget` (PATCH is atomic, so it
-        changed nothing), the gateway applies it, so a remove that matches nothing is a no-op everywhere.
+        Forwarded where the vendor has PATCH. An `add`/`replace` through a value filter is checked against
+        the resource first: if a filter matches nothing, the gateway applies the PATCH itself (read, apply,
+        write back), so every app creates the entry the filter describes (one read and one write either
+        way). A vendor `noTarget` to a forwarded filtered PATCH (PATCH is atomic: it changed nothing) is
+        answered the same way, so a remove that matches nothing is a no-op everywhere.
         """
         self.require(kind, Op.PATCH)
-        if self._native(kind, Op.PATCH) and not patch.needs_current:
-            try:
-                result = await self.connector.patch(kind, resource_id, patch.operations)
-            except VendorRejected as exc:
-                if exc.scim_type != "noTarget" or not patch.removes_by_filter:
-                    raise
-            else:
-                return result if result is not None else await self.get(kind, resource_id)
-        current = await self.get(kind, resource_id)
+        current: Resource | None = None
+        if self._native(kind, Op.PATCH):
+            if patch.needs_current:
+                current = await self.get(kind, resource_id)
+            if current is None or patch.selects_existing(parse_response(self.schemas[kind], current)):
+                try:
+                    result = await self.connector.patch(kind, resource_id, patch.operations)
+                except VendorRejected as exc:
+                    if exc.scim_type != "noTarget" or not patch.filtered:
+                        raise
+                    current = None
+                else:
+                    return result if result is not None else await self.get(kind, resource_id)
+        return await self._apply_here(kind, resource_id, patch, current)
+
+    async def _apply_here(
+        self, kind: Kind, resource_id: str, patch: NormalisedPatch, current: Resource | None
+    ) -> Resource:
+        """PATCH synthesised: apply to the resource (`current`, or read now) in the gateway and write it back."""
+        if current is None:
+            current = await self.get(kind, resource_id)
         model = parse_response(self.schemas[kind], current)
         patch.apply(model)
         return await self._write_back(

@@ -24,9 +24,11 @@ Value filters that match nothing (RFC 7644 section 3.5.2), the same on every app
   create` policy does. Any other filter still answers 400 `noTarget`.
 - `remove` of `attr[filter]` that matches nothing changes nothing: 200.
 
-The gateway applies such PATCHes itself (`needs_current`: read, apply, PUT; see
-gateway/operations.py): forwarded, a vendor would answer `noTarget` or drop the
-value, and which one it does is not ours to leave to chance.
+Forwarded, an unmatched `add`/`replace` would meet a vendor's own reading
+(`noTarget`, or the value silently dropped), so gateway/operations.py reads the
+resource first (`needs_current`): when every filter matches (`selects_existing`)
+the PATCH is forwarded, otherwise the gateway applies it (apply, PUT). A vendor
+`noTarget` to a forwarded PATCH with a filter is answered the same way.
 """
 
 from __future__ import annotations
@@ -36,7 +38,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from scim2_models import Context, InvalidSyntaxException, InvalidValueException, PatchOp, Resource
+from scim2_models import (
+    Context,
+    InvalidSyntaxException,
+    InvalidValueException,
+    PatchOp,
+    Path,
+    Resource,
+    SCIMException,
+)
 
 from gateway.scim.models import POLICY, ResourceModel, scim_exception
 
@@ -61,9 +71,17 @@ class NormalisedPatch:
         return any(op["op"] in _WRITES and _filtered(op.get("path")) for op in self.operations)
 
     @property
-    def removes_by_filter(self) -> bool:
-        """Whether a `remove` selects by value filter (a vendor may refuse one that matches nothing)."""
-        return any(op["op"] == "remove" and _filtered(op.get("path")) for op in self.operations)
+    def filtered(self) -> bool:
+        """Whether any operation selects by value filter (a strict vendor may answer `noTarget`)."""
+        return any(_filtered(op.get("path")) for op in self.operations)
+
+    def selects_existing(self, resource: Resource[Any]) -> bool:
+        """Whether every filtered `add`/`replace` matches a value `resource` holds (then any vendor applies it)."""
+        paths = [op["path"] for op in self.operations if op["op"] in _WRITES and _filtered(op.get("path"))]
+        try:
+            return all(Path[type(resource)](path).get(resource) for path in paths)  # type: ignore[misc]
+        except SCIMException:
+            return False
 
     def apply(self, resource: Resource[Any]) -> None:
         """Apply to a resource model in place (for synthesised PATCH)."""

@@ -105,6 +105,22 @@ class IdpCompatContract(ContractHarness):
         stored = await self.gateway(env).get(Kind.USER, user["id"])
         assert _work_addresses(stored) == [("2 Side St", "Springfield")], stored.get("addresses")
 
+    async def test_entra_replace_of_an_existing_work_email_stays_a_vendor_patch(self, env: Harness) -> None:
+        """Entra's update shape `emails[type eq "work"].value` (limosa-io/laravel-scim-server issue #34) matches
+        what the user holds: a vendor with PATCH gets it as a PATCH, never as a whole-resource PUT."""
+        self.offers(env, Kind.USER, Op.PATCH)
+        if not self.cls.supports(Kind.USER, Op.PATCH):
+            pytest.skip(f"{self.vendor} has no PATCH of its own")
+        user = await self.a_user(env, "emailed")
+        new_email = "emailed.renamed@contract.example"
+        await env.clear_requests()
+        answered = await self.entra_patch(
+            env, user, {"op": "Replace", "path": 'emails[type eq "work"].value', "value": new_email}
+        )
+        assert [e["value"] for e in answered["emails"] if e.get("type") == "work"] == [new_email]
+        writes = [e["method"] for e in await env.requests() if e["method"] in ("PUT", "PATCH", "POST")]
+        assert writes == ["PATCH"], writes
+
     async def test_remove_whose_filter_matches_nothing_changes_nothing(self, env: Harness) -> None:
         """RFC 7644 section 3.5.2.2: removing values a filter does not match leaves the resource as it was."""
         self.offers(env, Kind.USER, Op.PATCH)
