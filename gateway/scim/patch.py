@@ -20,8 +20,8 @@ Value filters that match nothing (RFC 7644 section 3.5.2), the same on every app
   filter describes (`eq` comparisons joined by `and`) and writes the value into
   it: Entra sends `replace addresses[type eq "work"].streetAddress` to a user
   without a work address and expects one. RFC 7644 section 3.5.2.3 asks for
-  400 `noTarget` here; we follow Entra, as scim2-models' `UnmatchedPathFilter.
-  create` policy does. Any other filter still answers 400 `noTarget`.
+  400 `noTarget` here; we follow Entra (scim2-models' policy
+  `UnmatchedPathFilter.create`). Any other filter still answers 400 `noTarget`.
 - `remove` of `attr[filter]` that matches nothing changes nothing: 200.
 
 Forwarded, an unmatched `add`/`replace` would meet a vendor's own reading
@@ -79,7 +79,7 @@ class NormalisedPatch:
         """Whether every filtered `add`/`replace` matches a value `resource` holds (then any vendor applies it)."""
         paths = [op["path"] for op in self.operations if op["op"] in _WRITES and _filtered(op.get("path"))]
         try:
-            return all(Path[type(resource)](path).get(resource) for path in paths)  # type: ignore[misc]
+            return all(Path[type(resource)](path).get(resource) for path in paths)  # type: ignore[misc,operator]
         except SCIMException:
             return False
 
