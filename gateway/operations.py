@@ -16,14 +16,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from scim2_models import Context
 
 from gateway.scim.models import SchemaSet, dump_request, parse_response
 from gateway.scim.patch import NormalisedPatch
 from gateway.scim.prefilter import first_pass
-from gateway.scim.query import ListQuery
+from gateway.scim.query import ListQuery, from_search_body
 from vendors.base import Connector, Kind, Op, Page, Resource, SearchQuery
-from vendors.errors import NotSupported, UnknownResource, VendorBadResponse, VendorRejected
+from vendors.errors import AlreadyExists, NotSupported, UnknownResource, VendorBadResponse, VendorRejected
 
 WALK_PAGE_SIZE = 100
 MAX_WALK_PAGES = 10_000
@@ -86,8 +87,30 @@ class AppOperations:
         return Page(total=len(matches), resources=matches[start : start + query.count])
 
     async def create(self, kind: Kind, resource: Resource) -> Resource:
+        """Create and return the resource; raises AlreadyExists (409 uniqueness) for a taken group displayName."""
         self.require(kind, Op.CREATE)
+        if kind is Kind.GROUP:
+            await self._refuse_taken_display_name(resource)
         return await self.connector.create(kind, resource)
+
+    async def _refuse_taken_display_name(self, group: Resource) -> None:
+        """Raise AlreadyExists when another group holds `group`'s displayName, compared without case.
+
+        On every app, whether or not the vendor would store the duplicate: IdPs match groups by displayName,
+        so two groups of one name leave them pushing members to either. RFC 7643 section 4.2 declares
+        displayName caseExact false, hence no case; section 8.7.1 gives it uniqueness "none", from which this
+        departs. Look-up and POST are two calls: two creates of one name racing (two replicas, or an IdP
+        retrying in parallel) can both pass the look-up, and a vendor that accepts duplicates then holds
+        two; the gateway narrows that window, it cannot close it. Apps that cannot list groups are left to
+        the vendor.
+        """
+        name = group.get("displayName")
+        if not isinstance(name, str) or not name or Op.SEARCH not in self.offered[Kind.GROUP]:
+            return
+        text = f"displayName eq {orjson.dumps(name).decode()}"
+        page = await self.search(Kind.GROUP, from_search_body(self.schemas[Kind.GROUP], {"filter": text}, 2))
+        if any(str(found.get("displayName", "")).casefold() == name.casefold() for found in page.resources):
+            raise AlreadyExists(f"a group named {name!r} already exists (group displayName must be unique)")
 
     async def replace(self, kind: Kind, resource_id: str, resource: Resource) -> Resource:
         self.require(kind, Op.REPLACE)

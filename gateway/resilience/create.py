@@ -11,17 +11,6 @@ ambiguous attempt means our own first POST landed: it is looked up, not resent.
 A found resource is ours only if its externalId (the IdP's id for the
 object) agrees with the one sent; a different holder of the same userName is a
 genuine conflict (409), never silently adopted.
-
-A group whose displayName another group already holds is refused with 409
-`uniqueness` before any POST, on every app, whether or not the vendor itself
-would accept the duplicate (IdPs match groups by displayName, so a second
-group of the same name would leave them pushing members to either). RFC 7643
-section 4.2 declares displayName caseExact false, so the comparison ignores
-case. This departs from RFC 7643 section 8.7.1, where Group displayName has
-uniqueness "none". The look-up and the POST are two calls: two replicas (or
-two requests) creating the same name at the same moment can both pass the
-look-up, and a vendor that accepts duplicates then holds two; the gateway
-narrows that window, it does not close it.
 """
 
 from __future__ import annotations
@@ -33,7 +22,7 @@ import orjson
 from gateway.operations import AppOperations
 from gateway.scim import query as list_query
 from gateway.upstream import AmbiguousWrite
-from vendors.base import Kind, Op, Resource
+from vendors.base import Kind, Resource
 from vendors.errors import AlreadyExists
 
 #: POSTs sent for one create at most (the request deadline bounds them too).
@@ -42,13 +31,7 @@ _UNIQUE = {Kind.USER: "userName", Kind.GROUP: "displayName"}
 
 
 async def create_once(operations: AppOperations, kind: Kind, resource: Resource) -> Resource:
-    """Create `resource` at most once; raises what `operations.create` raises (AlreadyExists on a real clash).
-
-    Raises AlreadyExists (409 uniqueness) for a group whose displayName is taken, before any POST.
-    """
-    operations.require(kind, Op.CREATE)
-    if kind is Kind.GROUP:
-        await refuse_taken_display_name(operations, resource)
+    """Create `resource` at most once; raises what `operations.create` raises (AlreadyExists on a real clash)."""
     ambiguous: AmbiguousWrite | None = None
     for _ in range(MAX_CREATE_ATTEMPTS):
         try:
@@ -69,26 +52,6 @@ async def create_once(operations: AppOperations, kind: Kind, resource: Resource)
     raise ambiguous
 
 
-async def refuse_taken_display_name(operations: AppOperations, group: Resource) -> None:
-    """Raise AlreadyExists when another group holds `group`'s displayName, compared without case.
-
-    Apps that cannot list groups are left to the vendor (nothing to look in).
-    """
-    name = group.get("displayName")
-    if not isinstance(name, str) or not name or Op.SEARCH not in operations.offered[Kind.GROUP]:
-        return
-    for found in await _holders(operations, Kind.GROUP, "displayName", name):
-        if str(found.get("displayName", "")).casefold() == name.casefold():
-            raise AlreadyExists(f"a group named {name!r} already exists (displayName must be unique)")
-
-
-async def _holders(operations: AppOperations, kind: Kind, attribute: str, value: str, count: int = 2) -> list[Resource]:
-    """Resources the vendor lists for `attribute eq value` (the vendor or the gateway evaluates the filter)."""
-    text = f"{attribute} eq {orjson.dumps(value).decode()}"
-    query = list_query.from_search_body(operations.schemas[kind], {"filter": text, "count": count}, count)
-    return (await operations.search(kind, query)).resources
-
-
 async def find_created(operations: AppOperations, kind: Kind, resource: Resource) -> Resource | None:
     """The resource the vendor holds under `resource`'s unique attribute, if it is the one we sent.
 
@@ -98,7 +61,10 @@ async def find_created(operations: AppOperations, kind: Kind, resource: Resource
     value = resource.get(attribute)
     if not isinstance(value, str) or not value:
         return None
-    for found in await _holders(operations, kind, attribute, value):
+    text = f"{attribute} eq {orjson.dumps(value).decode()}"
+    query = list_query.from_search_body(operations.schemas[kind], {"filter": text, "count": 2}, 2)
+    page = await operations.search(kind, query)
+    for found in page.resources:
         if str(found.get(attribute, "")).lower() != value.lower():
             continue
         if _same_external_id(resource, found):

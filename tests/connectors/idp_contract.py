@@ -1,5 +1,5 @@
-"""IdP habits every app must answer alike: through the gateway's operations (gateway/operations.py and
-gateway/resilience/create.py) over each connector, against its simulator, over loopback HTTP.
+"""IdP habits every app must answer alike: through the gateway's operations (gateway/operations.py, and
+create_once for creates) over each connector, against its simulator, over loopback HTTP.
 
 Part of the shared contract suite (`ConnectorContract` inherits it). Each test asks only what the
 gateway offers for the app (natively or synthesised) and what the vendor holds (its AttributeProfile),
