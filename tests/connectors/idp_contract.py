@@ -3,7 +3,7 @@ create_once for creates) over each connector, against its simulator, over loopba
 
 Part of the shared contract suite (`ConnectorContract` inherits it). Each test asks only what the
 gateway offers for the app (natively or synthesised) and what the vendor holds (its AttributeProfile),
-and skips the rest. The request shapes are Entra's, cited per test.
+and skips the rest. The request shapes are Entra's; their sources are cited in tests/idp_traffic.py.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from vendors.scim_passthrough import ScimPassthroughConnector
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 MANAGER = f"{ENTERPRISE}:manager"
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
-#: Entra's ways of clearing a manager (issue 15 item 17): the empty string is Entra's documented form.
+#: Ways of clearing a manager: the empty string is what Entra sends (issue 15 item 17); the rest are variants.
 MANAGER_CLEARS = {
     "empty_string": {"op": "Replace", "path": MANAGER, "value": ""},
     "empty_value": {"op": "Replace", "path": MANAGER, "value": {"value": ""}},
@@ -64,9 +64,8 @@ class IdpCompatContract(ContractHarness):
     async def test_entra_manager_cleared_with_an_empty_value_is_absent(
         self, env: Harness, clear: dict[str, Any]
     ) -> None:
-        """Entra clears a manager with `"value": ""` (Microsoft Learn, 'Known issues and resolutions with SCIM
-        2.0 protocol compliance', and the SCIM reference code's `ManagerNotSet` handling): RFC 7643 section
-        2.5 makes "" and null unassigned, so the user reads back without a manager, not `{"value": ""}`."""
+        """Entra clears a manager with `"value": ""` (tests/idp_traffic.py ENTRA_MANAGER_CLEARED): RFC 7643
+        section 2.5 makes "" and null unassigned, so the user reads back without a manager, not `{"value": ""}`."""
         self.offers(env, Kind.USER, Op.PATCH)
         self.require_held(env, MANAGER)
         user = await self.a_user(env, "managed")
@@ -84,10 +83,9 @@ class IdpCompatContract(ContractHarness):
     # -- item 18: value filters that match nothing -------------------------------------------------
 
     async def test_entra_replace_of_a_missing_work_address_adds_it(self, env: Harness) -> None:
-        """Entra replaces `addresses[type eq "work"].<sub>` on a user without a work address and expects
-        it added (Microsoft Learn, 'Tutorial: Develop and plan provisioning for a SCIM endpoint', Update
-        User; SCIM reference code's PATCH handling of `addresses[type eq "work"]`). Several sub-attributes in
-        one PATCH make one address; a later replace changes it in place."""
+        """Entra replaces `addresses[type eq "work"].<sub>` on a user without a work address and expects it
+        added (tests/idp_traffic.py ENTRA_WORK_ADDRESS). Several sub-attributes in one PATCH make one address;
+        a later replace changes it in place."""
         self.offers(env, Kind.USER, Op.PATCH)
         self.require_held(env, "addresses")
         user = await self.a_user(env, "addressed")
