@@ -5,6 +5,10 @@ derives the rest. get <- search (walk pages, match id); filtering <- search
 all pages and evaluate the filter in the gateway; PATCH <- get + apply +
 replace; replace <- get + PATCH computed from the difference. Anything else
 raises NotSupported (501) before any vendor call.
+
+A PATCH whose outcome depends on what the resource holds (a value filter
+that matches nothing, gateway/scim/patch.py) is applied by the gateway even
+where the vendor has PATCH, so that every app gives the same answer.
 """
 
 from __future__ import annotations
@@ -12,13 +16,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from scim2_models import Context
 
-from gateway.outbound.errors import NotSupported, UnknownResource, VendorBadResponse
+from gateway.outbound.errors import AlreadyExists, NotSupported, UnknownResource, VendorBadResponse, VendorRejected
 from gateway.scim.models import SchemaSet, dump_request, parse_response
 from gateway.scim.patch import NormalisedPatch
 from gateway.scim.prefilter import first_pass
-from gateway.scim.query import ListQuery
+from gateway.scim.query import ListQuery, from_search_body
 from vendors.base import Connector, Kind, Op, Page, Resource, SearchQuery
 
 WALK_PAGE_SIZE = 100
@@ -82,27 +87,80 @@ class AppOperations:
         return Page(total=len(matches), resources=matches[start : start + query.count])
 
     async def create(self, kind: Kind, resource: Resource) -> Resource:
+        """Create and return the resource; raises AlreadyExists (409 uniqueness) for a taken group displayName."""
         self.require(kind, Op.CREATE)
+        if kind is Kind.GROUP:
+            await self._refuse_taken_display_name(resource)
         return await self.connector.create(kind, resource)
+
+    async def _refuse_taken_display_name(self, group: Resource) -> None:
+        """Raise AlreadyExists when another group holds `group`'s displayName, compared without case.
+
+        On every app, whether or not the vendor would store the duplicate: IdPs match groups by displayName,
+        so two groups of one name leave them pushing members to either. RFC 7643 section 4.2 declares
+        displayName caseExact false, hence no case; section 8.7.1 gives it uniqueness "none", from which this
+        departs. Look-up and POST are two calls: two creates of one name racing (two replicas, or an IdP
+        retrying in parallel) can both pass the look-up, and a vendor that accepts duplicates then holds
+        two; the gateway narrows that window, it cannot close it. Apps that cannot list groups are left to
+        the vendor.
+        """
+        name = group.get("displayName")
+        if not isinstance(name, str) or not name or Op.SEARCH not in self.offered[Kind.GROUP]:
+            return
+        text = f"displayName eq {orjson.dumps(name).decode()}"
+        page = await self.search(Kind.GROUP, from_search_body(self.schemas[Kind.GROUP], {"filter": text}, 2))
+        if any(str(found.get("displayName", "")).casefold() == name.casefold() for found in page.resources):
+            raise AlreadyExists(f"a group named {name!r} already exists (group displayName must be unique)")
 
     async def replace(self, kind: Kind, resource_id: str, resource: Resource) -> Resource:
         self.require(kind, Op.REPLACE)
         if self._native(kind, Op.REPLACE):
             return await self.connector.replace(kind, resource_id, resource)
-        current = await self.get(kind, resource_id)
-        result = await self.connector.patch(kind, resource_id, _difference(current, resource))
+        return await self._write_back(kind, resource_id, await self.get(kind, resource_id), resource)
+
+    async def _write_back(self, kind: Kind, resource_id: str, current: Resource, wanted: Resource) -> Resource:
+        """Make the resource read `current` become `wanted`: PUT where the vendor has it, else the PATCH difference."""
+        if self._native(kind, Op.REPLACE):
+            return await self.connector.replace(kind, resource_id, wanted)
+        result = await self.connector.patch(kind, resource_id, _difference(current, wanted))
         return result if result is not None else await self.get(kind, resource_id)
 
     async def patch(self, kind: Kind, resource_id: str, patch: NormalisedPatch) -> Resource:
-        """Apply a PATCH and return the resource as it now is (RFC 7644 section 3.5.2)."""
+        """Apply a PATCH and return the resource as it now is (RFC 7644 section 3.5.2).
+
+        Forwarded where the vendor has PATCH. An `add`/`replace` through a value filter is checked against
+        the resource first: if a filter matches nothing, the gateway applies the PATCH itself (read, apply,
+        write back), so every app creates the entry the filter describes (one read and one write either
+        way). A vendor `noTarget` to a forwarded filtered PATCH (PATCH is atomic: it changed nothing) is
+        answered the same way, so a remove that matches nothing is a no-op everywhere.
+        """
         self.require(kind, Op.PATCH)
+        current: Resource | None = None
         if self._native(kind, Op.PATCH):
-            result = await self.connector.patch(kind, resource_id, patch.operations)
-            return result if result is not None else await self.get(kind, resource_id)
-        model = parse_response(self.schemas[kind], await self.get(kind, resource_id))
+            if patch.needs_current:
+                current = await self.get(kind, resource_id)
+            if current is None or patch.selects_existing(parse_response(self.schemas[kind], current)):
+                try:
+                    result = await self.connector.patch(kind, resource_id, patch.operations)
+                except VendorRejected as exc:
+                    if exc.scim_type != "noTarget" or not patch.filtered:
+                        raise
+                    current = None
+                else:
+                    return result if result is not None else await self.get(kind, resource_id)
+        return await self._apply_here(kind, resource_id, patch, current)
+
+    async def _apply_here(
+        self, kind: Kind, resource_id: str, patch: NormalisedPatch, current: Resource | None
+    ) -> Resource:
+        """PATCH synthesised: apply to the resource (`current`, or read now) in the gateway and write it back."""
+        if current is None:
+            current = await self.get(kind, resource_id)
+        model = parse_response(self.schemas[kind], current)
         patch.apply(model)
-        body = dump_request(model, Context.RESOURCE_REPLACEMENT_REQUEST)
-        return await self.connector.replace(kind, resource_id, body)
+        return await self._write_back(
+            kind, resource_id, current, dump_request(model, Context.RESOURCE_REPLACEMENT_REQUEST)
+        )
 
     async def delete(self, kind: Kind, resource_id: str) -> None:
         self.require(kind, Op.DELETE)

@@ -67,6 +67,18 @@ ENTRA_QUERY_ENCODING = (
     "AzureAD/SCIMReferenceCode issue #63 (Entra queries 'filter=userName+eq+%22cf4d78e8-cc4f-4d5d-b8b9-"
     "183561c0104a%22' with random GUIDs, incl. on Test Connection)"
 )
+ENTRA_WORK_ADDRESS = (
+    "limosa-io/laravel-scim-server issue #34 'Possible Azure AD SCIM issues when changing an email address?' "
+    "(logged Entra PATCH: {'op':'Replace','path':'addresses[type eq \\\"work\\\"].formatted',...}; verbatim "
+    "shape); Captain-P-Goldfish/scim-for-keycloak issue #73 (a server reading RFC 7644 3.5.2.3 literally answers "
+    "Entra's filtered replace with 400 noTarget and provisioning fails); Captain-P-Goldfish/SCIM-SDK issue #416 "
+    "(Entra's validator expects the filtered entry to be created)"
+)
+ENTRA_MANAGER_CLEARED = (
+    "scim-gateway issue 15 item 17 (Entra traffic seen on every SCIM app: the manager cleared with "
+    "{'op':'Replace','path':'urn:...:enterprise:2.0:User:manager','value':''}); RFC 7643 section 2.5 (null and "
+    "empty are unassigned). The {'value': ''} and null forms are INFERRED variants"
+)
 OKTA_SCIM20 = (
     "Okta, 'SCIM 2.0 Protocol Reference' / 'Okta and SCIM Version 2.0' "
     "https://developer.okta.com/docs/api/openapi/okta-scim/guides/scim-20 "
@@ -809,6 +821,49 @@ ENTRA_SEQUENCE: list[dict[str, Any]] = [
         "manager as a simple value 'user-id' but reads it back as manager.value)",
     },
     {
+        "name": "entra_clear_manager_empty_string",
+        "method": "PATCH",
+        "path": "/Users/{userId}",
+        "headers": ENTRA_BODY_HEADERS,
+        "body": {
+            "schemas": [PATCH_OP],
+            "Operations": [{"op": "Replace", "path": f"{ENTERPRISE}:manager", "value": ""}],
+        },
+        "expect_status": (200, 204),
+        "expect_body": {f"{ENTERPRISE}:manager": None},
+        "source": ENTRA_MANAGER_CLEARED,
+    },
+    {
+        "name": "entra_replace_missing_work_address",
+        "method": "PATCH",
+        "path": "/Users/{userId}",
+        "headers": ENTRA_BODY_HEADERS,
+        "body": {
+            "schemas": [PATCH_OP],
+            "Operations": [
+                {"op": "Replace", "path": 'addresses[type eq "work"].streetAddress', "value": "1 Main St"},
+                {"op": "Replace", "path": 'addresses[type eq "work"].formatted', "value": "18/2111"},
+            ],
+        },
+        "expect_status": (200, 204),
+        "expect_body": {
+            'addresses[type eq "work"].streetAddress': "1 Main St",
+            'addresses[type eq "work"].formatted': "18/2111",
+        },
+        "source": ENTRA_WORK_ADDRESS + "; the user was created without addresses (entra_create_user)",
+    },
+    {
+        "name": "entra_remove_unmatched_filter",
+        "method": "PATCH",
+        "path": "/Users/{userId}",
+        "headers": ENTRA_BODY_HEADERS,
+        "body": {"schemas": [PATCH_OP], "Operations": [{"op": "Remove", "path": 'phoneNumbers[type eq "fax"]'}]},
+        "expect_status": (200, 204),
+        "expect_body": {'addresses[type eq "work"].streetAddress': "1 Main St"},
+        "source": "INFERRED: RFC 7644 section 3.5.2.2 remove with a value filter that matches nothing (a no-op), in "
+        "Entra's capitalised-op form (" + ENTRA_KNOWN_ISSUES + ")",
+    },
+    {
         "name": "entra_deactivate_user_legacy_string_false",
         "method": "PATCH",
         "path": "/Users/{userId}",
@@ -868,6 +923,22 @@ ENTRA_SEQUENCE: list[dict[str, Any]] = [
         "capture": {"groupId": "id"},
         "source": ENTRA_TUTORIAL + " (Create Group; verbatim - non-standard ADSCIM schema URI, 'meta' in the POST, no "
         "'members': 'Groups are created with an empty members list')",
+    },
+    {
+        "name": "entra_create_group_duplicate",
+        "method": "POST",
+        "path": "/Groups",
+        "headers": ENTRA_BODY_HEADERS,
+        "body": {
+            "schemas": [GROUP_SCHEMA, ENTRA_ADSCIM_GROUP_SCHEMA],
+            "externalId": "0b1e5c2a-9d3f-4e8b-a6c7-1f2d3e4a5b6c",
+            "displayName": "{groupName}",
+            "meta": {"resourceType": "Group"},
+        },
+        "expect_status": 409,
+        "source": "INFERRED: the Create Group body of " + ENTRA_TUTORIAL + " for a displayName that exists (another "
+        "externalId); Entra matches groups by displayName (entra_lookup_group_*), so a second group of the name "
+        "must be refused (scim-gateway issue 15 item 19)",
     },
     {
         "name": "entra_lookup_group_found",
@@ -1304,6 +1375,32 @@ ENTRA_PATCH_QUIRKS: list[dict[str, Any]] = [
         "expect": {_MANAGER: None},
         "source": "thomaspoignant/scim-patch issue #453 'Some Azure AD remove operations are not supported' "
         "('a SCIM PATCH request that I received from Azure AD'; verbatim operation, wrapped in a PatchOp)",
+    },
+    {
+        "name": "entra_manager_cleared_with_empty_string",
+        "resource": "User",
+        "body": {"schemas": [PATCH_OP], "Operations": [{"op": "Replace", "path": _MANAGER, "value": ""}]},
+        "initial": {f"{_MANAGER}.value": "manager-id"},
+        "expect": {_MANAGER: None},
+        "source": ENTRA_MANAGER_CLEARED,
+    },
+    {
+        "name": "entra_manager_cleared_with_empty_value",
+        "resource": "User",
+        "body": {"schemas": [PATCH_OP], "Operations": [{"op": "Replace", "path": _MANAGER, "value": {"value": ""}}]},
+        "initial": {f"{_MANAGER}.value": "manager-id"},
+        "expect": {_MANAGER: None},
+        "source": ENTRA_MANAGER_CLEARED,
+    },
+    {
+        "name": "entra_replace_missing_work_address",
+        "resource": "User",
+        "body": {
+            "schemas": [PATCH_OP],
+            "Operations": [{"op": "Replace", "path": 'addresses[type eq "work"].formatted', "value": "18/2111"}],
+        },
+        "expect": {'addresses[type eq "work"].formatted': "18/2111"},
+        "source": ENTRA_WORK_ADDRESS,
     },
     {
         "name": "entra_group_add_member_ref_null",

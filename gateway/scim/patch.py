@@ -9,7 +9,26 @@ path (invalidPath), a read-only target (mutability) or a bad op
   path-less op whose value keys are paths (`"name.givenName"`, or a full
   `urn:...:enterprise:2.0:User:department`), the enterprise manager given as
   a bare id string, member removal as `{"path": "members", "value": [...]}`.
+- Entra: the manager cleared with an empty value (`"value": ""`, `{"value": ""}`
+  or null): RFC 7643 section 2.5 makes null and empty equivalent to
+  unassigned, so it becomes a `remove` of the manager, forwarded as such.
 - Okta: a path-less group `replace` that repeats the group's own `id`.
+
+Value filters that match nothing (RFC 7644 section 3.5.2), the same on every app:
+
+- `add`/`replace` on `attr[filter]` or `attr[filter].sub` creates the entry the
+  filter describes (`eq` comparisons joined by `and`) and writes the value into
+  it: Entra sends `replace addresses[type eq "work"].streetAddress` to a user
+  without a work address and expects one. RFC 7644 section 3.5.2.3 asks for
+  400 `noTarget` here; we follow Entra (scim2-models' policy
+  `UnmatchedPathFilter.create`). Any other filter still answers 400 `noTarget`.
+- `remove` of `attr[filter]` that matches nothing changes nothing: 200.
+
+Forwarded, an unmatched `add`/`replace` would meet a vendor's own reading
+(`noTarget`, or the value silently dropped), so gateway/operations.py reads the
+resource first (`needs_current`): when every filter matches (`selects_existing`)
+the PATCH is forwarded, otherwise the gateway applies it (apply, PUT). A vendor
+`noTarget` to a forwarded PATCH with a filter is answered the same way.
 """
 
 from __future__ import annotations
@@ -19,14 +38,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from scim2_models import Context, InvalidSyntaxException, InvalidValueException, PatchOp, Resource
+from scim2_models import (
+    Context,
+    InvalidSyntaxException,
+    InvalidValueException,
+    PatchOp,
+    Path,
+    Resource,
+    SCIMException,
+)
 
 from gateway.scim.models import POLICY, ResourceModel, scim_exception
 
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 MAX_OPERATIONS = 1000
 _BOOLEAN_ATTRIBUTES = frozenset({"active", "primary"})
-_ENTERPRISE_MANAGER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"
+_ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+_ENTERPRISE_MANAGER = _ENTERPRISE + ":manager"
+_WRITES = ("add", "replace")
 
 
 @dataclass(frozen=True)
@@ -35,6 +64,24 @@ class NormalisedPatch:
 
     operations: list[dict[str, Any]]
     model: PatchOp[Any]
+
+    @property
+    def needs_current(self) -> bool:
+        """Whether an `add`/`replace` selects by value filter: its outcome depends on what the resource holds."""
+        return any(op["op"] in _WRITES and _filtered(op.get("path")) for op in self.operations)
+
+    @property
+    def filtered(self) -> bool:
+        """Whether any operation selects by value filter (a strict vendor may answer `noTarget`)."""
+        return any(_filtered(op.get("path")) for op in self.operations)
+
+    def selects_existing(self, resource: Resource[Any]) -> bool:
+        """Whether every filtered `add`/`replace` matches a value `resource` holds (then any vendor applies it)."""
+        paths = [op["path"] for op in self.operations if op["op"] in _WRITES and _filtered(op.get("path"))]
+        try:
+            return all(Path[type(resource)](path).get(resource) for path in paths)  # type: ignore[misc,operator]
+        except SCIMException:
+            return False
 
     def apply(self, resource: Resource[Any]) -> None:
         """Apply to a resource model in place (for synthesised PATCH)."""
@@ -84,6 +131,8 @@ def _normalise_operation(raw: dict[str, Any], resource_id: str) -> list[dict[str
     value = _coerce(_last_attribute(path), value)
     if _is_manager(path):
         path, value = _ENTERPRISE_MANAGER, _manager_value(value)
+        if op in _WRITES and _unassigned(value):
+            return [{"op": "remove", "path": path}]
     operation: dict[str, Any] = {"op": op, "path": path}
     if "value" in raw:
         operation["value"] = value
@@ -99,6 +148,12 @@ def _split_pathless(op: str, value: Any, resource_id: str) -> list[dict[str, Any
         if key == "id" and item == resource_id:
             continue  # Okta repeats the group's own id; id is immutable, so this is a no-op.
         if key == "schemas":
+            continue
+        if key.lower() == _ENTERPRISE.lower() and isinstance(item, dict):
+            # Replacing an extension object replaces only the sub-attributes given (RFC 7644 section
+            # 3.5.2.3), so each is its own path: the manager inside it is normalised like a direct one.
+            for sub, sub_value in item.items():
+                operations.extend(_normalise_operation({"op": op, "path": f"{key}:{sub}", "value": sub_value}, ""))
             continue
         operations.extend(_normalise_operation({"op": op, "path": key, "value": item}, resource_id))
     return operations or [{"op": op, "value": {}}]
@@ -117,6 +172,17 @@ def _manager_value(value: Any) -> Any:
     if isinstance(value, str):
         return {"value": value}
     return value
+
+
+def _unassigned(manager: Any) -> bool:
+    """Null, "", or a complex value whose `value` is null or "" (RFC 7643 section 2.5: all mean unassigned)."""
+    if isinstance(manager, dict):
+        manager = next((item for key, item in manager.items() if key.lower() == "value"), None)
+    return manager is None or manager == "" or manager == []
+
+
+def _filtered(path: Any) -> bool:
+    return isinstance(path, str) and "[" in path
 
 
 def _remove_member(member: Any) -> dict[str, Any]:

@@ -23,13 +23,13 @@ from gateway.scim.models import parse_response
 from tests.connectors.harness import (
     GROUP_SCHEMA,
     METHOD_OPS,
-    ContractHarness,
     Harness,
     ids,
     member_ids,
     needs,
     value_at,
 )
+from tests.connectors.idp_contract import IdpCompatContract
 from vendors.base import Connector, Kind, Op, SearchQuery
 from vendors.simulators import SIMULATORS
 
@@ -37,8 +37,11 @@ from vendors.simulators import SIMULATORS
 HOSTILE_IDS = ("../x", "a/../../b", "x?attributes=id", "x#y", "..", ".", "")
 
 
-class ConnectorContract(ContractHarness):
-    """The contract every connector meets. Subclasses set the class attributes and `app_settings`."""
+class ConnectorContract(IdpCompatContract):
+    """The contract every connector meets. Subclasses set the class attributes and `app_settings`.
+
+    IdP habits (tests/connectors/idp_contract.py) are part of it: the same answer on every app.
+    """
 
     # -- check and credentials -------------------------------------------------------------
 

@@ -64,6 +64,11 @@ class Harness:
         async with self.session.delete(f"{self.root_url}/_sim/requests") as response:
             assert response.status == 200
 
+    async def inject_fault(self, rule: dict[str, Any]) -> None:
+        """Add a fault rule (vendors/simulators/base.py `FaultRule`) ahead of the vendor's own behaviour."""
+        async with self.session.post(f"{self.root_url}/_sim/faults", json=rule) as response:
+            assert response.status == 200
+
     async def state(self) -> Any:
         async with self.session.get(f"{self.root_url}/_sim/state") as response:
             assert response.status == 200

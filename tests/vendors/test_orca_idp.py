@@ -6,7 +6,7 @@ extra, empty `Auditor` role here, so the expected member sets are exact);
 creating, renaming and deleting a group are refused (roles are fixed, so
 later steps keep the role's name); the
 attributes Orca does not hold (name parts, nickName, enterprise attributes,
-a work email other than the userName) are not expected back.
+a work email other than the userName, addresses) are not expected back.
 """
 
 from __future__ import annotations
@@ -21,8 +21,14 @@ from tests.vendors.orca_env import TOKEN, orca_env
 
 ROLE = "Auditor"
 ROLES = ("Admin", "Viewer", ROLE)
-NOT_HELD = ("name.", "nickName", ENTERPRISE, "emails[")
-REFUSED = {"create_group": 501, "delete_group": 501, "group_rename": 400, "rename_patch": 400}
+NOT_HELD = ("name.", "nickName", ENTERPRISE, "emails[", "addresses[")
+REFUSED = {
+    "create_group": 501,
+    "create_group_duplicate": 501,
+    "delete_group": 501,
+    "group_rename": 400,
+    "rename_patch": 400,
+}
 
 
 def orca_steps(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
