@@ -1,4 +1,4 @@
-"""Everything one app's vendor calls share: retry policy, circuit breaker, outbound limits, clock.
+"""Everything one app's vendor calls share: retry policy, circuit breaker, the vendor's pause, limits, clock.
 
 Built once per app in the runtime and handed to its UpstreamClient (and to
 the client its OAuth auth uses for token requests, so token requests are
@@ -9,11 +9,12 @@ this module knows nothing of Prometheus.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from gateway.config import RetryConfig
 from gateway.resilience.breaker import Breaker
 from gateway.resilience.clock import SYSTEM_CLOCK, Clock
+from gateway.resilience.pause import VendorPause
 from gateway.throttle.admission import OutboundLimiter
 
 
@@ -25,12 +26,16 @@ class UpstreamGuard:
     clock: Clock = SYSTEM_CLOCK
     #: Called with a bounded reason (`429`, `502`, `503`, `504`, `timeout`, `connection`) before each resend.
     on_retry: Callable[[str], None] | None = None
+    #: Called for each call failed fast, unsent, because the vendor's 429 pause still runs.
+    on_held_back: Callable[[], None] | None = None
+    #: The vendor's back-off window, shared by the app's calls and its token requests.
+    pause: VendorPause = field(default_factory=VendorPause)
     #: True for the token client, whose calls happen while a main call signs itself: that call
     #: already holds the concurrency permit and, in half_open, the circuit's one probe.
     nested: bool = False
 
     def for_token_requests(self) -> UpstreamGuard:
-        """The same limits and circuit for calls made while signing another call (OAuth token requests)."""
+        """The same limits, circuit and pause for calls made while signing another call (OAuth token requests)."""
         return replace(self, nested=True)
 
 
