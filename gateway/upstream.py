@@ -1,24 +1,24 @@
 """The one wrapping layer around aiohttp through which every vendor call goes.
 
-Per call, in this order: the circuit breaker (fail fast while open), the
-app's outbound rate budget and concurrency permit (bounded by the request
-deadline), signing with the app's VendorAuth, the exchange under the app's
+Per call, in this order: the vendor's 429 pause, the circuit breaker (fail
+fast while open), the app's outbound rate budget and concurrency permit
+(bounded by the request deadline), signing with the app's VendorAuth, the exchange under the app's
 pool and timeouts, one resend after a 401 when the auth can refresh, then
 retries with full-jitter backoff on 429/502/503/504 and transport failures,
 honouring Retry-After, until `retry.attempts` or the request deadline runs
 out (then 503 with Retry-After, or 429 when the vendor was throttling).
 
 A vendor's 429 pauses the app (gateway/resilience/pause.py): until its
-Retry-After ends, new calls fail at once with 429 without reaching it.
+Retry-After ends no call is sent; one whose deadline ends first gets 429.
 
 A POST is never resent after an *ambiguous* failure, one after which the
 vendor may have acted (gateway/resilience/retry.py `may_have_acted`: any
 5xx but 501, a timeout or reset after sending): AmbiguousWrite is raised
 instead, after the wait a retry would have had, so the caller looks the
-resource up first (gateway/resilience/create.py). GET, PUT, DELETE and PATCH are resent: they
-are idempotent in SCIM (a PATCH `add` of a value already held changes
-nothing, RFC 7644 section 3.5.2.1), and a DELETE answered 404 after an
-unanswered attempt counts as done. Redirects are never followed and absolute
+resource up first (gateway/resilience/create.py). GET, PUT, DELETE and
+PATCH are resent: they are idempotent in SCIM (a PATCH `add` of a value
+already held changes nothing, RFC 7644 section 3.5.2.1), and a DELETE
+answered 404 after an unanswered attempt counts as done. Redirects are never followed and absolute
 links (pagination) must stay on the vendor's configured origin. Statuses
 map to the connector error vocabulary in gateway/upstream_errors.py; each
 call's status is recorded for the audit record.
@@ -39,7 +39,6 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from gateway.resilience.deadline import current_deadline
 from gateway.resilience.guard import UpstreamGuard, default_guard
-from gateway.resilience.pause import held_back
 from gateway.resilience.retry import RETRYABLE_STATUSES, may_have_acted, parse_retry_after, retry_delay
 from gateway.resilience.timeouts import timeout
 from gateway.upstream_errors import error_for
@@ -63,7 +62,8 @@ class AmbiguousWrite(VendorUnavailable):
     """
 
     def __init__(self, error: ConnectorError, *, resend: bool) -> None:
-        super().__init__(f"{error.detail} after the request may have reached it", retry_after=_retry_after(error))
+        retry_after = getattr(error, "retry_after", None)
+        super().__init__(f"{error.detail} after the request may have reached it", retry_after=retry_after)
         self.error, self.resend = error, resend
 
 
@@ -146,8 +146,8 @@ class UpstreamClient:
         own origin (else VendorBadResponse). `scope` is passed to the app's
         auth: the least privilege this request needs. Raises AmbiguousWrite
         for a POST that may have reached the vendor, CircuitOpen while the
-        app's circuit is open, VendorThrottled (429 with retry_after) while
-        the vendor's 429 pause runs, VendorUnavailable (503) or
+        app's circuit is open, VendorThrottled (429 with retry_after) when
+        the vendor's 429 pause outlasts the deadline, VendorUnavailable (503) or
         VendorThrottled with retry_after when retries or the deadline run out.
         """
         url = self._url(path)
@@ -162,8 +162,8 @@ class UpstreamClient:
         attempt = 0
         while True:
             attempt += 1
-            if guard.pause.until > clock.now():  # checked before the breaker: a held call claims no probe
-                await self._hold(attempt, deadline)
+            while guard.pause.until > clock.now():  # before the breaker: a held call claims no probe
+                await guard.wait_out_pause(self.app, deadline)
             if guard.nested:
                 guard.breaker.check()
             else:
@@ -274,21 +274,6 @@ class UpstreamClient:
             raise VendorBadResponse(f"app {self.app!r}: refused a link that leaves the vendor's configured host")
         return path
 
-    async def _hold(self, attempt: int, deadline: float) -> None:
-        """The vendor's 429 pause runs: a new call fails at once; a resend waits it out if its deadline allows.
-
-        Raises VendorThrottled (429, retry_after = the time left in the pause).
-        """
-        guard = self.guard
-        left = guard.pause.remaining(guard.clock.now())
-        if attempt == 1:
-            if guard.on_held_back is not None:
-                guard.on_held_back()
-            raise held_back(self.app, left)
-        if guard.clock.now() + left >= deadline:  # another call's 429 moved the pause past this one's deadline
-            raise held_back(self.app, left)
-        await guard.clock.sleep(left)
-
     def _exhausted(self, error: Exception, status: int | None, retry_after: float | None) -> VendorUnavailable:
         """What the caller gets when retries or the deadline run out: 503, or 429 if throttled, with Retry-After.
 
@@ -322,10 +307,6 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     except ValueError:
         port = -1
     return scheme, (parts.hostname or "").lower(), port
-
-
-def _retry_after(error: ConnectorError) -> float | None:
-    return error.retry_after if isinstance(error, VendorUnavailable) else None
 
 
 def _gone() -> UpstreamResponse:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from gateway.config import RetryConfig
 from gateway.resilience.breaker import Breaker
 from gateway.resilience.clock import SYSTEM_CLOCK, Clock
-from gateway.resilience.pause import VendorPause
+from gateway.resilience.pause import VendorPause, held_back
 from gateway.throttle.admission import OutboundLimiter
 
 
@@ -37,6 +37,21 @@ class UpstreamGuard:
     def for_token_requests(self) -> UpstreamGuard:
         """The same limits, circuit and pause for calls made while signing another call (OAuth token requests)."""
         return replace(self, nested=True)
+
+    async def wait_out_pause(self, app: str, deadline: float) -> None:
+        """Sleep until the vendor's 429 pause ends if that is before `deadline`, else raise VendorThrottled.
+
+        The 429 carries retry_after = the time left in the pause; the call was never sent. The wait has a
+        little jitter on top, so the calls held together do not all resume at the same instant.
+        """
+        clock = self.clock
+        left = self.pause.remaining(clock.now())
+        wait = left + clock.uniform(0.0, min(self.retry.base_delay, 1.0))
+        if clock.now() + wait >= deadline:
+            if self.on_held_back is not None:
+                self.on_held_back()
+            raise held_back(app, left)
+        await clock.sleep(wait)
 
 
 def default_guard(app: str, clock: Clock = SYSTEM_CLOCK) -> UpstreamGuard:

@@ -1,14 +1,17 @@
-"""The vendor's own back-off, remembered per app: after a 429, calls hold off until the vendor's window ends.
+"""The vendor's own back-off, remembered per app: after a 429, no call goes out until the vendor's window ends.
 
 A vendor that answers 429 with Retry-After has said when the app's calls may
 come back; one that throttles without it (Delinea) is given the
 `default_retry_after` the gateway told its caller when it gave up. Either
 way the instant is kept here, on the app's guard, so every request of that
-app in this process knows it. A call that meets the window fails at once
-with 429 and the time left, without reaching the vendor: callers reschedule
-(Okta and Entra do on 429 + Retry-After) instead of queuing up to burst in
-when the window ends. Only the calls that met the 429 themselves resend
-after it, and only when that is before their deadline.
+app in this process (and its token requests) knows it. The same rule as for
+a retry applies to every call that meets the window: if the window ends
+before the call's deadline the call waits for it (with a little jitter),
+else it fails at once with 429 and the time left, without reaching the
+vendor, and the IdP reschedules (Okta and Entra do on 429 + Retry-After).
+Failing calls whose deadline would allow the wait would turn a vendor's
+2 s pause into failed syncs (Entra retries a failed object only in a later
+cycle) and fail a list whose sibling page fetches met the window.
 
 Per process, not in Redis: each replica learns the window from its own
 first 429, so a replica costs the vendor at most one call per window, while

@@ -80,14 +80,26 @@ async def test_429_without_retry_after_until_attempts_run_out_pauses_for_what_th
             await client.request("GET", "/Users")
         assert first.value.status == 429 and first.value.retry_after == 30
         assert await vendor_calls(sim, "GET") == 3
-        clock.advance(29)  # from the moment the gateway gave up
+        clock.advance(4)  # 26 s of the 30 the caller was told are left: more than a deadline
         with pytest.raises(VendorThrottled) as second:
             await client.request("GET", "/Users")
-        assert second.value.retry_after == pytest.approx(1)
+        assert second.value.retry_after == pytest.approx(26)
         assert await vendor_calls(sim, "GET") == 3 and held == ["held"]
-        clock.advance(2)
+        clock.advance(26)
         sim.app.faults.clear()
         assert (await client.request("GET", "/Users")).status == 200
+
+
+async def test_a_call_meeting_a_pause_that_ends_before_its_deadline_waits_for_it_unsent() -> None:
+    clock = FakeClock()
+    async with simulator() as sim, upstream(sim, clock, RetryConfig(deadline=25)) as (client, held):
+        sim.fault(status=429, path=USERS, retry_after="120", times=1)
+        with pytest.raises(VendorThrottled):
+            await client.request("GET", "/Users")
+        clock.advance(110)  # 10 s of the vendor's window left, 25 s of deadline: wait, as a retry would
+        assert (await client.request("GET", "/Users")).status == 200
+        assert 10 <= clock.sleeps[-1] <= 10.2 and clock.now() >= 1000 + 120  # sent only once the window ended
+        assert await vendor_calls(sim, "GET") == 2 and held == []
 
 
 async def test_retry_after_that_fits_is_waited_and_resent_within_the_deadline() -> None:
