@@ -2,7 +2,7 @@
 
 Built once per app in the runtime and handed to its UpstreamClient (and to
 the client its OAuth auth uses for token requests, so token requests are
-limited and trip the same circuit). Metrics hooks are plain callables so
+limited, trip the same circuit and keep the same vendor pause). Metrics hooks are plain callables so
 this module knows nothing of Prometheus.
 """
 
@@ -26,7 +26,7 @@ class UpstreamGuard:
     clock: Clock = SYSTEM_CLOCK
     #: Called with a bounded reason (`429`, `502`, `503`, `504`, `timeout`, `connection`) before each resend.
     on_retry: Callable[[str], None] | None = None
-    #: Called for each call failed fast, unsent, because the vendor's 429 pause still runs.
+    #: Called for each call failed fast, unsent, because the vendor's 429 pause outlasts its deadline.
     on_held_back: Callable[[], None] | None = None
     #: The vendor's back-off window, shared by the app's calls and its token requests.
     pause: VendorPause = field(default_factory=VendorPause)

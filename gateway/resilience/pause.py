@@ -10,13 +10,13 @@ before the call's deadline the call waits for it (with a little jitter),
 else it fails at once with 429 and the time left, without reaching the
 vendor, and the IdP reschedules (Okta and Entra do on 429 + Retry-After).
 Failing calls whose deadline would allow the wait would turn a vendor's
-2 s pause into failed syncs (Entra retries a failed object only in a later
-cycle) and fail a list whose sibling page fetches met the window.
+short pause into failures every IdP must reschedule, and fail a list whose
+sibling page fetches met the window.
 
 Per process, not in Redis: each replica learns the window from its own
-first 429, so a replica costs the vendor at most one call per window, while
-sharing it would add a Redis round trip to every vendor call of the apps
-that have no outbound rate limit there.
+first 429, so a replica costs the vendor only the calls it had in flight
+then, while sharing it would add a Redis round trip to every vendor call of
+the apps that have no outbound rate limit there.
 """
 
 from __future__ import annotations
