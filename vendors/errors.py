@@ -71,6 +71,6 @@ class VendorUnavailable(UpstreamFailure):
 
 
 class VendorThrottled(VendorUnavailable):
-    """A 429 for the caller too (RFC 6585 section 4): Okta and Entra reschedule on it, not on a 503."""
+    """A 429 for the caller too (RFC 6585 section 4), with Retry-After: IdPs (Okta, Entra) reschedule on it."""
 
     status = 429
