@@ -1,12 +1,16 @@
 """POST create that never creates twice and never loops on 409.
 
 The upstream client resends a POST only after failures where the vendor
-certainly did not act (429, 503, refused connections). After an ambiguous
-one (read timeout, reset, 502/504) it raises AmbiguousWrite; here the
-gateway then looks the resource up by its unique attribute (userName for
-users, displayName for groups, RFC 7643 sections 4.1.1 and 4.2) and answers
-with what it finds, or resends when nothing is there. A 409 after an
-ambiguous attempt means our own first POST landed: it is looked up, not resent.
+certainly did not act (429, refused connections). After any other, whatever
+the status (every 5xx but 501, a read timeout or reset after sending: see
+`may_have_acted` in retry.py), it raises AmbiguousWrite; here the gateway
+then looks the resource up by its unique attribute (userName for users,
+displayName for groups, RFC 7643 sections 4.1.1 and 4.2) and answers 201
+with what it finds. When nothing is there it resends if the failure is one
+a resend may cure (502, 503, 504, transport; the vendor's Retry-After or a
+backoff already waited), else the caller gets the failure itself (a 500
+stays a 502). A 409 after an ambiguous attempt means our own first POST
+landed: it is looked up, not resent.
 
 A found resource is ours only if its externalId (the IdP's id for the
 object) agrees with the one sent; a different holder of the same userName is a
@@ -31,7 +35,11 @@ _UNIQUE = {Kind.USER: "userName", Kind.GROUP: "displayName"}
 
 
 async def create_once(operations: AppOperations, kind: Kind, resource: Resource) -> Resource:
-    """Create `resource` at most once; raises what `operations.create` raises (AlreadyExists on a real clash)."""
+    """Create `resource` at most once; raises what `operations.create` raises (AlreadyExists on a real clash).
+
+    After an ambiguous failure that neither a lookup nor a resend settles, raises that failure's own
+    error (AmbiguousWrite.error), never AmbiguousWrite.
+    """
     ambiguous: AmbiguousWrite | None = None
     for _ in range(MAX_CREATE_ATTEMPTS):
         try:
@@ -48,8 +56,10 @@ async def create_once(operations: AppOperations, kind: Kind, resource: Resource)
         found = await find_created(operations, kind, resource)
         if found is not None:
             return found
+        if not ambiguous.resend:
+            raise ambiguous.error
     assert ambiguous is not None
-    raise ambiguous
+    raise ambiguous.error
 
 
 async def find_created(operations: AppOperations, kind: Kind, resource: Resource) -> Resource | None:

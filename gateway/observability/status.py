@@ -129,8 +129,12 @@ def _tenant_section(runtime: Runtime, name: str, rates: Rates) -> str:
     tenant = runtime.tenants[name]
     inbound = rates.throttled.get((name, "inbound"), 0.0)
     outbound = rates.throttled.get((name, "outbound"), 0.0)
+    vendor = rates.throttled.get((name, "vendor"), 0.0)  # held back while a vendor's 429 pause runs
     limits = _limits(getattr(runtime.config.tenants[name], "limits", None))
-    meta = f"throttled: {inbound:.2f}/s inbound, {outbound:.2f}/s outbound · inbound limit: {limits}"
+    meta = (
+        f"throttled: {inbound:.2f}/s inbound, {outbound:.2f}/s outbound, {vendor:.2f}/s by the vendor"
+        f" · inbound limit: {limits}"
+    )
     rows = "".join(_app_row(runtime, app, rates.apps.get((name, app.name), AppRates())) for app in tenant.apps.values())
     head = "".join(
         f"<th>{h}</th>"

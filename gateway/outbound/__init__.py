@@ -11,5 +11,6 @@ This package is the interface vendors/ depends on (and nothing else of the gatew
     retry.py     what is retried, backoff with full jitter, Retry-After
     breaker.py   the per-app circuit breaker
     guard.py     the bundle of policies one app's client applies
+    pause.py     the vendor's 429 back-off window, remembered per app
     timeouts.py  the bound on one whole vendor exchange
 """

@@ -1,20 +1,24 @@
 """The one wrapping layer around aiohttp through which every vendor call goes.
 
-Per call, in this order: the circuit breaker (fail fast while open), the
-app's outbound rate budget and concurrency permit (bounded by the request
-deadline), signing with the app's VendorAuth, the exchange under the app's
+Per call, in this order: the vendor's 429 pause, the circuit breaker (fail
+fast while open), the app's outbound rate budget and concurrency permit
+(bounded by the request deadline), signing with the app's VendorAuth, the exchange under the app's
 pool and timeouts, one resend after a 401 when the auth can refresh, then
 retries with full-jitter backoff on 429/502/503/504 and transport failures,
 honouring Retry-After, until `retry.attempts` or the request deadline runs
-out (then 503 with Retry-After).
+out (then 503 with Retry-After, or 429 when the vendor was throttling).
 
-A POST is never resent after an *ambiguous* failure (read timeout,
-connection reset, 502/504: the vendor may have acted): AmbiguousWrite is
-raised instead, so the caller can look the resource up first
-(gateway/create.py). GET, PUT, DELETE and PATCH are resent: they
-are idempotent in SCIM (a PATCH `add` of a value already held changes
-nothing, RFC 7644 section 3.5.2.1), and a DELETE answered 404 after an
-unanswered attempt counts as done. Redirects are never followed and absolute
+A vendor's 429 pauses the app (gateway/outbound/pause.py): until its
+Retry-After ends no call is sent; one whose deadline ends first gets 429.
+
+A POST is never resent after an *ambiguous* failure, one after which the
+vendor may have acted (gateway/outbound/retry.py `may_have_acted`: any
+5xx but 501, a timeout or reset after sending): AmbiguousWrite is raised
+instead, after the wait a retry would have had, so the caller looks the
+resource up first (gateway/create.py). GET, PUT, DELETE and
+PATCH are resent: they are idempotent in SCIM (a PATCH `add` of a value
+already held changes nothing, RFC 7644 section 3.5.2.1), and a DELETE
+answered 404 after an unanswered attempt counts as done. Redirects are never followed and absolute
 links (pagination) must stay on the vendor's configured origin. Statuses
 map to the connector error vocabulary in gateway/outbound/statuses.py; each
 call's status is recorded for the audit record.
@@ -35,9 +39,9 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from gateway.deadline import current_deadline
 from gateway.outbound.auth import VendorAuth
-from gateway.outbound.errors import VendorBadResponse, VendorThrottled, VendorUnavailable
+from gateway.outbound.errors import ConnectorError, VendorBadResponse, VendorThrottled, VendorUnavailable
 from gateway.outbound.guard import UpstreamGuard, default_guard
-from gateway.outbound.retry import AMBIGUOUS_STATUSES, RETRYABLE_STATUSES, parse_retry_after, retry_delay
+from gateway.outbound.retry import RETRYABLE_STATUSES, may_have_acted, parse_retry_after, retry_delay
 from gateway.outbound.statuses import error_for
 from gateway.outbound.timeouts import timeout
 
@@ -50,7 +54,17 @@ _JSON_HEADERS = {"Content-Type": "application/scim+json", **_ACCEPT}
 
 
 class AmbiguousWrite(VendorUnavailable):
-    """A POST failed after it may have reached the vendor; resending blindly could create twice."""
+    """A POST failed after it may have reached the vendor; resending blindly could create twice.
+
+    `error` is the failure itself: what the caller gets when a lookup finds nothing. `resend`: a resend
+    may succeed and the wait before it is already over (False after a 500, or when retries or the
+    deadline are used up).
+    """
+
+    def __init__(self, error: ConnectorError, *, resend: bool) -> None:
+        retry_after = getattr(error, "retry_after", None)
+        super().__init__(f"{error.detail} after the request may have reached it", retry_after=retry_after)
+        self.error, self.resend = error, resend
 
 
 class _TransportFailure(Exception):
@@ -132,8 +146,9 @@ class UpstreamClient:
         own origin (else VendorBadResponse). `scope` is passed to the app's
         auth: the least privilege this request needs. Raises AmbiguousWrite
         for a POST that may have reached the vendor, CircuitOpen while the
-        app's circuit is open, VendorUnavailable/VendorThrottled (503 with
-        retry_after) when retries or the deadline run out.
+        app's circuit is open, VendorThrottled (429 with retry_after) when
+        the vendor's 429 pause outlasts the deadline, VendorUnavailable (503) or
+        VendorThrottled with retry_after when retries or the deadline run out.
         """
         url = self._url(path)
         if params:
@@ -147,6 +162,8 @@ class UpstreamClient:
         attempt = 0
         while True:
             attempt += 1
+            while guard.pause.until > clock.now():  # before the breaker: a held call claims no probe
+                await guard.wait_out_pause(self.app, deadline)
             if guard.nested:
                 guard.breaker.check()
             else:
@@ -171,21 +188,28 @@ class UpstreamClient:
                     if status == 404 and method == "DELETE" and ambiguous_before:
                         return _gone()  # an earlier, unanswered DELETE did the job
                     if status not in ok:
-                        raise self.error_for(response)
+                        final = self.error_for(response)
+                        if not guarded and may_have_acted(status):  # e.g. a 500 after the vendor stored it
+                            raise AmbiguousWrite(final, resend=False)  # type: ignore[arg-type]
+                        raise final
                     return response
                 if status == 429:
                     guard.breaker.record_success()  # alive and throttling: not a circuit failure
                 else:
                     guard.breaker.record_failure()
                 retry_after = parse_retry_after(response.headers.get("Retry-After"), clock.wall())
-                reason, ambiguous = str(status), status in AMBIGUOUS_STATUSES
+                if status == 429 and retry_after is not None:
+                    guard.pause.extend(clock.now(), retry_after)
+                reason, ambiguous = str(status), may_have_acted(status)
                 error = self.error_for(response)  # type: ignore[assignment]
             ambiguous_before = ambiguous_before or ambiguous
-            if ambiguous and not guarded:
-                raise AmbiguousWrite(f"{error.detail} after the request may have reached it", retry_after=retry_after)
             delay = retry_delay(guard.retry, attempt, clock, status, retry_after)
             if attempt >= guard.retry.attempts or clock.now() + delay >= deadline:
-                raise self._exhausted(error, status, retry_after)
+                final = self._exhausted(error, status, retry_after)
+                raise AmbiguousWrite(final, resend=False) if ambiguous and not guarded else final
+            if ambiguous and not guarded:
+                await clock.sleep(delay)  # the lookup, and any resend after it, come after the vendor's wait
+                raise AmbiguousWrite(error, resend=True)
             if guard.on_retry is not None:
                 guard.on_retry(reason)
             await clock.sleep(delay)
@@ -251,10 +275,15 @@ class UpstreamClient:
         return path
 
     def _exhausted(self, error: Exception, status: int | None, retry_after: float | None) -> VendorUnavailable:
-        """What the caller gets when retries or the deadline run out: 503 with a Retry-After."""
+        """What the caller gets when retries or the deadline run out: 503, or 429 if throttled, with Retry-After.
+
+        A vendor still throttling pauses the app's calls for the time the caller is told (Retry-After,
+        or `default_retry_after` when the vendor named none).
+        """
         wait = retry_after if retry_after is not None else self.guard.retry.default_retry_after
         detail = getattr(error, "detail", str(error))
         if status == 429:
+            self.guard.pause.extend(self.guard.clock.now(), wait)
             return VendorThrottled(f"{detail}; gave up within the request deadline", retry_after=wait)
         return VendorUnavailable(f"{detail}; gave up within the request deadline", retry_after=wait)
 

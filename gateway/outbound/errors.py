@@ -12,7 +12,7 @@ section 3.12) in one place. Details name the app, never a credential.
           +-- VendorAuthFailed     502  the gateway's own credential for the app was refused
           +-- VendorBadResponse    502  the vendor answered something we cannot read
           +-- VendorUnavailable    503  5xx, timeout or connection error (retryable)
-               +-- VendorThrottled 503  the vendor answered 429 (retryable)
+               +-- VendorThrottled 429  the vendor is throttling: relayed as throttling (Retry-After)
 """
 
 from __future__ import annotations
@@ -71,4 +71,6 @@ class VendorUnavailable(UpstreamFailure):
 
 
 class VendorThrottled(VendorUnavailable):
-    pass
+    """A 429 for the caller too (RFC 6585 section 4), with Retry-After: IdPs (Okta, Entra) reschedule on it."""
+
+    status = 429

@@ -7,6 +7,12 @@ architecture blog, "Exponential Backoff And Jitter"), but never shorter than
 the vendor's Retry-After (RFC 9110 section 10.2.3: delay-seconds or an
 HTTP-date). A vendor that throttles without Retry-After (Delinea) gets the
 configured `default_retry_after`, which is also what the caller is told.
+
+Which failures leave a write *ambiguous* (the vendor may have stored it) is
+decided here, once: every 5xx but 501 (a 500 can come after the vendor
+stored the user; a 503 may come from a proxy or a vendor that failed half
+way), and transport failures after the request was sent. A 429, a 501 and a
+refused connection are certain: the vendor did not act.
 """
 
 from __future__ import annotations
@@ -18,8 +24,6 @@ from gateway.clock import Clock
 from gateway.config import RetryConfig
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
-#: Statuses after which the vendor may have acted on the request (a proxy gave up, not the vendor).
-AMBIGUOUS_STATUSES = frozenset({502, 504})
 #: A Retry-After beyond this is treated as this (a vendor asking for a day must not park a request).
 MAX_RETRY_AFTER = 3600.0
 
@@ -44,6 +48,15 @@ def parse_retry_after(value: str | None, wall_now: float) -> float | None:
     if not math.isfinite(seconds):
         return None
     return min(max(0.0, seconds), MAX_RETRY_AFTER)
+
+
+def may_have_acted(status: int) -> bool:
+    """Whether the vendor may have carried out a request it answered with `status` although it failed.
+
+    Every 5xx but 501 (Not Implemented: refused by what it is, before acting). Used for POSTs, where
+    acting twice creates twice: a create answered so is settled by a lookup, never blindly resent.
+    """
+    return status >= 500 and status != 501
 
 
 def backoff(policy: RetryConfig, attempt: int, clock: Clock) -> float:

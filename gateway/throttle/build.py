@@ -49,4 +49,14 @@ def build_guard(
     def on_retry(reason: str) -> None:
         metrics.count_retry(tenant, app, app_config.vendor, reason)
 
-    return UpstreamGuard(retry=app_config.retry, breaker=breaker, limiter=limiter, clock=clock, on_retry=on_retry)
+    def on_held_back() -> None:  # not sent: the vendor's own 429 window still runs
+        metrics.count_throttled(tenant, "vendor")
+
+    return UpstreamGuard(
+        retry=app_config.retry,
+        breaker=breaker,
+        limiter=limiter,
+        clock=clock,
+        on_retry=on_retry,
+        on_held_back=on_held_back,
+    )

@@ -63,13 +63,14 @@ async def test_every_call_yields_exactly_one_audit_record(tmp_path: Path) -> Non
             assert (await call("GET", demo.scim_url("nosuchtenant", "invicti") + "/Users")).status_code == 401
             assert (await call("GET", demo.scim_url("acme", "nosuchapp") + "/Users")).status_code == 404
             assert (await call("POST", f"{invicti}/Bulk", content=b"{}", headers=SCIM_JSON)).status_code == 501
-            # Vendor failures: a 500 (-> 502) and a 429 without Retry-After (-> 503), injected in the simulator.
+            assert (await call("DELETE", f"{invicti}/Users/{user_id}")).status_code == 204
+            # Vendor failures: a 500 (-> 502) and a 429 without Retry-After (-> 429), injected in the simulator;
+            # the 429 comes last: it pauses the app's calls for the Retry-After the caller is told.
             await client.post(f"{sim}/_sim/faults", json={"rules": [{"status": 500, "method": "GET", "times": 1}]})
             assert (await call("GET", f"{invicti}/Users")).status_code == 502
             await client.post(f"{sim}/_sim/faults", json={"rules": [{"status": 429, "method": "GET", "times": -1}]})
-            assert (await call("GET", f"{invicti}/Users")).status_code == 503
+            assert (await call("GET", f"{invicti}/Users")).status_code == 429
             await client.delete(f"{sim}/_sim/faults")
-            assert (await call("DELETE", f"{invicti}/Users/{user_id}")).status_code == 204
             # Non-SCIM calls: unknown paths and the status page are audited; probes and scrapes are not.
             assert (await call("GET", f"{demo.gateway.url}/no/such/path")).status_code == 404
             assert (await call("OPTIONS", f"{invicti}/Users")).status_code == 405
@@ -102,8 +103,8 @@ async def test_every_call_yields_exactly_one_audit_record(tmp_path: Path) -> Non
     assert bad_json["scim_type"] == "invalidSyntax"
     vendor_500 = next(record for record in outcomes if record["status"] == 502)
     assert vendor_500["outcome"] == "vendor_error" and 500 in vendor_500["upstream_statuses"]
-    vendor_429 = next(record for record in outcomes if record["status"] == 503)
-    assert 429 in vendor_429["upstream_statuses"]
+    vendor_429 = next(record for record in outcomes if record["status"] == 429)
+    assert vendor_429["outcome"] == "throttled" and 429 in vendor_429["upstream_statuses"]
     assert next(record for record in outcomes if record["status"] == 501)["outcome"] == "unsupported"
     status_record = next(record for record in outcomes if record["route"] == "/status")
     assert status_record["token_name"] == "demo-operator" and status_record["operation"] == "status"

@@ -42,6 +42,56 @@ async def test_create_after_an_ambiguous_failure_finds_the_user_instead_of_dupli
             assert any("filter" in entry["query"] for entry in sim.requests("GET", "/Users"))
 
 
+@pytest.mark.parametrize("status", [500, 503])
+async def test_create_answered_with_any_5xx_after_the_vendor_stored_it_is_a_201_with_the_user(status: int) -> None:
+    async with simulator() as sim:
+        app = app_config(sim, retry=FAST_RETRY)
+        async with gateway(gateway_config({"acme": {"apps": {"invicti": app}}})) as server, scim_client(
+            server, "acme", "invicti"
+        ) as client:
+            await sim.settle()
+            sim.fault(method="POST", path=USERS, status=status, after=True)  # stored, then the answer fails
+            answer = await client.post("/Users", json=new_user("stored@example.com", "ext-stored"))
+            # 201 with the user: the IdP has nothing to retry, so it can never meet a 409 for its own user.
+            assert answer.status_code == 201, answer.text
+            body = answer.json()
+            assert body["userName"] == "stored@example.com" and body["externalId"] == "ext-stored"
+            matching = [u for u in sim.users() if u.get("userName") == "stored@example.com"]
+            assert len(matching) == 1 and matching[0]["id"] == body["id"]
+            assert len(sim.requests("POST", "/Users")) == 1  # looked up, never resent
+            assert any("filter" in entry["query"] for entry in sim.requests("GET", "/Users"))
+
+
+async def test_create_answered_500_before_the_vendor_stored_it_is_looked_up_then_relayed_not_resent() -> None:
+    async with simulator() as sim:
+        app = app_config(sim, retry=FAST_RETRY)
+        async with gateway(gateway_config({"acme": {"apps": {"invicti": app}}})) as server, scim_client(
+            server, "acme", "invicti"
+        ) as client:
+            await sim.settle()
+            sim.fault(method="POST", path=USERS, status=500)  # the vendor failed without storing anything
+            answer = await client.post("/Users", json=new_user("failed@example.com", "ext-failed"))
+            assert answer.status_code == 502, answer.text  # a 500 is not one a resend cures: as before
+            assert not [u for u in sim.users() if u.get("userName") == "failed@example.com"]
+            assert len(sim.requests("POST", "/Users")) == 1
+            assert any("filter" in entry["query"] for entry in sim.requests("GET", "/Users"))
+
+
+async def test_create_answered_503_is_looked_up_before_it_is_resent() -> None:
+    async with simulator() as sim:
+        app = app_config(sim, retry=FAST_RETRY)
+        async with gateway(gateway_config({"acme": {"apps": {"invicti": app}}})) as server, scim_client(
+            server, "acme", "invicti"
+        ) as client:
+            await sim.settle()
+            sim.fault(method="POST", path=USERS, status=503)  # not stored; a 503 cannot say so
+            answer = await client.post("/Users", json=new_user("resent@example.com", "ext-resent"))
+            assert answer.status_code == 201, answer.text
+            assert len([u for u in sim.users() if u.get("userName") == "resent@example.com"]) == 1
+            calls = [(e["method"], "filter" in e["query"]) for e in sim.requests(contains="/Users")]
+            assert calls == [("POST", False), ("GET", True), ("POST", False)]
+
+
 async def test_create_lost_before_the_vendor_acted_is_resent_once() -> None:
     async with simulator() as sim:
         app = app_config(sim, retry=FAST_RETRY)

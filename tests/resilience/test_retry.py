@@ -20,7 +20,7 @@ from gateway.config import RetryConfig
 from gateway.outbound.auth import StaticTokenAuth
 from gateway.outbound.breaker import Breaker
 from gateway.outbound.client import AmbiguousWrite, UpstreamClient
-from gateway.outbound.errors import VendorThrottled, VendorUnavailable
+from gateway.outbound.errors import NotSupported, VendorThrottled, VendorUnavailable
 from gateway.outbound.guard import UpstreamGuard
 from gateway.outbound.retry import parse_retry_after
 from tests.resilience.harness import (
@@ -123,30 +123,42 @@ async def test_deadline_bounds_all_retries_and_the_caller_gets_retry_after() -> 
         assert raised.value.retry_after == 10
 
 
-async def test_post_is_resent_after_an_unambiguous_refusal_but_not_after_an_ambiguous_one() -> None:
+async def test_post_is_resent_after_a_429_but_never_after_an_answer_that_may_have_followed_the_write() -> None:
     clock = FakeClock()
     async with simulator() as sim, upstream(sim, clock) as (client, _):
-        sim.fault(status=503, method="POST", path=USERS, times=1)  # refused before acting: safe to resend
+        sim.fault(status=429, method="POST", path=USERS, retry_after="1", times=1)  # refused before acting
         created = await client.request("POST", "/Users", json=new_user("first@example.com"), ok=(201,))
         assert created.status == 201 and len(sim.requests("POST")) == 2
-        sim.fault(status=504, method="POST", path=USERS, times=1)  # a proxy gave up: the vendor may have acted
-        with pytest.raises(AmbiguousWrite):
-            await client.request("POST", "/Users", json=new_user("second@example.com"), ok=(201,))
-        assert len(sim.requests("POST")) == 3  # not resent
+        # Every 5xx but 501, whatever it is: the vendor (or a proxy) may have stored the user first.
+        for status in (500, 502, 503, 504):
+            sim.fault(status=status, method="POST", path=USERS, times=1)
+            with pytest.raises(AmbiguousWrite) as raised:
+                await client.request("POST", "/Users", json=new_user(f"s{status}@example.com"), ok=(201,))
+            assert raised.value.resend is (status != 500)  # a 500 is settled by a lookup, never resent
+            assert raised.value.error.status == (502 if status == 500 else 503)
+        assert len(sim.requests("POST")) == 6  # none of them resent
+        sim.fault(status=501, method="POST", path=USERS, times=1)
+        with pytest.raises(NotSupported):  # certainly not acted: no lookup is owed
+            await client.request("POST", "/Users", json=new_user("s501@example.com"), ok=(201,))
 
 
-async def test_gateway_answers_503_with_retry_after_when_the_deadline_runs_out() -> None:
+async def test_gateway_answers_429_with_retry_after_when_a_vendor_keeps_throttling_without_one() -> None:
     async with simulator() as sim:
         retry = {"attempts": 10, "base_delay": 0.05, "max_delay": 0.1, "deadline": 1.0, "default_retry_after": 7}
         config = gateway_config({"acme": {"apps": {"invicti": app_config(sim, retry=retry)}}})
         async with gateway(config) as server, scim_client(server, "acme", "invicti") as client:
             await sim.settle()
-            sim.fault(status=429, path=USERS, times=-1)
+            sim.fault(status=429, path=USERS, times=-1)  # Delinea: 429 and never a Retry-After
             answer = await client.get("/Users")
-            assert answer.status_code == 503
+            assert answer.status_code == 429  # throttling reaches the IdP as throttling, which it reschedules
             assert answer.headers["Retry-After"] == "7"
-            assert answer.json()["status"] == "503"
-            assert 3 <= len(sim.requests("GET", "/Users")) <= 25
+            assert answer.json()["status"] == "429"
+            sent = len(sim.requests("GET", "/Users"))
+            assert 3 <= sent <= 25
+            # The 7 s the caller was told hold for every call of the app: not sent, answered at once.
+            again = await client.get("/Users")
+            assert again.status_code == 429 and 1 <= int(again.headers["Retry-After"]) <= 7
+            assert len(sim.requests("GET", "/Users")) == sent
 
 
 async def test_token_endpoint_down_is_a_503_with_retry_after_then_recovers() -> None:
