@@ -137,6 +137,7 @@ def _build_app(
             sock_connect=app.http.connect_timeout,
         ),
         raise_for_status=False,
+        # aiohttp (>= 3.13.3) inflates in bounded steps; gateway/upstream_body.py caps the total.
         auto_decompress=True,
     )
     label = f"{tenant}/{name}"
@@ -144,15 +145,27 @@ def _build_app(
     def observe(method: str, status: int, seconds: float) -> None:
         metrics.observe_upstream(tenant, name, app.vendor, method, status, seconds)
 
-    auth = cls.vendor_auth(app.settings)
-    read = app.http.read_timeout
-    token_guard = guard.for_token_requests()
-    auth.bind(
-        lambda base_url, client_auth: UpstreamClient(
-            session, base_url, client_auth, label, observe, token_guard, resend_posts=True, attempt_timeout=read
+    def oversized() -> None:
+        metrics.count_oversized(tenant, name, app.vendor)
+
+    def client(base_url: str, client_auth: VendorAuth, client_guard: UpstreamGuard, resend: bool) -> UpstreamClient:
+        return UpstreamClient(
+            session,
+            base_url,
+            client_auth,
+            label,
+            observe,
+            client_guard,
+            resend_posts=resend,
+            attempt_timeout=app.http.read_timeout,
+            max_body=app.http.max_response_bytes,
+            on_oversized=oversized,
         )
-    )
-    upstream = UpstreamClient(session, cls.base_url(app.settings), auth, label, observe, guard, attempt_timeout=read)
+
+    auth = cls.vendor_auth(app.settings)
+    token_guard = guard.for_token_requests()
+    auth.bind(lambda base_url, client_auth: client(base_url, client_auth, token_guard, True))
+    upstream = client(cls.base_url(app.settings), auth, guard, False)
     connector = cls(app.settings, upstream)
     schemas = SchemaSet(cls.user_extensions)
     operations = AppOperations(connector, schemas)

@@ -37,6 +37,7 @@ from gateway.resilience.deadline import current_deadline
 from gateway.resilience.guard import UpstreamGuard, default_guard
 from gateway.resilience.retry import AMBIGUOUS_STATUSES, RETRYABLE_STATUSES, parse_retry_after, retry_delay
 from gateway.resilience.timeouts import timeout
+from gateway.upstream_body import ResponseTooLarge, read_capped
 from gateway.upstream_errors import error_for
 from vendors.auth import VendorAuth
 from vendors.errors import VendorBadResponse, VendorThrottled, VendorUnavailable
@@ -44,6 +45,8 @@ from vendors.errors import VendorBadResponse, VendorThrottled, VendorUnavailable
 #: Statuses of the upstream calls made for the current inbound request (for audit).
 upstream_statuses: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("upstream_statuses", default=None)
 
+#: The largest vendor answer read by default (decompressed), as `http.max_response_bytes`.
+DEFAULT_MAX_BODY = 8 * 1024 * 1024
 _ACCEPT = {"Accept": "application/scim+json, application/json"}
 #: Content-Type only on requests with a body (a GET's would describe nothing and costs aiohttp a header).
 _JSON_HEADERS = {"Content-Type": "application/scim+json", **_ACCEPT}
@@ -84,7 +87,8 @@ class UpstreamClient:
     request deadline. It runs on the gateway's coarse watchdog: aiohttp's
     `sock_read` re-armed a loop timer on every chunk received (~10k of a
     proxied GET's instructions), and a vendor dripping bytes slowly could
-    hold a call open past it.
+    hold a call open past it. `max_body` caps an answer's decompressed size
+    (ResponseTooLarge, 502, past it; `on_oversized` counts each).
     """
 
     def __init__(
@@ -97,6 +101,8 @@ class UpstreamClient:
         guard: UpstreamGuard | None = None,
         resend_posts: bool = False,
         attempt_timeout: float | None = None,
+        max_body: int = DEFAULT_MAX_BODY,
+        on_oversized: Callable[[], None] | None = None,
     ) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
@@ -106,6 +112,8 @@ class UpstreamClient:
         self.guard = guard or default_guard(app)
         self.resend_posts = resend_posts
         self.attempt_timeout = attempt_timeout
+        self.max_body = max_body
+        self.on_oversized = on_oversized
         self._origin = _origin(self.base_url)
         self._loop: asyncio.AbstractEventLoop | None = None  # the session's, learnt on the first call
         # Static credentials sign every request alike: the signed headers are built once (never changed
@@ -228,7 +236,13 @@ class UpstreamClient:
                 async with self.session.request(
                     method, url, data=body, headers=headers, allow_redirects=False
                 ) as raw:
-                    payload = await raw.read()
+                    try:
+                        payload = await read_capped(raw, self.max_body, self.app)
+                    except ResponseTooLarge:
+                        self._record(method, raw.status, started)
+                        if self.on_oversized is not None:
+                            self.on_oversized()
+                        raise
                     response = UpstreamResponse(raw.status, raw.headers, payload)
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             self._record(method, 0, started)
