@@ -299,8 +299,8 @@ def _check_name(name: Any, path: str) -> bool:
     return True
 
 
-def secret_values(config: GatewayConfig) -> list[str]:
-    """Every resolved secret in the config (for tests that grep logs for leaks)."""
+def secret_values(config: BaseModel) -> list[str]:
+    """Every resolved secret in the config or a part of it (one app's settings: what its errors must not show)."""
     found: list[str] = []
 
     def walk(value: Any) -> None:

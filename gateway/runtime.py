@@ -13,7 +13,7 @@ import aiohttp
 from scim2_models import NotFoundException, UnauthorizedException
 
 from gateway.auth import TokenVerifier
-from gateway.config import AppConfig, GatewayConfig
+from gateway.config import AppConfig, GatewayConfig, secret_values
 from gateway.observability.audit import AuditLog
 from gateway.observability.metrics import AppStateCollector, Metrics
 from gateway.operations import AppOperations
@@ -35,6 +35,7 @@ class AppHealth:
 
     checked: bool = False
     ok: bool = False
+    #: Why the last check failed, scrubbed (gateway/vendor_text.py): shown in logs and on /status.
     detail: str = "not checked yet"
     checked_at: float | None = None
 
@@ -53,6 +54,8 @@ class AppRuntime:
     admission: Admission
     guard: UpstreamGuard
     health: AppHealth = field(default_factory=AppHealth)
+    #: The app's credential values, scrubbed from whatever vendor text is shown (never printed).
+    secrets: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def breaker(self) -> Breaker:
@@ -148,6 +151,8 @@ def _build_app(
     def oversized() -> None:
         metrics.count_oversized(tenant, name, app.vendor)
 
+    secrets = tuple(secret_values(app.settings))
+
     def client(base_url: str, client_auth: VendorAuth, client_guard: UpstreamGuard, resend: bool) -> UpstreamClient:
         return UpstreamClient(
             session,
@@ -160,6 +165,7 @@ def _build_app(
             attempt_timeout=app.http.read_timeout,
             max_body=app.http.max_response_bytes,
             on_oversized=oversized,
+            secrets=secrets,
         )
 
     auth = cls.vendor_auth(app.settings)
@@ -181,4 +187,5 @@ def _build_app(
         auth=auth,
         admission=admission,
         guard=guard,
+        secrets=secrets,
     )

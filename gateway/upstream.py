@@ -88,7 +88,8 @@ class UpstreamClient:
     `sock_read` re-armed a loop timer on every chunk received (~10k of a
     proxied GET's instructions), and a vendor dripping bytes slowly could
     hold a call open past it. `max_body` caps an answer's decompressed size
-    (ResponseTooLarge, 502, past it; `on_oversized` counts each).
+    (ResponseTooLarge, 502, past it; `on_oversized` counts each). `secrets`:
+    the app's credential values, kept out of error details.
     """
 
     def __init__(
@@ -103,6 +104,7 @@ class UpstreamClient:
         attempt_timeout: float | None = None,
         max_body: int = DEFAULT_MAX_BODY,
         on_oversized: Callable[[], None] | None = None,
+        secrets: tuple[str, ...] = (),
     ) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
@@ -114,6 +116,7 @@ class UpstreamClient:
         self.attempt_timeout = attempt_timeout
         self.max_body = max_body
         self.on_oversized = on_oversized
+        self.secrets = secrets
         self._origin = _origin(self.base_url)
         self._loop: asyncio.AbstractEventLoop | None = None  # the session's, learnt on the first call
         # Static credentials sign every request alike: the signed headers are built once (never changed
@@ -281,7 +284,8 @@ class UpstreamClient:
 
     def error_for(self, response: UpstreamResponse) -> Exception:
         """Map a vendor status to the connector error vocabulary (vendors/errors.py)."""
-        return error_for(response.status, response.headers, response.body, self.app, self.guard.clock.wall())
+        wall = self.guard.clock.wall()
+        return error_for(response.status, response.headers, response.body, self.app, wall, self.secrets)
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
