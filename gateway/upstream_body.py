@@ -4,15 +4,20 @@ A vendor answer is untrusted input: a 50 MB page or a gzip bomb (a few kB
 that inflate to gigabytes) must not grow the process past the cap. aiohttp
 (>= 3.13.3) inflates a compressed body in bounded steps under its flow
 control, so reading its decompressed stream piece by piece and stopping at
-the cap bounds memory by the cap plus one read buffer, and the event loop
-is given back between pieces.
+the cap bounds memory by the cap plus one read buffer; the event loop is
+given back every `_YIELD_EVERY` bytes.
 """
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 
 from vendors.errors import VendorBadResponse
+
+#: Decompressed bytes read between two pauses that let other requests run.
+_YIELD_EVERY = 256 * 1024
 
 
 class ResponseTooLarge(VendorBadResponse):
@@ -28,13 +33,18 @@ async def read_capped(raw: aiohttp.ClientResponse, limit: int, app: str) -> byte
             raise _too_large(app, limit)
         return await raw.read()  # the parser stops at Content-Length: never more than `limit`
     pieces: list[bytes] = []
-    size = 0
+    size, next_yield = 0, _YIELD_EVERY
     async for piece in raw.content.iter_any():
         size += len(piece)
         if size > limit:
             raw.close()
             raise _too_large(app, limit)
         pieces.append(piece)
+        if size >= next_yield:
+            # Reading buffered data resumes aiohttp's parser, which inflates the next piece at once: without
+            # a pause, a compressed answer would be inflated up to `limit` without letting other tasks run.
+            next_yield = size + _YIELD_EVERY
+            await asyncio.sleep(0)
     return b"".join(pieces)
 
 

@@ -244,6 +244,8 @@ async def _send_padding(send: Send, fault: FaultRule) -> None:
         data = packer.compress(data) if packer is not None else data
         if data:
             await send({"type": "http.response.body", "body": data, "more_body": True})
+        else:  # deflate holds back most of a repetitive input: yield anyway, other tasks share the loop
+            await asyncio.sleep(0)
     await send({"type": "http.response.body", "body": packer.flush() if packer is not None else b""})
 
 
