@@ -53,6 +53,8 @@ class HttpConfig(_Strict):
     #: Seconds to wait for a free pooled connection when all `pool_size` are busy.
     pool_timeout: float = Field(default=5.0, gt=0)
     pool_size: int = Field(default=100, ge=1, le=10_000)
+    #: The largest vendor answer read, counted after decompression; a larger one is refused (502).
+    max_response_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
 
 
 class LimitConfig(_Strict):
@@ -297,8 +299,8 @@ def _check_name(name: Any, path: str) -> bool:
     return True
 
 
-def secret_values(config: GatewayConfig) -> list[str]:
-    """Every resolved secret in the config (for tests that grep logs for leaks)."""
+def secret_values(config: BaseModel) -> list[str]:
+    """Every resolved secret in the config or a part of it (one app's settings: what its errors must not show)."""
     found: list[str] = []
 
     def walk(value: Any) -> None:

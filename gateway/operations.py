@@ -72,10 +72,14 @@ class AppOperations:
         raise UnknownResource(f"{kind.value} {resource_id!r} not found")
 
     async def search(self, kind: Kind, query: ListQuery) -> Page:
+        """One page of at most `query.count` resources; `total` counts every match (RFC 7644 §3.4.2.4)."""
         self.require(kind, Op.SEARCH)
         if query.filter is None or (self._native(kind, Op.FILTER) and self.connector.filterable(kind, query.filter)):
             search = SearchQuery(filter=query.filter, start_index=query.start_index, count=query.count)
-            return await self.connector.search(kind, search)
+            page = await self.connector.search(kind, search)
+            if len(page.resources) > query.count:  # a vendor that ignores `count` must not make us ignore it
+                page = Page(total=page.total, resources=page.resources[: query.count])
+            return page
         could_match = first_pass(query.filter)  # `userName eq`: skip validating resources that cannot match
         model, scim_filter = self.schemas[kind], query.filter
         matches = [

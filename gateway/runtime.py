@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import aiohttp
 from scim2_models import NotFoundException, UnauthorizedException
 
-from gateway.config import AppConfig, GatewayConfig
+from gateway.config import AppConfig, GatewayConfig, secret_values
 from gateway.inbound.auth import TokenVerifier
 from gateway.observability.audit import AuditLog
 from gateway.observability.metrics import AppStateCollector, Metrics
@@ -35,6 +35,7 @@ class AppHealth:
 
     checked: bool = False
     ok: bool = False
+    #: Why the last check failed, scrubbed (gateway/outbound/vendor_text.py): shown in logs and on /status.
     detail: str = "not checked yet"
     checked_at: float | None = None
 
@@ -53,6 +54,8 @@ class AppRuntime:
     admission: Admission
     guard: UpstreamGuard
     health: AppHealth = field(default_factory=AppHealth)
+    #: The app's credential values, scrubbed from whatever vendor text is shown (never printed).
+    secrets: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def breaker(self) -> Breaker:
@@ -137,6 +140,7 @@ def _build_app(
             sock_connect=app.http.connect_timeout,
         ),
         raise_for_status=False,
+        # aiohttp (>= 3.13.3) inflates in bounded steps; gateway/outbound/body.py caps the total.
         auto_decompress=True,
     )
     label = f"{tenant}/{name}"
@@ -144,15 +148,30 @@ def _build_app(
     def observe(method: str, status: int, seconds: float) -> None:
         metrics.observe_upstream(tenant, name, app.vendor, method, status, seconds)
 
-    auth = cls.vendor_auth(app.settings)
-    read = app.http.read_timeout
-    token_guard = guard.for_token_requests()
-    auth.bind(
-        lambda base_url, client_auth: UpstreamClient(
-            session, base_url, client_auth, label, observe, token_guard, resend_posts=True, attempt_timeout=read
+    def oversized() -> None:
+        metrics.count_oversized(tenant, name, app.vendor)
+
+    secrets = tuple(secret_values(app.settings))
+
+    def client(base_url: str, client_auth: VendorAuth, client_guard: UpstreamGuard, resend: bool) -> UpstreamClient:
+        return UpstreamClient(
+            session,
+            base_url,
+            client_auth,
+            label,
+            observe,
+            client_guard,
+            resend_posts=resend,
+            attempt_timeout=app.http.read_timeout,
+            max_body=app.http.max_response_bytes,
+            on_oversized=oversized,
+            secrets=secrets,
         )
-    )
-    upstream = UpstreamClient(session, cls.base_url(app.settings), auth, label, observe, guard, attempt_timeout=read)
+
+    auth = cls.vendor_auth(app.settings)
+    token_guard = guard.for_token_requests()
+    auth.bind(lambda base_url, client_auth: client(base_url, client_auth, token_guard, True))
+    upstream = client(cls.base_url(app.settings), auth, guard, False)
     connector = cls(app.settings, upstream)
     schemas = SchemaSet(cls.user_extensions)
     operations = AppOperations(connector, schemas)
@@ -168,4 +187,5 @@ def _build_app(
         auth=auth,
         admission=admission,
         guard=guard,
+        secrets=secrets,
     )

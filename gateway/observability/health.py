@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 import structlog
 
 from gateway.outbound.errors import ConnectorError
+from gateway.outbound.vendor_text import scrub
 from gateway.runtime import AppRuntime, Runtime
 
 log = structlog.get_logger("scim_gateway.health")
@@ -21,6 +22,8 @@ CHECK_TIMEOUT = 10.0
 #: Checks in flight at once: with thousands of apps, all at once would hold the event loop for
 #: seconds right after start-up (and burst every vendor); a few at a time costs serving nothing.
 CONCURRENT_CHECKS = 16
+#: The longest detail kept for a failed check (the gateway's words plus a vendor excerpt fit).
+DETAIL_LIMIT = 500
 
 
 async def check_app(app: AppRuntime) -> None:
@@ -28,8 +31,8 @@ async def check_app(app: AppRuntime) -> None:
     try:
         await asyncio.wait_for(app.connector.check(), CHECK_TIMEOUT)
         ok, detail = True, "ok"
-    except ConnectorError as exc:
-        ok, detail = False, exc.detail
+    except ConnectorError as exc:  # shown in a log line and on /status: never the app's secrets
+        ok, detail = False, scrub(exc.detail, app.secrets, DETAIL_LIMIT)
     except TimeoutError:
         ok, detail = False, f"no answer within {CHECK_TIMEOUT:.0f}s"
     except Exception as exc:  # a connector bug must not stop the checks of every other app

@@ -82,6 +82,10 @@ class Metrics:
             "scim_gateway_upstream_retries", "Vendor requests resent after a retryable failure",
             ["tenant", "app", "vendor", "reason"], registry=r,
         )
+        self.oversized = Counter(
+            "scim_gateway_upstream_oversized_responses", "Vendor answers refused for exceeding max_response_bytes",
+            ["tenant", "app", "vendor"], registry=r,
+        )
         self.throttle_fallbacks = Counter(
             "scim_gateway_throttle_fallbacks", "Limit decisions served locally because Redis failed or was slow",
             ["reason"], registry=r,
@@ -127,6 +131,10 @@ class Metrics:
         if child is None:
             child = self._children[key] = self.retries.labels(tenant, app, vendor, reason)
         child.inc()
+
+    def count_oversized(self, tenant: str, app: str, vendor: str) -> None:
+        """One vendor answer refused because it was larger than the app's max_response_bytes."""
+        self.oversized.labels(tenant, app, vendor).inc()
 
     def add_collector(self, collector: Collector) -> None:
         self.registry.register(collector)

@@ -39,6 +39,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from gateway.deadline import current_deadline
 from gateway.outbound.auth import VendorAuth
+from gateway.outbound.body import ResponseTooLarge, read_capped
 from gateway.outbound.errors import ConnectorError, VendorBadResponse, VendorThrottled, VendorUnavailable
 from gateway.outbound.guard import UpstreamGuard, default_guard
 from gateway.outbound.retry import RETRYABLE_STATUSES, may_have_acted, parse_retry_after, retry_delay
@@ -48,6 +49,8 @@ from gateway.outbound.timeouts import timeout
 #: Statuses of the upstream calls made for the current inbound request (for audit).
 upstream_statuses: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("upstream_statuses", default=None)
 
+#: The largest vendor answer read by default (decompressed), as `http.max_response_bytes`.
+DEFAULT_MAX_BODY = 8 * 1024 * 1024
 _ACCEPT = {"Accept": "application/scim+json, application/json"}
 #: Content-Type only on requests with a body (a GET's would describe nothing and costs aiohttp a header).
 _JSON_HEADERS = {"Content-Type": "application/scim+json", **_ACCEPT}
@@ -98,7 +101,9 @@ class UpstreamClient:
     request deadline. It runs on the gateway's coarse watchdog: aiohttp's
     `sock_read` re-armed a loop timer on every chunk received (~10k of a
     proxied GET's instructions), and a vendor dripping bytes slowly could
-    hold a call open past it.
+    hold a call open past it. `max_body` caps an answer's decompressed size
+    (ResponseTooLarge, 502, past it; `on_oversized` counts each). `secrets`:
+    the app's credential values, kept out of error details.
     """
 
     def __init__(
@@ -111,6 +116,9 @@ class UpstreamClient:
         guard: UpstreamGuard | None = None,
         resend_posts: bool = False,
         attempt_timeout: float | None = None,
+        max_body: int = DEFAULT_MAX_BODY,
+        on_oversized: Callable[[], None] | None = None,
+        secrets: tuple[str, ...] = (),
     ) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
@@ -120,6 +128,9 @@ class UpstreamClient:
         self.guard = guard or default_guard(app)
         self.resend_posts = resend_posts
         self.attempt_timeout = attempt_timeout
+        self.max_body = max_body
+        self.on_oversized = on_oversized
+        self.secrets = secrets
         self._origin = _origin(self.base_url)
         self._loop: asyncio.AbstractEventLoop | None = None  # the session's, learnt on the first call
         # Static credentials sign every request alike: the signed headers are built once (never changed
@@ -252,7 +263,13 @@ class UpstreamClient:
                 async with self.session.request(
                     method, url, data=body, headers=headers, allow_redirects=False
                 ) as raw:
-                    payload = await raw.read()
+                    try:
+                        payload = await read_capped(raw, self.max_body, self.app)
+                    except ResponseTooLarge:
+                        self._record(method, raw.status, started)
+                        if self.on_oversized is not None:
+                            self.on_oversized()
+                        raise
                     response = UpstreamResponse(raw.status, raw.headers, payload)
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             self._record(method, 0, started)
@@ -296,7 +313,8 @@ class UpstreamClient:
 
     def error_for(self, response: UpstreamResponse) -> Exception:
         """Map a vendor status to the connector error vocabulary (gateway/outbound/errors.py)."""
-        return error_for(response.status, response.headers, response.body, self.app, self.guard.clock.wall())
+        wall = self.guard.clock.wall()
+        return error_for(response.status, response.headers, response.body, self.app, wall, self.secrets)
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -16,12 +16,14 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import math
+import re
 import time
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+import structlog
 from pydantic import SecretStr
 
 from gateway.outbound.auth import ClientFactory, VendorAuth
@@ -30,6 +32,9 @@ from gateway.outbound.errors import ConnectorError, VendorAuthFailed, VendorBadR
 if TYPE_CHECKING:
     from gateway.outbound.client import UpstreamClient
 
+log = structlog.get_logger("scim_gateway.oauth")
+#: What RFC 6749 section 3.3 allows in a scope string (NQCHAR and the separating space).
+_SCOPE_TEXT = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
 #: Refresh this many seconds before the vendor says a token expires.
 REFRESH_MARGIN = 30.0
 #: Assumed lifetime when the token endpoint does not say (RFC 6749 section 5.1 makes expires_in optional).
@@ -81,6 +86,8 @@ class ClientCredentialsAuth(VendorAuth):
         self.token_client: UpstreamClient | None = None
         #: Token requests by outcome, read by the metrics collector.
         self.refresh_outcomes: dict[str, int] = {"success": 0, "failure": 0}
+        #: Requested scopes already warned about (bounded by the configured scopes).
+        self._scope_warned: set[str] = set()
 
     def bind(self, make_client: ClientFactory) -> None:
         self.token_client = make_client(self.token_url, NoAuth())
@@ -164,10 +171,26 @@ class ClientCredentialsAuth(VendorAuth):
                 " check the API client's id, secret and granted scopes"
             )
             raise VendorAuthFailed(detail) from None
-        token = self._parse(response.json(), app)
+        body = response.json()
+        token = self._parse(body, app)
+        self._note_granted(scope, body.get("scope"), app)
         self.refresh_outcomes["failure"] -= 1
         self.refresh_outcomes["success"] += 1
         return token
+
+    def _note_granted(self, requested: str, granted: Any, app: str) -> None:
+        """Warn, once per requested scope, when the token grants other scopes than asked (RFC 6749 section 3.3).
+
+        The token is still used: the vendor decides per call what it allows, and
+        a 403 names the app. An absent `scope` means "as requested" (section 5.1).
+        """
+        if not requested or not isinstance(granted, str) or set(granted.split()) == set(requested.split()):
+            return
+        if requested in self._scope_warned:
+            return
+        self._scope_warned.add(requested)
+        shown = _SCOPE_TEXT.sub("", granted)[:200]  # the server's text: printable scope characters only
+        log.warning("oauth_scope_differs", app=app, requested_scope=requested, granted_scope=shown)
 
     def seconds_to_expiry(self) -> float | None:
         """Seconds until the soonest cached token must be refreshed; None when none is cached."""

@@ -17,6 +17,7 @@ import aiohttp
 import httpx
 import pytest
 from pydantic import SecretStr
+from structlog.testing import capture_logs
 
 from gateway.app import create_app
 from gateway.config import parse_config
@@ -272,3 +273,30 @@ async def test_scim2_tester_passes_on_the_invicti_oauth_app() -> None:
         assert sim.issuer.issued == 1  # type: ignore[attr-defined]  # the whole run on one cached token
     assert exercised(results) == {"User", "Group"}
     assert failing(results) == []
+
+
+async def test_a_token_granted_other_scopes_than_asked_is_logged_once_per_scope() -> None:
+    async with token_rig() as rig:
+        # RFC 6749 section 3.3: a server may issue fewer scopes than asked; this one grants what the client holds.
+        rig.sim.issuer.clients = {  # type: ignore[attr-defined]
+            cid: dataclasses.replace(client, scopes=(READ, WRITE))
+            for cid, client in rig.sim.issuer.clients.items()  # type: ignore[attr-defined]
+        }
+        rig.sim.issuer.downscope = True  # type: ignore[attr-defined]
+        asked = SCOPES["admin"]
+        with capture_logs() as events:
+            await rig.auth.token(asked)
+            rig.clock.advance(300)  # expired: asked again, granted the same narrower scope again
+            await rig.auth.token(asked)
+            await rig.auth.token(READ)  # granted as asked: nothing to say
+    warnings = [event for event in events if event["event"] == "oauth_scope_differs"]
+    assert rig.requests == {asked: 2, READ: 1}
+    assert warnings == [
+        {
+            "event": "oauth_scope_differs",
+            "log_level": "warning",
+            "app": "test/delinea",
+            "requested_scope": asked,
+            "granted_scope": WRITE,
+        }
+    ]

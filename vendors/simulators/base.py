@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -53,6 +54,9 @@ class FaultRule:
 
     `status` answers with that status (and `retry_after`, `body` when given);
     `latency` delays first (seconds); `reset` drops the connection mid-response.
+    `size` answers `status` (200 unless given) with that many bytes of JSON
+    whitespace, streamed with a Content-Length, or compressed on the fly and
+    chunked when `encoding` is "gzip" (a gzip bomb: a few kB on the wire).
     `after`: the vendor handles the request first (the write happens), then the
     fault hits the answer: delayed by `latency`, lost to a `reset`, or replaced
     by `status` (a proxy's 502/504). That is the ambiguous failure a careful
@@ -67,6 +71,8 @@ class FaultRule:
     latency: float = 0.0
     reset: bool = False
     after: bool = False
+    size: int = 0
+    encoding: str | None = None
     times: int = 1
 
     def matches(self, method: str, path: str) -> bool:
@@ -207,6 +213,9 @@ async def _inject(fault: FaultRule, send: Send, when: str) -> bool:
     if fault.reset:
         await send({"type": "http.response.start", "status": 200, "headers": []})
         raise ConnectionResetError(f"fault injected: connection reset {when}")
+    if fault.size:
+        await _send_padding(send, fault)
+        return True
     if fault.status is not None:
         await _send_fault(send, fault)
         return True
@@ -217,6 +226,27 @@ async def _send_fault(send: Send, fault: FaultRule) -> None:
     headers = [] if fault.retry_after is None else [(b"retry-after", str(fault.retry_after).encode())]
     body = fault.body if fault.body is not None else {"detail": f"fault injected: HTTP {fault.status}"}
     await send_json(send, fault.status or 500, body, headers)
+
+
+async def _send_padding(send: Send, fault: FaultRule) -> None:
+    """`fault.size` bytes of whitespace in 64 KiB pieces, never held whole (gzip-compressed on the fly)."""
+    head = [(b"content-type", b"application/json")]
+    packer = None
+    if fault.encoding == "gzip":  # sent chunked: its compressed length is known only at the end
+        head.append((b"content-encoding", b"gzip"))
+        packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    else:
+        head.append((b"content-length", str(fault.size).encode()))
+    await send({"type": "http.response.start", "status": fault.status or 200, "headers": head})
+    piece = b" " * 65536
+    for sent in range(0, fault.size, len(piece)):
+        data = piece[: fault.size - sent]
+        data = packer.compress(data) if packer is not None else data
+        if data:
+            await send({"type": "http.response.body", "body": data, "more_body": True})
+        else:  # deflate holds back most of a repetitive input: yield anyway, other tasks share the loop
+            await asyncio.sleep(0)
+    await send({"type": "http.response.body", "body": packer.flush() if packer is not None else b""})
 
 
 async def answer_lifespan(receive: Receive, send: Send) -> None:

@@ -60,6 +60,9 @@ class TokenIssuer:
         self.lifetime = lifetime
         self.clock = clock
         self.tokens: dict[str, IssuedToken] = {}
+        #: Issue the scopes the client holds out of those asked, instead of refusing the rest
+        #: (RFC 6749 section 3.3 allows it; some identity servers do it). Refused only when none is held.
+        self.downscope = False
         #: Token requests by the scope string asked for (as sent), granted or not.
         self.requests_by_scope: collections.Counter[str] = collections.Counter()
         self.issued = 0
@@ -103,6 +106,8 @@ class TokenIssuer:
         if client is None or not hmac.compare_digest(secret.encode(), client.client_secret.encode()):
             return 401, _error("invalid_client", "unknown client or wrong secret")
         scopes = frozenset(requested.split()) or frozenset(client.scopes)
+        if self.downscope and scopes & set(client.scopes):
+            scopes &= set(client.scopes)
         if not scopes <= set(client.scopes):
             return 400, _error("invalid_scope", "the client is not granted: " + " ".join(sorted(scopes)))
         now = self.clock()
