@@ -1,12 +1,14 @@
 """The directory's database engine and its transactions.
 
-The same code runs on SQLite (aiosqlite) and PostgreSQL (asyncpg). The only
-engine-specific lines are here, and they only make SQLite behave as the
-SQL standard (and PostgreSQL) already do: a real BEGIN for every transaction
-(pysqlite otherwise defers it and auto-commits DDL), BEGIN IMMEDIATE for
-write transactions (take the write lock up front, so a second writer waits
-for it instead of failing when it upgrades a read lock), and WAL so readers
-never wait for the writer.
+The same code runs on SQLite (aiosqlite) and PostgreSQL (asyncpg); the only
+engine-specific lines are here. A write is one transaction; a read is one
+statement outside any transaction (each statement is atomic on its own), which
+spares PostgreSQL the BEGIN and COMMIT round trips. On SQLite the driver is
+left in autocommit and the engine's `begin` hook opens write transactions with
+BEGIN IMMEDIATE: a real transaction (pysqlite would otherwise defer BEGIN and
+auto-commit DDL) that takes the write lock up front, so a second writer waits
+for it instead of failing when it upgrades a read lock. WAL lets readers go
+on while a writer works.
 """
 
 from __future__ import annotations
@@ -53,12 +55,14 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.get_execution_options().get(_WRITE) else "BEGIN")
+    if connection.get_execution_options().get(_WRITE):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @contextlib.asynccontextmanager
 async def transaction(engine: AsyncEngine, *, write: bool) -> AsyncIterator[AsyncConnection]:
-    """One transaction, committed when the block exits normally and rolled back otherwise.
+    """A write transaction, committed when the block exits normally and rolled back otherwise;
+    with `write=False`, statements that each commit on their own (run one per block for a consistent read).
 
     Raises DirectoryUnavailable when the database cannot be reached, the pool
     has no free connection in time, or the database fails; IntegrityError
@@ -68,6 +72,8 @@ async def transaction(engine: AsyncEngine, *, write: bool) -> AsyncIterator[Asyn
         async with engine.connect() as connection:
             if write:
                 await connection.execution_options(**{_WRITE: True})
+            elif engine.dialect.name == "postgresql":
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
             async with connection.begin():
                 yield connection
     except IntegrityError:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Row, delete, insert, select, update
+from sqlalchemy import ColumnElement, Row, Select, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -36,6 +36,19 @@ from gateway.directory.schema import resources as table
 
 USER = "User"
 _c = table.c
+
+
+def _lookup(match: ColumnElement[bool]) -> Select[Any]:
+    """A read by one indexed value, built once: per call only its parameters change."""
+    scope = (_c.tenant == bindparam("tenant"), _c.app == bindparam("app"), _c.kind == bindparam("kind"))
+    return select(table).where(*scope, match)
+
+
+_BY_ID = _lookup(_c.id == bindparam("value"))
+_BY_VENDOR_ID = _lookup(_c.vendor_id == bindparam("value"))
+_BY_VENDOR_IDS = _lookup(_c.vendor_id.in_(bindparam("value", expanding=True)))
+_BY_USER_NAME = _lookup(_c.user_name_index == bindparam("value"))
+_BY_EXTERNAL_ID = _lookup(_c.external_id_index == bindparam("value"))
 
 
 class Resources:
@@ -55,29 +68,29 @@ class Resources:
 
     async def get(self, kind: str, id: UUID) -> Entry | None:
         """The resource with this SCIM id, pending creates included (see Entry.visible); None if absent."""
-        return await self._one(*self._key_where(kind, id))
+        return _first(await self._read(_BY_ID, kind, id))
 
     async def by_vendor_id(self, kind: str, vendor_id: str) -> Entry | None:
         """The resource linked to this vendor id, or None."""
-        return await self._one(*self._where(kind), _c.vendor_id == vendor_id)
+        return _first(await self._read(_BY_VENDOR_ID, kind, vendor_id))
 
     async def by_vendor_ids(self, kind: str, vendor_ids: Iterable[str]) -> dict[str, Entry]:
         """The resources linked to any of these vendor ids (one query, for merging a vendor's page)."""
         wanted = list(dict.fromkeys(vendor_ids))
         if not wanted:
             return {}
-        entries = await self._many(*self._where(kind), _c.vendor_id.in_(wanted))
+        entries = await self._read(_BY_VENDOR_IDS, kind, wanted)
         return {entry.vendor_id: entry for entry in entries if entry.vendor_id is not None}
 
     async def by_user_name(self, user_name: str, kind: str = USER) -> Entry | None:
         """The resource whose userName equals this one case-insensitively (RFC 7643 section 4.1.1), or None."""
         digest = self._codec.user_name_index(self.tenant, self.app, str(kind), user_name)
-        return await self._one(*self._where(kind), _c.user_name_index == digest)
+        return _first(await self._read(_BY_USER_NAME, kind, digest))
 
     async def by_external_id(self, kind: str, external_id: str) -> list[Entry]:
         """The resources whose externalId is exactly this one (caseExact, RFC 7643 section 3.1)."""
         digest = self._codec.external_id_index(self.tenant, self.app, str(kind), external_id)
-        return await self._many(*self._where(kind), _c.external_id_index == digest)
+        return await self._read(_BY_EXTERNAL_ID, kind, digest)
 
     # Direct writes: changes that need no vendor call (held attributes only, or learnt from the vendor).
 
@@ -193,13 +206,10 @@ class Resources:
     def _key_where(self, kind: str, id: UUID) -> tuple[ColumnElement[bool], ...]:
         return (*self._where(kind), _c.id == id)
 
-    async def _one(self, *where: ColumnElement[bool]) -> Entry | None:
-        entries = await self._many(*where)
-        return entries[0] if entries else None
-
-    async def _many(self, *where: ColumnElement[bool]) -> list[Entry]:
+    async def _read(self, lookup: Select[Any], kind: str, value: Any) -> list[Entry]:
+        parameters = {"tenant": self.tenant, "app": self.app, "kind": str(kind), "value": value}
         async with transaction(self._engine, write=False) as connection:
-            rows = await connection.execute(select(table).where(*where))
+            rows = await connection.execute(lookup, parameters)
             return [self._codec.entry(row._mapping) for row in rows]
 
     async def _insert(
@@ -271,3 +281,7 @@ class Resources:
                 if (await connection.execute(other)).first() is not None:
                     return Conflict(attribute)
         return Conflict("id")
+
+
+def _first(entries: list[Entry]) -> Entry | None:
+    return entries[0] if entries else None
