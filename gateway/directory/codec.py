@@ -62,7 +62,7 @@ class RowCodec:
             "pending_since": intent.recorded,
         }
 
-    def entry(self, row: Mapping[str, Any]) -> Entry:
+    def entry(self, row: Mapping[Any, Any]) -> Entry:
         """The record of a full row; raises UndecryptableError."""
         key: Key = (row["tenant"], row["app"], row["kind"], row["id"])
         state = State(

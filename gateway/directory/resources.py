@@ -116,7 +116,7 @@ class Resources:
 
     async def delete(self, kind: str, id: UUID, *, expected_version: int | None = None) -> None:
         """Delete the row and every value held for it; raises NotFound, StaleVersion, WriteInProgress."""
-        condition = [_c.pending_id.is_(None)]
+        condition: list[ColumnElement[bool]] = [_c.pending_id.is_(None)]
         if expected_version is not None:
             condition.append(_c.version == expected_version)
         async with transaction(self._engine, write=True) as connection:
