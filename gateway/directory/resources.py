@@ -170,7 +170,7 @@ class Resources:
         values.update(self._codec.intent_columns(self._key(kind, id), None))
         if vendor_id is not None:
             values["vendor_id"] = vendor_id
-        return await self._change(kind, id, None, (_c.pending_id == intent.id,), values, gone=IntentGone)
+        return await self._change(kind, id, None, (_c.pending_id == intent.id,), values, resolving=True)
 
     async def abandon(self, kind: str, id: UUID, intent: Intent) -> None:
         """The vendor did not apply the intent: clear it (a pending create's row is deleted). Raises IntentGone."""
@@ -238,9 +238,12 @@ class Resources:
         values: dict[str, Any],
         *,
         bump: bool = True,
-        gone: type[IntentGone] | None = None,
+        resolving: bool = False,
     ) -> Entry:
-        """A conditional UPDATE ... RETURNING; when it matches nothing, the reason is raised."""
+        """A conditional UPDATE ... RETURNING; when it matches nothing, the reason is raised.
+
+        `resolving`: the condition is an intent's id, so no match means IntentGone.
+        """
         if bump:
             values = {**values, "version": _c.version + 1, "updated": self._now()}
         statement = update(table).where(*self._key_where(kind, id), *condition).values(values)
@@ -248,7 +251,7 @@ class Resources:
             async with transaction(self._engine, write=True) as connection:
                 row = (await connection.execute(statement.returning(*table.c))).first()
                 if row is None:
-                    raise IntentGone() if gone else await self._refusal(connection, kind, id, expected_version)
+                    raise IntentGone() if resolving else await self._refusal(connection, kind, id, expected_version)
                 return self._codec.entry(row._mapping)
         except IntegrityError:
             raise await self._conflict(kind, id, values.get("user_name_index"), values.get("vendor_id")) from None

@@ -71,7 +71,8 @@ resources = Table(
     Column("external_id_index", LargeBinary(32), nullable=True),
     Column("external_id", LargeBinary, nullable=True),  # sealed
     Column("attributes", LargeBinary, nullable=False),  # sealed JSON: the attributes the gateway holds
-    Column("key_id", LargeBinary(4), nullable=False),  # which encryption key sealed this row's values
+    # The key that sealed the current state's columns (a pending_state is sealed by the primary key of its day).
+    Column("key_id", LargeBinary(4), nullable=False),
     Column("active", Boolean, nullable=False),
     Column("origin", String(16), nullable=False),
     Column("version", Integer, nullable=False),

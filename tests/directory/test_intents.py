@@ -9,6 +9,8 @@ import pytest
 
 from gateway.directory.errors import Conflict, IntentGone, NotFound, StaleVersion, WriteInProgress
 from gateway.directory.records import Intent, IntentOp, Origin, State
+from gateway.directory.store import open_directory
+from tests.directory.conftest import directory_config
 
 ALICE = State("alice", "ext-a", {"title": "Boss"})
 
@@ -95,3 +97,27 @@ async def test_pending_intents_lists_this_apps_old_intents_oldest_first(director
     assert [e.id for e in await orca.pending_intents(older_than=timedelta(seconds=60))] == [first.id]
     await orca.confirm("User", first.id, first.pending, vendor_id="v-1")
     assert [e.id for e in await orca.pending_intents(older_than=timedelta(seconds=20))] == [second.id]
+
+
+async def test_an_intent_outlives_its_process_and_recovery_can_resolve_it(directory, database_url, keys, clock):
+    # The writing process dies between record_intent and confirm: only the database carries the intent on.
+    entry = await directory.resources("acme", "orca").insert("User", ALICE, vendor_id="v-1", origin=Origin.VENDOR)
+    desired = State("alice", "ext-a", {"title": "CTO"})
+    await directory.resources("acme", "orca").record_intent(
+        "User", IntentOp.UPDATE, desired, id=entry.id, expected_version=1
+    )
+    created = await directory.resources("acme", "orca").record_intent("User", IntentOp.CREATE, State("bob"))
+    await directory.close()
+    clock.advance(120)
+    recovering = await open_directory(directory_config(database_url, [keys["new"], keys["old"]], keys["index"]), clock)
+    try:
+        orca = recovering.resources("acme", "orca")
+        found = {e.id: e for e in await orca.pending_intents(older_than=timedelta(seconds=60))}
+        assert set(found) == {entry.id, created.id} and found[entry.id].pending.desired == desired
+        # Recovery read the vendor: the update was applied, the create never happened.
+        confirmed = await orca.confirm("User", entry.id, found[entry.id].pending)
+        await orca.abandon("User", created.id, found[created.id].pending)
+        assert (confirmed.version, confirmed.state) == (2, desired)
+        assert await orca.pending_intents(older_than=timedelta(0)) == []
+    finally:
+        await recovering.close()
