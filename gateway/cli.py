@@ -1,4 +1,4 @@
-"""The `scim-gateway` command: serve, check-config, hash-token, simulate, demo."""
+"""The `scim-gateway` command: serve, check-config, hash-token, db, simulate, demo."""
 
 from __future__ import annotations
 
@@ -42,6 +42,14 @@ def _parser() -> argparse.ArgumentParser:
     hasher = commands.add_parser("hash-token", help="print the SHA-256 to store for an inbound token")
     hasher.add_argument("--generate", action="store_true", help="generate a new random token and print both")
     hasher.set_defaults(func=_hash_token)
+
+    database = commands.add_parser("db", help="the directory's database: schema upgrade, encryption keys")
+    db_commands = database.add_subparsers(required=True, metavar="DB_COMMAND")
+    upgrade = db_commands.add_parser("upgrade", help="bring the directory schema up to date")
+    upgrade.add_argument("--config", required=True, help="YAML configuration file (its directory section)")
+    upgrade.set_defaults(func=_db_upgrade)
+    generate = db_commands.add_parser("generate-key", help="print a new random directory key (32 bytes, base64)")
+    generate.set_defaults(func=_db_generate_key)
 
     simulate = commands.add_parser("simulate", help="run one vendor simulator")
     simulate.add_argument("vendor")
@@ -105,6 +113,34 @@ def _hash_token(args: argparse.Namespace) -> int:
         print("no token given", file=sys.stderr)
         return 1
     print(hash_token(token))
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from gateway.directory.errors import DirectoryError
+    from gateway.directory.migrate import upgrade
+
+    config = _load(args.config)
+    if config is None:
+        return 1
+    if config.directory is None:
+        print(f"config error: {args.config} has no directory section", file=sys.stderr)
+        return 1
+    try:
+        revision = asyncio.run(upgrade(config.directory.url.get_secret_value()))
+    except DirectoryError as exc:
+        print(f"directory error: {exc}", file=sys.stderr)
+        return 1
+    print(f"ok: the directory schema is at revision {revision}")
+    return 0
+
+
+def _db_generate_key(args: argparse.Namespace) -> int:
+    from gateway.directory.keys import generate_key
+
+    print(generate_key())
     return 0
 
 

@@ -11,10 +11,13 @@ import math
 import re
 from pathlib import Path
 from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
+from gateway.directory.keys import decode_key
+from gateway.directory.urls import database_url
 from gateway.secrets import ConfigError, interpolate, resolve_secret
 from gateway.startup import collector_paused
 from vendors.base import ConnectorSettings
@@ -108,15 +111,26 @@ class BreakerConfig(_Strict):
     cooldown: float = Field(default=30.0, gt=0, le=3600)
 
 
+DirectoryMode = Literal["off", "link", "full"]
+
+
 class AppConfig(_Strict):
     vendor: str
     max_results: int = Field(default=1000, ge=1, le=10_000)
+    #: What the gateway's directory keeps for this app; None: the connector's default.
+    directory: DirectoryMode | None = None
     http: HttpConfig = HttpConfig()
     limits: LimitConfig | None = None
     upstream: UpstreamConfig = UpstreamConfig()
     retry: RetryConfig = RetryConfig()
     breaker: BreakerConfig = BreakerConfig()
     settings: ConnectorSettings
+
+    @field_validator("directory", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: Any) -> Any:
+        # YAML 1.1 reads a bare `off` as false.
+        return "off" if value is False else value
 
 
 class TenantConfig(_Strict):
@@ -162,14 +176,42 @@ class ObservabilityConfig(_Strict):
     operator_tokens: list[TokenConfig] = []
 
 
+class DirectoryEncryptionConfig(_Strict):
+    """Keys protecting personal data at rest: secret references to 32 random bytes, base64.
+
+    `keys[0]` encrypts every write; every key decrypts (rotation: put a new key
+    first, keep the old ones until every row has been rewritten). `index_key`
+    keys the blind indexes that find rows by userName and externalId; it does
+    not rotate with `keys` (changing it makes existing rows unfindable).
+    """
+
+    keys: list[SecretStr] = Field(min_length=1)
+    index_key: SecretStr
+
+
+class DirectoryConfig(_Strict):
+    """The database the gateway keeps its directory in (gateway.directory)."""
+
+    #: The async-driver URL (sqlite+aiosqlite:///path or postgresql+asyncpg://...), resolved from its reference.
+    url: SecretStr
+    encryption: DirectoryEncryptionConfig
+    #: Bring the schema up to date at start-up (on PostgreSQL under an advisory lock, so replicas take turns).
+    migrate_on_start: bool = True
+    #: Database connections per gateway process, and seconds to wait for a free one.
+    pool_size: int = Field(default=5, ge=1, le=1000)
+    pool_timeout: float = Field(default=5.0, gt=0, le=60)
+
+
 class GatewayConfig(_Strict):
     tenants: dict[str, TenantConfig]
     public_url: str | None = None
     observability: ObservabilityConfig = ObservabilityConfig()
     throttle: ThrottleConfig = ThrottleConfig()
+    directory: DirectoryConfig | None = None
 
 
-_APP_KEYS = frozenset({"vendor", "max_results", "http", "limits", "upstream", "retry", "breaker"})
+_APP_KEYS = frozenset({"vendor", "max_results", "directory", "http", "limits", "upstream", "retry", "breaker"})
+DEFAULT_DIRECTORY_PATH = "directory.db"
 
 
 def load_config(path: str | Path) -> GatewayConfig:
@@ -227,9 +269,66 @@ def parse_config(raw: Any) -> GatewayConfig:
             if _check_name(app_name, f"{tenant_path}.apps.{app_name}")
         }
         built[tenant_name] = _validate(TenantConfig, {**tenant, "apps": apps}, tenant_path)
+        if "directory" not in raw:
+            _check_no_directory_needed(apps, f"{tenant_path}.apps")
     if "throttle" in raw:
         raw["throttle"] = _throttle(raw["throttle"], allow_literal)
+    if "directory" in raw:
+        raw["directory"] = _directory(raw["directory"], allow_literal)
     return _validate(GatewayConfig, {**raw, "tenants": built}, "")
+
+
+def _check_no_directory_needed(apps: dict[str, AppConfig], path: str) -> None:
+    for name, app in apps.items():
+        if app.directory in ("link", "full"):
+            raise ConfigError(f"{path}.{name}.directory", f"{app.directory} needs the top-level directory section")
+
+
+def _directory(raw: Any, allow_literal: bool) -> dict[str, Any]:
+    """Resolve the database URL (a secret reference, or a literal SQLite path) and the encryption keys."""
+    raw = dict(_mapping(raw, "directory"))
+    reference = raw.get("url", DEFAULT_DIRECTORY_PATH)
+    if isinstance(reference, str) and reference.partition(":")[0] in ("env", "file"):
+        url = resolve_secret(reference, "directory.url", allow_literal=allow_literal).get_secret_value()
+    elif isinstance(reference, str) and _has_password(reference) and not allow_literal:
+        raise ConfigError("directory.url", "a URL with a password is a secret: use env:NAME or file:/path")
+    elif isinstance(reference, str):
+        url = reference
+    else:
+        raise ConfigError("directory.url", "expected a SQLite file path or a secret reference (env:NAME, file:/path)")
+    try:
+        raw["url"] = SecretStr(database_url(url))
+    except ValueError as exc:
+        raise ConfigError("directory.url", str(exc)) from None
+    encryption = dict(_mapping(raw.get("encryption"), "directory.encryption"))
+    references = encryption.get("keys")
+    if not isinstance(references, list) or not references:
+        raise ConfigError("directory.encryption.keys", "a list of at least one secret reference is required")
+    encryption["keys"] = [
+        _key(reference, f"directory.encryption.keys[{index}]", allow_literal)
+        for index, reference in enumerate(references)
+    ]
+    if "index_key" not in encryption:
+        raise ConfigError("directory.encryption.index_key", "required key is missing")
+    encryption["index_key"] = _key(encryption["index_key"], "directory.encryption.index_key", allow_literal)
+    raw["encryption"] = encryption
+    return raw
+
+
+def _has_password(url: str) -> bool:
+    try:
+        return urlsplit(url).password is not None
+    except ValueError:
+        return False
+
+
+def _key(reference: Any, path: str, allow_literal: bool) -> SecretStr:
+    key = resolve_secret(reference, path, allow_literal=allow_literal)
+    try:
+        decode_key(key)
+    except ValueError as exc:
+        raise ConfigError(path, str(exc)) from None
+    return key
 
 
 def _throttle(raw: Any, allow_literal: bool) -> dict[str, Any]:

@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from gateway.config import load_config, parse_config, secret_values
+from gateway.directory.keys import generate_key
 from gateway.inbound.auth import hash_token
 from gateway.secrets import ConfigError
 
@@ -98,10 +99,13 @@ def test_literal_secrets_only_when_explicitly_allowed():
 def test_shipped_example_config_is_valid(monkeypatch, tmp_path):
     secret = tmp_path / "delinea"
     secret.write_text("x")
+    index_key = tmp_path / "directory-index-key"
+    index_key.write_text(generate_key())
     text = (
         (ROOT / "config/example.yaml")
         .read_text()
         .replace("/var/run/secrets/scim-gateway/delinea-scim-token", str(secret))
+        .replace("/var/run/secrets/scim-gateway/directory-index-key", str(index_key))
     )
     example = tmp_path / "example.yaml"
     example.write_text(text)
@@ -111,6 +115,7 @@ def test_shipped_example_config_is_valid(monkeypatch, tmp_path):
         monkeypatch.setenv(name, "x")
     for name in ("ACME_DELINEA_CLIENT_ID", "ACME_DELINEA_CLIENT_SECRET"):
         monkeypatch.setenv(name, "x")
+    monkeypatch.setenv("SCIM_GATEWAY_DIRECTORY_KEY", generate_key())
     config = load_config(example)
     assert {"delinea-scim", "invicti", "orca-scim", "spekit", "orca", "darktrace"} <= set(config.tenants["acme"].apps)
     assert config.tenants["acme"].apps["orca"].settings.options.delete_mode == "delete"  # type: ignore[attr-defined]

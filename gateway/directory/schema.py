@@ -1,0 +1,92 @@
+"""The directory's tables (SQLAlchemy Core). Migrations in `migrations/versions` create exactly this.
+
+Only portable types and constraints: no engine-specific column types,
+defaults or partial indexes, so SQLite and PostgreSQL behave the same.
+Personal data is stored sealed (`crypto.KeyRing`) next to its blind index
+(`crypto.BlindIndex`); everything in clear here is an identifier, a flag or a time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+    UniqueConstraint,
+    Uuid,
+)
+
+#: Alembic's bookkeeping table (named so a shared PostgreSQL database can hold other Alembic histories).
+VERSION_TABLE = "directory_schema_version"
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime, stored naive-UTC (SQLite has no time zones; PostgreSQL would convert)."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("directory times must be timezone-aware")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+resources = Table(
+    "resources",
+    metadata,
+    Column("tenant", String(63), primary_key=True),
+    Column("app", String(63), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("id", Uuid(as_uuid=True), primary_key=True),  # the SCIM id
+    Column("vendor_id", String(512), nullable=True),  # None until a pending create is confirmed
+    Column("user_name_index", LargeBinary(32), nullable=True),
+    Column("user_name", LargeBinary, nullable=True),  # sealed
+    Column("external_id_index", LargeBinary(32), nullable=True),
+    Column("external_id", LargeBinary, nullable=True),  # sealed
+    Column("attributes", LargeBinary, nullable=False),  # sealed JSON: the attributes the gateway holds
+    # The key that sealed the current state's columns (a pending_state is sealed by the primary key of its day).
+    Column("key_id", LargeBinary(4), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("origin", String(16), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created", UtcDateTime, nullable=False),
+    Column("updated", UtcDateTime, nullable=False),
+    Column("pending_op", String(16), nullable=True),
+    Column("pending_id", Uuid(as_uuid=True), nullable=True),
+    Column("pending_state", LargeBinary, nullable=True),  # sealed JSON: the desired state
+    Column("pending_since", UtcDateTime, nullable=True),
+    UniqueConstraint("tenant", "app", "kind", "user_name_index"),
+    UniqueConstraint("tenant", "app", "kind", "vendor_id"),
+    CheckConstraint("origin IN ('gateway', 'vendor')", name="origin"),
+    CheckConstraint("pending_op IS NULL OR pending_op IN ('create', 'update', 'delete')", name="pending_op"),
+    CheckConstraint("version >= 0", name="version"),
+    Index(None, "tenant", "app", "kind", "external_id_index"),
+    Index(None, "tenant", "app", "pending_since"),
+)
