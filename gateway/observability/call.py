@@ -55,6 +55,8 @@ class Call:
     user_name: str | None = None
     scim_type: str | None = None
     upstream: list[int] = field(default_factory=list)
+    #: The server cut the request at the end of its shutdown drain (answered 503, audited as "shutdown").
+    cut_by_shutdown: bool = False
 
     @classmethod
     def begin(cls, request: Request, route: str | None = None, operation: str = UNKNOWN) -> Call:
@@ -99,7 +101,7 @@ class Call:
                 "resource_type": self.resource_type,
                 "resource_id": self.resource_id,
                 "target_user": audit.target(self.user_name),
-                "outcome": outcome(status),
+                "outcome": "shutdown" if self.cut_by_shutdown else outcome(status),
                 "status": status,
                 "scim_type": self.scim_type,
                 "upstream_calls": len(self.upstream),
