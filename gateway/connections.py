@@ -61,7 +61,8 @@ def bounded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
     opened: set[Any] = set()
     waiting: dict[Any, float] = {}  # connections owing the client's bytes -> loop time they started waiting
 
-    class BoundedHttpToolsProtocol(httptools_protocol()):  # type: ignore[misc,valid-type]
+    # The base is uvicorn's class as Config resolves it at run time, which a type checker cannot follow.
+    class BoundedHttpToolsProtocol(httptools_protocol()):  # type: ignore[misc]
         read_timer: asyncio.TimerHandle | None = None
         reading_body = False
 

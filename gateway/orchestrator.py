@@ -55,7 +55,7 @@ async def handle_scim(request: Request) -> Response:
     except asyncio.CancelledError:
         # Only the server cancels a request: its shutdown drain (server.drain_timeout) ran out. The caller
         # gets an answer it can retry elsewhere, and the audit says what happened.
-        asyncio.current_task().uncancel()  # type: ignore[union-attr]
+        asyncio.current_task().uncancel()  # type: ignore[union-attr]  # a request always runs in a task
         call.cut_by_shutdown = True
         response = error_response(503, "the gateway shut down before the request finished; retry", None, _RETRY)
     except Exception as exc:
