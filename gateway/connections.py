@@ -59,69 +59,80 @@ def bounded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
     Call it once per server: the class keeps that server's open connections.
     """
     opened: set[Any] = set()
-    waiting: dict[Any, float] = {}  # connections owing the client's bytes -> loop time they started waiting
 
     # The base is uvicorn's class as Config resolves it at run time, which a type checker cannot follow.
     class BoundedHttpToolsProtocol(httptools_protocol()):  # type: ignore[misc]
-        read_timer: asyncio.TimerHandle | None = None
+        # While the client owes bytes: when it must have sent them, and since when it has been waiting.
+        # One timer per connection checks the deadline lazily (re-armed only when it fires early), so a
+        # request moving its deadline along costs attribute writes, not a timer armed and cancelled.
+        read_deadline: float | None = None
+        waiting_since = 0.0
         reading_body = False
+        read_timer: asyncio.TimerHandle | None = None
 
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             super().connection_made(transport)
             self.client_transport = transport
+            self.clock = asyncio.get_running_loop()
             opened.add(self)
-            if len(opened) > limits.max_connections and not _evict_longest_waiting():
+            if len(opened) > limits.max_connections and not _close_longest_waiting():
                 transport.close()  # every other connection is busy or idle: refuse this one
                 return
-            self.expect_bytes(limits.head_timeout, body=False)
+            self.expect_head()
 
         def connection_lost(self, exc: Exception | None) -> None:
-            self.stop_waiting()
+            self.read_deadline = None
+            if self.read_timer is not None:
+                self.read_timer.cancel()
             opened.discard(self)
             super().connection_lost(exc)
 
         def data_received(self, data: bytes) -> None:
-            if self.read_timer is None:  # the first byte of a request head (or of noise between requests)
-                self.expect_bytes(limits.head_timeout, body=False)
+            if self.read_deadline is None:  # the first byte of a request head (or of noise between requests)
+                self.expect_head()
             super().data_received(data)
 
         def on_headers_complete(self) -> None:
             super().on_headers_complete()
-            self.expect_bytes(limits.body_timeout, body=True)
+            self.read_deadline = self.clock.time() + limits.body_timeout
+            self.reading_body = True
 
         def on_message_complete(self) -> None:
             super().on_message_complete()
-            self.stop_waiting()  # the request is the app's now; its own deadline bounds it
+            self.read_deadline = None  # the request is the app's now; its own deadline bounds it
 
-        def expect_bytes(self, seconds: float, *, body: bool) -> None:
-            """Give the client `seconds` to finish the request head (or body)."""
-            if self.read_timer is not None:
-                self.read_timer.cancel()
-            loop = asyncio.get_running_loop()
-            self.read_timer = loop.call_later(seconds, self.read_timed_out)
-            self.reading_body = body
-            waiting.setdefault(self, loop.time())
+        def expect_head(self) -> None:
+            now = self.clock.time()
+            self.read_deadline = now + limits.head_timeout
+            self.waiting_since = now
+            self.reading_body = False
+            if self.read_timer is None:
+                self.read_timer = self.clock.call_at(self.read_deadline, self.check_deadline)
 
-        def stop_waiting(self) -> None:
-            if self.read_timer is not None:
-                self.read_timer.cancel()
-                self.read_timer = None
-            waiting.pop(self, None)
+        def check_deadline(self) -> None:
+            self.read_timer = None
+            deadline = self.read_deadline
+            if deadline is None:
+                return
+            if self.clock.time() < deadline:
+                self.read_timer = self.clock.call_at(deadline, self.check_deadline)
+            else:
+                self.read_timed_out()
 
         def read_timed_out(self) -> None:
             """Close a connection whose client is too slow (or silent)."""
-            body = self.reading_body
-            self.stop_waiting()
-            if body:
+            self.read_deadline = None
+            if self.reading_body:
                 self.client_transport.close()  # the app, waiting for the rest of the body, sees a disconnect
             else:
                 self.shutdown()  # close now, or right after a response still being written
 
-    def _evict_longest_waiting() -> bool:
-        """Close the connection that has waited longest for its client; False if none is waiting."""
+    def _close_longest_waiting() -> bool:
+        """Close the connection that has waited longest for its client's bytes; False if none is waiting."""
+        waiting = [connection for connection in opened if connection.read_deadline is not None]
         if not waiting:
             return False
-        min(waiting, key=waiting.__getitem__).read_timed_out()
+        min(waiting, key=lambda connection: connection.waiting_since).read_timed_out()
         return True
 
     return BoundedHttpToolsProtocol
