@@ -3,8 +3,9 @@
 The orchestrator fills a `Call` as the request moves through it (tenant,
 token name, app, operation, target); `finish` then emits exactly one audit
 record and the request metrics, whatever happened: success, 401, 429,
-vendor failure, a bug, or the request being cancelled (recorded as 499, the
-status nginx uses for a client that went away). Non-SCIM calls (/status,
+vendor failure, a bug, a client that went away (recorded as 499, the status
+nginx uses for it), or the server cutting the request at the end of its
+shutdown drain (503, outcome "shutdown"). Non-SCIM calls (/status,
 unknown paths) are audited the same way but not counted in the SCIM request
 metrics; probes and scrapes (/healthz, /readyz, /metrics) are not audited.
 """

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 from gateway.app import create_app
 from gateway.connections import ConnectionLimits
 from gateway.serving import RunningServer, gateway_options, serving, start_server
+from tests.processes import gateway_process
 from tests.resilience.harness import TOKENS, app_config, gateway_config, simulator
 
 SHORT = ConnectionLimits(head_timeout=0.3, body_timeout=0.3, max_connections=1024)
@@ -294,3 +296,24 @@ async def test_the_gateway_records_a_request_whose_body_stalled(tmp_path: Path) 
     (record,) = [record for record in records if record["request_id"] == "stalled-1"]
     assert record["status"] >= 400 and record["operation"] == "create"
     assert sim.requests("POST") == []
+
+
+async def test_serve_options_override_the_config(tmp_path: Path) -> None:
+    """`scim-gateway serve --head-timeout`: a real process closes a silent client after that time."""
+    path = tmp_path / "gateway.yaml"
+    path.write_text(
+        json.dumps(
+            {
+                "allow_literal_secrets": True,
+                "server": {"head_timeout": 60},
+                "observability": {"audit": {"file": os.devnull}, "health_check_interval": 3600},
+                "tenants": {"acme": {"tokens": [{"name": "t", "sha256": "a" * 64}], "apps": {}}},
+            }
+        )
+    )
+    async with gateway_process(path, options=["--head-timeout", "0.5"]) as gateway:
+        host, port = gateway.url.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        waited = await _until_closed(reader)
+        writer.close()
+    assert 0.4 <= waited < 0.5 + SLACK
