@@ -2,9 +2,9 @@
 
 What a competent engineer would write in an afternoon: starlette on stock
 uvicorn (uvloop, httptools, no access log, no Server header), one shared
-aiohttp ClientSession, orjson. Stock is the point: the gateway's own HTTP
-protocol (gateway.http_protocol, a cheaper uvicorn subclass) is part of what
-is being measured, so the baseline does not borrow it. It checks the inbound bearer token
+aiohttp ClientSession, orjson. Stock is the point: the gateway's server
+settings (gateway.inbound.serving, with read timeouts and a connection cap) are part
+of what is being measured, so the baseline does not borrow them. It checks the inbound bearer token
 (constant-time compare), swaps it for the vendor's, forwards the path and
 query verbatim, and reshapes the JSON answer: `meta.location` of the
 resource (or of each resource of a ListResponse) is rewritten to the proxy's

@@ -1,4 +1,4 @@
-"""Instructions per request of the HTTP server alone: stock uvicorn against the gateway's protocol.
+"""Instructions per request of the HTTP server alone: stock uvicorn against the gateway's server settings.
 
 The same callgrind method as benchmarks.instructions, around a trivial ASGI
 app (a fixed 300-byte answer with Content-Length, Content-Type and
@@ -6,7 +6,7 @@ X-Request-ID, as the gateway sends), so that only the server's own work per
 request is counted: parsing, the ASGI cycle, the response write, keep-alive
 bookkeeping. Both servers run on uvloop with the same settings; `stock` is
 uvicorn's `http="httptools"` with its ProxyHeadersMiddleware, `gateway` is
-gateway.inbound.serving.uvicorn_config (gateway.http_protocol).
+gateway.inbound.serving.uvicorn_config (the same, plus gateway.inbound.connections' read timeouts and connection cap).
 
     python -m benchmarks.server_instructions             # both, 2,000 GETs each (~1 min)
     python -m benchmarks.server_instructions --serve gateway --port 9000   # one server, no valgrind

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -62,6 +63,7 @@ def create_app(config: GatewayConfig) -> Starlette:
                 yield
             finally:
                 app.state.ready = False
+                await _answered(runtime)
                 if metrics_server is not None:
                     await metrics_server.stop()
                 await runtime.close()
@@ -111,6 +113,18 @@ class _Gateway(Starlette):
                 await response(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
+
+
+async def _answered(runtime: Runtime, patience: float = 2.0) -> None:
+    """Wait (at most `patience` seconds) for requests the server has just cut to send their 503 and audit record.
+
+    Shutdown cancels requests still running at the end of the drain, then shuts the app down at once; the
+    runtime (audit log included) must outlive their answers.
+    """
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + patience
+    while runtime.metrics.in_flight.value > 0 and loop.time() < give_up:  # noqa: ASYNC110 (once, at exit; no Event to keep per request)
+        await asyncio.sleep(0.01)
 
 
 async def healthz(request: Request) -> Response:

@@ -28,10 +28,39 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="INFO")
     serve.add_argument(
         "--keep-alive",
-        type=int,
+        type=float,
         default=None,
         metavar="SECONDS",
-        help="how long an idle client connection stays open (default 75: longer than a load balancer's 60)",
+        help="how long an idle client connection stays open (server.keep_alive, default 75: above a balancer's 60)",
+    )
+    serve.add_argument(
+        "--head-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="time a client has to send a request head (server.head_timeout, default 10)",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="time a client has to send a request body after its head (server.body_timeout, default 30)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=None,
+        metavar="N",
+        help="open client connections at most (server.max_connections, default 1024)",
+    )
+    serve.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="on SIGTERM, how long requests in flight may run before a 503 (server.drain_timeout, default: "
+        "the longest app deadline + 1)",
     )
     serve.set_defaults(func=_serve)
 
@@ -86,7 +115,7 @@ def _check_config(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from gateway.app import create_app
-    from gateway.inbound.serving import uvicorn_config
+    from gateway.inbound.serving import gateway_options, raise_open_files_limit, uvicorn_config
     from gateway.logs import configure_logging
 
     configure_logging(args.log_level)
@@ -95,11 +124,27 @@ def _serve(args: argparse.Namespace) -> int:
         return 1
     import uvicorn
 
-    settings = {} if args.keep_alive is None else {"timeout_keep_alive": args.keep_alive}
-    server = uvicorn.Server(
-        uvicorn_config(create_app(config), host=args.host, port=args.port, loop="uvloop", **settings)
-    )
-    server.run()
+    given = {
+        "keep_alive": args.keep_alive,
+        "head_timeout": args.head_timeout,
+        "body_timeout": args.body_timeout,
+        "max_connections": args.max_connections,
+        "drain_timeout": args.drain_timeout,
+    }
+    overrides = {key: value for key, value in given.items() if value is not None}
+    if overrides:
+        from gateway.config import ServerConfig
+
+        try:
+            chosen = ServerConfig.model_validate({**config.server.model_dump(), **overrides})
+        except ValueError as exc:
+            print(f"invalid option: {exc}", file=sys.stderr)
+            return 2
+        config = config.model_copy(update={"server": chosen})
+    raise_open_files_limit()
+    options = gateway_options(config)
+    settings = uvicorn_config(create_app(config), host=args.host, port=args.port, loop="uvloop", **options)
+    uvicorn.Server(settings).run()
     return 0
 
 

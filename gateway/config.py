@@ -202,12 +202,37 @@ class DirectoryConfig(_Strict):
     pool_timeout: float = Field(default=5.0, gt=0, le=60)
 
 
+class ServerConfig(_Strict):
+    """Inbound HTTP connections (seconds); `scim-gateway serve` options override these."""
+
+    #: An idle keep-alive connection stays open this long: longer than a load balancer's 60 s, so that the
+    #: balancer, not the gateway, closes it (else it may send a request on a connection being closed: 502).
+    keep_alive: float = Field(default=75.0, gt=0, le=3600)
+    #: A request head must arrive within this, counted from the connection (or the request's first byte).
+    head_timeout: float = Field(default=10.0, gt=0, le=300)
+    #: A request body must arrive within this after its head.
+    body_timeout: float = Field(default=30.0, gt=0, le=300)
+    #: Open client connections; one more closes the one waiting longest for its client's bytes.
+    max_connections: int = Field(default=1024, ge=1, le=1_000_000)
+    #: On SIGTERM, requests in flight get this long before being cut (a SCIM 503 with Retry-After).
+    #: Default: the longest `retry.deadline` of any app plus 1 s.
+    drain_timeout: float | None = Field(default=None, gt=0, le=600)
+
+
 class GatewayConfig(_Strict):
     tenants: dict[str, TenantConfig]
     public_url: str | None = None
+    server: ServerConfig = ServerConfig()
     observability: ObservabilityConfig = ObservabilityConfig()
     throttle: ThrottleConfig = ThrottleConfig()
     directory: DirectoryConfig | None = None
+
+    def drain_seconds(self) -> float:
+        """How long SIGTERM waits for requests in flight: `server.drain_timeout`, else the longest deadline + 1 s."""
+        if self.server.drain_timeout is not None:
+            return self.server.drain_timeout
+        deadlines = [app.retry.deadline for tenant in self.tenants.values() for app in tenant.apps.values()]
+        return max(deadlines, default=RetryConfig().deadline) + 1.0
 
 
 _APP_KEYS = frozenset({"vendor", "max_results", "directory", "http", "limits", "upstream", "retry", "breaker"})

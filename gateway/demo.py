@@ -20,7 +20,7 @@ from typing import Any
 
 from gateway.app import create_app
 from gateway.config import GatewayConfig, parse_config, read_yaml
-from gateway.inbound.serving import RunningServer, start_server
+from gateway.inbound.serving import RunningServer, gateway_options, start_server
 from vendors.simulators import SIMULATORS
 
 #: (vendor simulator, tenant seed) pairs the demo runs.
@@ -89,7 +89,7 @@ async def start_demo(
         if adjust is not None:
             adjust(raw)
         config = parse_config(raw)
-        gateway = await start_server(create_app(config), host, port)
+        gateway = await start_server(create_app(config), host, port, **gateway_options(config))
         try:
             yield DemoEnvironment(gateway=gateway, config=config, simulators=simulators)
         finally:

@@ -23,7 +23,7 @@ from gateway.inbound.render import render_error
 from gateway.outbound.client import upstream_statuses
 from gateway.runtime import AppRuntime, Runtime
 from gateway.scim import query as list_query
-from gateway.scim.http import header, list_response, read_json, scim_response
+from gateway.scim.http import error_response, header, list_response, read_json, scim_response
 from gateway.scim.models import dump_request, validate_resource
 from gateway.scim.patch import normalise_patch
 from gateway.scim.present import core_schema, present
@@ -32,6 +32,7 @@ from gateway.scim.routes import SCIM_ROOT, Target, route
 from vendors.base import Kind, Op
 
 MAX_BODY_BYTES = 1024 * 1024
+_RETRY = {"Retry-After": "1"}  # another replica (or this one, restarted) can serve the retry at once
 _ACTION_OPS = {
     "list": Op.SEARCH,
     "search": Op.SEARCH,
@@ -52,8 +53,11 @@ async def handle_scim(request: Request) -> Response:
     try:
         response = await _authorised(runtime, call, request)
     except asyncio.CancelledError:
-        call.finish(None, runtime.metrics, runtime.audit)  # cancelled calls are audited too (as 499)
-        raise
+        # Only the server cancels a request: its shutdown drain (server.drain_timeout) ran out. The caller
+        # gets an answer it can retry elsewhere, and the audit says what happened.
+        asyncio.current_task().uncancel()  # type: ignore[union-attr]  # a request always runs in a task
+        call.cut_by_shutdown = True
+        response = error_response(503, "the gateway shut down before the request finished; retry", None, _RETRY)
     except Exception as exc:
         call.scim_type = getattr(exc, "scim_type", None) or None
         response = render_error(exc)

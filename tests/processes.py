@@ -12,7 +12,7 @@ import contextlib
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,8 +41,9 @@ async def gateway_process(
     env: Mapping[str, str] | None = None,
     log_level: str = "WARNING",
     capture: bool = False,
+    options: Sequence[str] = (),
 ) -> AsyncIterator[GatewayProcess]:
-    """`scim-gateway serve --config FILE` on a free loopback port, ready; SIGTERM (then kill) on exit.
+    """`scim-gateway serve --config FILE [options]` on a free loopback port, ready; SIGTERM (then kill) on exit.
 
     With `capture`, stdout and stderr are pipes the caller reads; otherwise they are discarded.
     """
@@ -51,7 +52,7 @@ async def gateway_process(
     output = asyncio.subprocess.PIPE if capture else subprocess.DEVNULL
     process = await asyncio.create_subprocess_exec(
         str(SCIM_GATEWAY), "serve", "--config", str(config), "--host", "127.0.0.1", "--port", str(port),
-        "--log-level", log_level, env=None if env is None else dict(env), stdout=output, stderr=output,
+        "--log-level", log_level, *options, env=None if env is None else dict(env), stdout=output, stderr=output,
     )  # fmt: skip
     running = GatewayProcess(process, f"http://127.0.0.1:{port}")
     try:

@@ -3,8 +3,9 @@
 The orchestrator fills a `Call` as the request moves through it (tenant,
 token name, app, operation, target); `finish` then emits exactly one audit
 record and the request metrics, whatever happened: success, 401, 429,
-vendor failure, a bug, or the request being cancelled (recorded as 499, the
-status nginx uses for a client that went away). Non-SCIM calls (/status,
+vendor failure, a bug, a client that went away (recorded as 499, the status
+nginx uses for it), or the server cutting the request at the end of its
+shutdown drain (503, outcome "shutdown"). Non-SCIM calls (/status,
 unknown paths) are audited the same way but not counted in the SCIM request
 metrics; probes and scrapes (/healthz, /readyz, /metrics) are not audited.
 """
@@ -55,6 +56,8 @@ class Call:
     user_name: str | None = None
     scim_type: str | None = None
     upstream: list[int] = field(default_factory=list)
+    #: The server cut the request at the end of its shutdown drain (answered 503, audited as "shutdown").
+    cut_by_shutdown: bool = False
 
     @classmethod
     def begin(cls, request: Request, route: str | None = None, operation: str = UNKNOWN) -> Call:
@@ -99,7 +102,7 @@ class Call:
                 "resource_type": self.resource_type,
                 "resource_id": self.resource_id,
                 "target_user": audit.target(self.user_name),
-                "outcome": outcome(status),
+                "outcome": "shutdown" if self.cut_by_shutdown else outcome(status),
                 "status": status,
                 "scim_type": self.scim_type,
                 "upstream_calls": len(self.upstream),

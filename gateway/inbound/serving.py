@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import resource
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
-from gateway.http_protocol import ScimHttpToolsProtocol
+from gateway.inbound.connections import ConnectionLimits, bounded_protocol
+
+if TYPE_CHECKING:
+    from gateway.config import GatewayConfig
 
 
 @dataclass
@@ -61,30 +65,45 @@ def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     return sock
 
 
-#: Idle keep-alive connections are kept this long (seconds): longer than the idle timeout of the load
-#: balancers and ingress proxies in front of the gateway (AWS ALB and nginx: 60 s), so that the proxy, not
-#: the gateway, closes an idle connection. The other way round a proxy can send a request on a connection the
-#: gateway is closing at that moment, and answer its caller 502. uvicorn's own default is 5 s.
+#: Idle keep-alive connections are kept this long (seconds) by default (config `server.keep_alive` says why).
 KEEP_ALIVE_SECONDS = 75
 
 
-def uvicorn_config(app: Any, **overrides: Any) -> uvicorn.Config:
-    """The production server settings: httptools parser (SCIM 400s), no access log (audit replaces it)."""
+def uvicorn_config(
+    app: Any,
+    limits: ConnectionLimits | None = None,
+    drain_timeout: float = 10.0,
+    **overrides: Any,
+) -> uvicorn.Config:
+    """The production server settings: stock uvicorn (httptools) with bounded client connections.
+
+    `drain_timeout`: how long a graceful shutdown waits for requests in flight before cancelling them.
+    No access log (the audit replaces it). X-Forwarded-For/-Proto are applied by uvicorn's own proxy-headers
+    middleware for peers in FORWARDED_ALLOW_IPS (default 127.0.0.1).
+    """
     settings: dict[str, Any] = {
-        # httptools, answering requests it cannot parse (smuggling shapes) with a SCIM 400.
-        "http": ScimHttpToolsProtocol,
-        # The protocol applies X-Forwarded-* from trusted peers itself (same rules, trust decided per connection).
-        "proxy_headers": False,
+        "http": bounded_protocol(limits or ConnectionLimits()),
+        "proxy_headers": True,
         "loop": "none",
         "lifespan": "on",
         "access_log": False,
         "log_level": "warning",
         "server_header": False,
-        "timeout_graceful_shutdown": 10,
+        "timeout_graceful_shutdown": drain_timeout,
         "timeout_keep_alive": KEEP_ALIVE_SECONDS,
     }
     settings.update(overrides)
     return uvicorn.Config(app, **settings)
+
+
+def gateway_options(config: GatewayConfig) -> dict[str, Any]:
+    """The `uvicorn_config` arguments that a gateway config's `server` section sets."""
+    server = config.server
+    return {
+        "limits": ConnectionLimits(server.head_timeout, server.body_timeout, server.max_connections),
+        "drain_timeout": config.drain_seconds(),
+        "timeout_keep_alive": server.keep_alive,
+    }
 
 
 async def start_server(app: Any, host: str = "127.0.0.1", port: int = 0, **config: Any) -> RunningServer:
@@ -111,3 +130,13 @@ async def serving(app: Any, host: str = "127.0.0.1", port: int = 0, **config: An
         yield running
     finally:
         await running.stop()
+
+
+def raise_open_files_limit() -> None:
+    """Raise this process's open-files limit (RLIMIT_NOFILE) to its hard limit: each client connection is a file."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    # Linux refuses a limit above fs.nr_open (default 2**20), an "unlimited" hard limit included.
+    target = 1 << 20 if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and soft < target:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))

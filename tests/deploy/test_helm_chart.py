@@ -368,3 +368,14 @@ def _secret_keys(rendered: Rendered, values: dict) -> set[str]:
                 if reference.startswith("file:"):
                     keys.add(reference.rsplit("/", 1)[1])
     return keys
+
+
+def test_the_pod_outlives_the_gateways_drain(default):
+    """SIGTERM: preStop sleep, then the gateway drains for drainSeconds; Kubernetes kills only after both."""
+    args = _parser().parse_args(default.container["args"])
+    assert args.drain_timeout == 26  # the gateway's own default with default deadlines (25 s + 1)
+    assert default.deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 5 + 26 + 5
+    longer = render({"drainSeconds": 56})
+    assert _parser().parse_args(longer.container["args"]).drain_timeout == 56
+    assert longer.deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 5 + 56 + 5
+    assert "would be killed mid-drain" in render_error({"terminationGracePeriodSeconds": 30})

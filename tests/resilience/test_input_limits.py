@@ -69,7 +69,8 @@ async def test_body_over_the_limit_is_413_while_streaming_even_when_chunked() ->
     ],
     ids=["content-length-and-chunked", "two-content-lengths"],
 )
-async def test_conflicting_framing_is_a_scim_400_and_never_reaches_the_vendor(framing: bytes) -> None:
+async def test_conflicting_framing_is_refused_with_400_and_never_reaches_the_vendor(framing: bytes) -> None:
+    """llhttp refuses smuggling shapes (RFC 9112 section 6.3) before any ASGI code: uvicorn's own plain 400."""
     async with one_app() as (sim, server):
         head = (
             b"POST /tenants/acme/apps/invicti/scim/v2/Users HTTP/1.1\r\nHost: gw\r\n"
@@ -79,9 +80,7 @@ async def test_conflicting_framing_is_a_scim_400_and_never_reaches_the_vendor(fr
         answer = await asyncio.to_thread(_raw_request, server.port, head + framing)
         status_line, _, rest = answer.partition(b"\r\n")
         assert status_line == b"HTTP/1.1 400 Bad Request", answer
-        headers, _, body = rest.partition(b"\r\n\r\n")
-        assert b"content-type: application/scim+json" in headers.lower()
-        assert ERROR.encode() in body and b'"status":"400"' in body
+        assert b"connection: close" in rest.partition(b"\r\n\r\n")[0].lower()
         assert sim.requests() == []
 
 
