@@ -87,6 +87,7 @@ async def test_half_open_probe_that_needs_a_fresh_oauth_token_closes_the_circuit
             "vendor": "invicti",
             "base_url": sim.scim_url,
             "token_url": sim.server.url + "/oauth/token",
+            "allow_insecure_url": True,
             "credentials": {"client_id": "client-1", "client_secret": "secret-1"},
             "retry": {"attempts": 1, "deadline": 5},
             "breaker": {"failures": 2, "cooldown": 0.6},

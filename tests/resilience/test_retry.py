@@ -155,6 +155,7 @@ async def test_token_endpoint_down_is_a_503_with_retry_after_then_recovers() -> 
             "vendor": "invicti",
             "base_url": sim.scim_url,
             "token_url": sim.server.url + "/oauth/token",
+            "allow_insecure_url": True,
             "credentials": {"client_id": "client-1", "client_secret": "secret-1"},
             "retry": {"attempts": 3, "base_delay": 0.01, "max_delay": 0.02, "deadline": 2},
         }

@@ -22,6 +22,7 @@ from gateway.app import create_app
 from gateway.config import parse_config
 from gateway.serving import serving
 from gateway.upstream import UpstreamClient
+from tests.resilience.harness import TEST_METRICS
 from tests.vendors.test_delinea_rest import TOKEN, TOKEN_SHA256, FakeClock
 from vendors.errors import VendorAuthFailed, VendorUnavailable
 from vendors.oauth import REFRESH_MARGIN, ClientCredentialsAuth
@@ -187,12 +188,14 @@ async def invicti_pair() -> AsyncIterator[tuple[httpx.AsyncClient, str, Simulato
         apps: dict[str, Any] = {
             "invicti": {
                 "vendor": "invicti",
+                "allow_insecure_url": True,
                 "base_url": scim_url,
                 "credentials": {"client_id": "initech-gateway", "client_secret": SECRET},
                 "token_url": server.url + "/oauth/token",
             },
             "invicti-bearer": {
                 "vendor": "invicti",
+                "allow_insecure_url": True,
                 "base_url": scim_url,
                 "credentials": {"token": settings.scim_token},
             },
@@ -200,6 +203,7 @@ async def invicti_pair() -> AsyncIterator[tuple[httpx.AsyncClient, str, Simulato
         config = parse_config(
             {
                 "allow_literal_secrets": True,
+                "observability": TEST_METRICS,
                 "tenants": {"acme": {"tokens": [{"name": "t", "sha256": TOKEN_SHA256}], "apps": apps}},
             }
         )
