@@ -93,7 +93,7 @@ async def test_serve_refuses_a_loopback_vendor_with_one_line_and_never_calls_it(
             str(SCIM_GATEWAY), "serve", "--config", str(path), "--host", "127.0.0.1", "--port", str(free_port()),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
-        stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
         assert process.returncode == 1
         assert stderr.decode().splitlines() == [
             "config error: tenants.acme.apps.invicti.base_url: plain http is refused: use https "

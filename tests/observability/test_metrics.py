@@ -139,13 +139,17 @@ def test_circuit_state_is_read_defensively() -> None:
 
 
 def test_observe_request_overhead_is_small() -> None:
-    """Per-request metric cost on the hot path (counter + histogram via cached children), in microseconds."""
+    """Per-request metric cost on the hot path (counter + histogram via cached children), in microseconds.
+
+    The overhead tests measure this thread's CPU time (what the event loop pays), not wall time, which
+    grows with whatever else runs on a shared machine.
+    """
     metrics = Metrics("test")
     calls = 100_000
-    started = time.perf_counter()
+    started = time.thread_time()
     for index in range(calls):
         metrics.observe_request("acme", "invicti", "list", 200 + (index & 1), 0.012)
-    per_call = (time.perf_counter() - started) / calls * 1e6
+    per_call = (time.thread_time() - started) / calls * 1e6
     print(f"observe_request: {per_call:.2f} µs per call")
     assert per_call < 25, f"observe_request costs {per_call:.1f} µs per call"
 
@@ -155,10 +159,10 @@ def test_audit_record_overhead_is_small(tmp_path) -> None:
     audit = AuditLog(str(tmp_path / "audit.jsonl"))
     calls = 20_000
     fields = {"request_id": "r" * 32, "tenant": "acme", "app": "invicti", "status": 200, "upstream_statuses": [200]}
-    started = time.perf_counter()
+    started = time.thread_time()
     for _ in range(calls):
         audit.record(fields)
-    per_call = (time.perf_counter() - started) / calls * 1e6
+    per_call = (time.thread_time() - started) / calls * 1e6
     audit.close()
     print(f"audit.record: {per_call:.2f} µs per call")
     assert audit.dropped == 0 and len((tmp_path / "audit.jsonl").read_text().splitlines()) == calls
@@ -171,14 +175,14 @@ def test_whole_call_observability_overhead(tmp_path) -> None:
     scope = {"type": "http", "method": "GET", "path": "/tenants/acme/apps/invicti/scim/v2/Users", "query_string": b"",
              "headers": [(b"x-request-id", b"abc-123")], "client": ("127.0.0.1", 5555)}  # fmt: skip
     calls = 20_000
-    started = time.perf_counter()
+    started = time.thread_time()
     for _ in range(calls):
         call = Call.begin(Request(scope), route="/tenants/{tenant}/apps/{app}/scim/v2/Users")
         call.tenant, call.tenant_known, call.app, call.vendor = "acme", True, "invicti", "invicti"
         call.operation = "list"
         call.upstream.append(200)
         call.finish(Response(status_code=200), metrics, audit)
-    per_call = (time.perf_counter() - started) / calls * 1e6
+    per_call = (time.thread_time() - started) / calls * 1e6
     audit.close()
     print(f"Call.begin + finish (metrics + audit): {per_call:.2f} µs per request")
     assert per_call < 150, f"observability costs {per_call:.1f} µs per request"
