@@ -82,7 +82,7 @@ def gateway_config(upstream_url: str, inbound_token: str) -> dict[str, object]:
                     },
                 },
             }
-        }
+        },
     }
 
 
