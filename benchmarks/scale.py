@@ -82,6 +82,8 @@ def reset_peak(pid: int) -> None:
 def gateway(config: dict[str, Any], work: Path, core: int | None, timeout: float = 120.0) -> Iterator[Server]:
     """`scim-gateway serve` on a generated config; yields once /readyz answers 200."""
     path = work / f"gateway-{secrets.token_hex(3)}.yaml"
+    # /metrics on a free loopback port of its own (the default 9464 could be taken).
+    config = {"observability": {"metrics_port": 0, "metrics_host": LOOPBACK}, **config}
     path.write_text(yaml.safe_dump(config))
     port = free_port()
     command = [sys.executable, "-c", GATEWAY_MAIN, "serve", "--config", str(path), "--host", LOOPBACK]
@@ -116,6 +118,7 @@ def _delinea_config(url: str) -> dict[str, Any]:
     app = {
         "vendor": "delinea",
         "base_url": url,
+        "allow_insecure_url": True,  # the simulator: plain http on loopback
         "credentials": {"client_id": "env:BENCH_DELINEA_CLIENT_ID", "client_secret": "env:BENCH_DELINEA_CLIENT_SECRET"},
     }
     return {"tenants": {"t0": _tenant(0, {"delinea": app})}}
@@ -177,6 +180,7 @@ def tenants(sizes: list[int], work: Path, cores: Any, plan: Plan) -> list[dict[s
                 "vendor": "invicti",
                 "base_url": f"{upstream.url}/v2",
                 "credentials": {"token": "env:BENCH_UPSTREAM_TOKEN"},
+                "allow_insecure_url": True,  # the static upstream: plain http on loopback
             }
             config = {"tenants": {f"t{index}": _tenant(index, {"invicti": app}) for index in range(size)}}
             started = time.perf_counter()

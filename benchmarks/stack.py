@@ -57,8 +57,11 @@ class Stack:
 
 def gateway_config(upstream_url: str, inbound_token: str) -> dict[str, object]:
     """The gateway's YAML tree: one tenant, an invicti and an orca app on the static upstream, throttled."""
-    throttled = {"limits": GENEROUS, "upstream": GENEROUS_UPSTREAM}
+    # The static upstream is plain http on loopback: allowed explicitly, as for any local simulator.
+    throttled = {"limits": GENEROUS, "upstream": GENEROUS_UPSTREAM, "allow_insecure_url": True}
     return {
+        # /metrics on a free loopback port of its own (the default 9464 could be taken).
+        "observability": {"metrics_port": 0, "metrics_host": LOOPBACK},
         "tenants": {
             TENANT: {
                 "tokens": [{"name": "bench", "sha256": hash_token(inbound_token)}],
@@ -79,7 +82,7 @@ def gateway_config(upstream_url: str, inbound_token: str) -> dict[str, object]:
                     },
                 },
             }
-        }
+        },
     }
 
 

@@ -6,7 +6,6 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -16,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
+from gateway import gateway_version
 from gateway.config import GatewayConfig
 from gateway.inbound.recording import unrouted
 from gateway.inbound.serving import start_server
@@ -30,15 +30,11 @@ from gateway.startup import collector_paused
 _SCIM_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
-def gateway_version() -> str:
-    try:
-        return version("scim-gateway")
-    except PackageNotFoundError:
-        return "0+unknown"
-
-
 def create_app(config: GatewayConfig) -> Starlette:
-    """Build the gateway for a validated config. Sessions, metrics and audit live from startup to shutdown."""
+    """Build the gateway for a validated config. Sessions, metrics and audit live from startup to shutdown.
+
+    Once started, `app.state.metrics_url` is where the separate metrics port serves /metrics (None without one).
+    """
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -52,10 +48,15 @@ def create_app(config: GatewayConfig) -> Starlette:
         gc.freeze()
         observability = config.observability
         metrics_server = None
+        app.state.metrics_url = None
         if observability.metrics_port is not None:
             metrics_app = Starlette(routes=[Route("/metrics", metrics, methods=["GET"])])
             metrics_app.state.runtime = runtime
-            metrics_server = await start_server(metrics_app, observability.metrics_host, observability.metrics_port)
+            # log_config=None: the process's logging (JSON lines) is left as the CLI configured it.
+            metrics_server = await start_server(
+                metrics_app, observability.metrics_host, observability.metrics_port, log_config=None
+            )
+            app.state.metrics_url = metrics_server.url + "/metrics"
         checks = health_checks(runtime, observability.health_check_interval)
         async with checks, sample_forever(app.state.status_page.rates):
             app.state.ready = True

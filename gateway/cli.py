@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import getpass
+import os
 import secrets
+import socket
 import sys
 
+from gateway import gateway_version
+from gateway.config import DEFAULT_METRICS_PORT
 from gateway.inbound.auth import hash_token
 from gateway.secrets import ConfigError
 
@@ -18,14 +23,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from vendors.simulators import SIMULATORS
+
     parser = argparse.ArgumentParser(prog="scim-gateway", description="One SCIM 2.0 face for every SaaS app.")
+    parser.add_argument("--version", action="version", version=f"scim-gateway {gateway_version()}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="serve the gateway for a config file")
-    serve.add_argument("--config", required=True, help="YAML configuration file")
-    serve.add_argument("--host", default="0.0.0.0")
-    serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--log-level", default="INFO")
+    serve.add_argument("--config", required=True, metavar="FILE", help="YAML configuration file")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0: every interface)")
+    serve.add_argument("--port", type=int, default=8080, help="port for SCIM and the probes (default 8080)")
+    serve.add_argument(
+        "--log-level", default="INFO", choices=_LEVELS, type=str.upper, help="lowest level logged (default INFO)"
+    )
     serve.add_argument(
         "--keep-alive",
         type=float,
@@ -65,7 +75,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_serve)
 
     check = commands.add_parser("check-config", help="validate a config file without serving")
-    check.add_argument("config")
+    check.add_argument("config", nargs="?", metavar="FILE", help="YAML configuration file (with --demo: the demo's)")
+    check.add_argument(
+        "--demo",
+        action="store_true",
+        help="set the DEMO_* variables as `scim-gateway demo` does, to check its config without running it",
+    )
     check.set_defaults(func=_check_config)
 
     hasher = commands.add_parser("hash-token", help="print the SHA-256 to store for an inbound token")
@@ -80,18 +95,30 @@ def _parser() -> argparse.ArgumentParser:
     generate = db_commands.add_parser("generate-key", help="print a new random directory key (32 bytes, base64)")
     generate.set_defaults(func=_db_generate_key)
 
-    simulate = commands.add_parser("simulate", help="run one vendor simulator")
-    simulate.add_argument("vendor")
-    simulate.add_argument("--host", default="127.0.0.1")
-    simulate.add_argument("--port", type=int, default=0)
-    simulate.add_argument("--seed", default="acme", help="seed for the simulator's demo data")
+    vendors = ", ".join(sorted(SIMULATORS))
+    simulate = commands.add_parser(
+        "simulate", help=f"run one vendor simulator ({vendors})", description=f"Run one vendor simulator: {vendors}."
+    )
+    simulate.add_argument("vendor", choices=sorted(SIMULATORS), metavar="VENDOR", help=f"one of: {vendors}")
+    simulate.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    simulate.add_argument("--port", type=int, default=0, help="port to listen on (default 0: a free port, printed)")
+    simulate.add_argument("--seed", default="acme", help="seed for the simulator's demo data (default acme)")
     simulate.set_defaults(func=_simulate)
 
     demo = commands.add_parser("demo", help="run every simulator and the gateway with config/demo.yaml")
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--host", default="127.0.0.1", help="address the gateway listens on (default 127.0.0.1)")
+    demo.add_argument("--port", type=int, default=8080, help="the gateway's port (default 8080)")
+    demo.add_argument(
+        "--metrics-port",
+        type=int,
+        default=DEFAULT_METRICS_PORT,
+        help=f"port of /metrics, on 127.0.0.1 (default {DEFAULT_METRICS_PORT}; 0: a free port)",
+    )
     demo.set_defaults(func=_demo)
     return parser
+
+
+_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
 def _load(path: str):
@@ -101,10 +128,20 @@ def _load(path: str):
         return load_config(path)
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
+        if "DEMO_" in exc.message:
+            print("(the demo's config: scim-gateway check-config --demo)", file=sys.stderr)
         return None
 
 
 def _check_config(args: argparse.Namespace) -> int:
+    if args.demo:
+        from gateway.demo import demo_config_path, placeholder_environment
+
+        os.environ.update(placeholder_environment())
+        args.config = args.config or demo_config_path()
+    if args.config is None:
+        print("check-config: give a config FILE (or --demo)", file=sys.stderr)
+        return 2
     config = _load(args.config)
     if config is None:
         return 1
@@ -121,6 +158,14 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(args.log_level)
     config = _load(args.config)
     if config is None:
+        return 1
+    metrics = config.observability
+    try:
+        sock = _listen(args.host, args.port, "--port")
+        if metrics.metrics_port:  # the app binds it at start-up: checked here to fail before any work
+            _listen(metrics.metrics_host, metrics.metrics_port, "observability.metrics_port").close()
+    except PortInUse as exc:
+        print(exc, file=sys.stderr)
         return 1
     import uvicorn
 
@@ -143,9 +188,26 @@ def _serve(args: argparse.Namespace) -> int:
         config = config.model_copy(update={"server": chosen})
     raise_open_files_limit()
     options = gateway_options(config)
-    settings = uvicorn_config(create_app(config), host=args.host, port=args.port, loop="uvloop", **options)
-    uvicorn.Server(settings).run()
+    # log_config=None: uvicorn's records go through the JSON logging configured above.
+    app = create_app(config)
+    settings = uvicorn_config(app, host=args.host, port=args.port, loop="uvloop", log_config=None, **options)
+    uvicorn.Server(settings).run(sockets=[sock])
     return 0
+
+
+class PortInUse(Exception):
+    """A port the command needs is taken; the message is the one line to print."""
+
+
+def _listen(host: str, port: int, option: str) -> socket.socket:
+    """A socket listening on host:port, or PortInUse naming the port and the option that sets it."""
+    from gateway.inbound.serving import bind_socket
+
+    try:
+        return bind_socket(host, port)
+    except OSError as exc:
+        reason = "is already in use" if exc.errno == errno.EADDRINUSE else f"cannot be opened ({exc.strerror})"
+        raise PortInUse(f"scim-gateway: port {port} on {host} {reason}; choose another with {option}") from None
 
 
 def _hash_token(args: argparse.Namespace) -> int:
@@ -199,8 +261,19 @@ def _demo(args: argparse.Namespace) -> int:
     from gateway.demo import run_demo
     from gateway.logs import configure_logging
 
+    try:  # checked before anything starts; the demo binds them itself a moment later
+        _listen(args.host, args.port, "--port").close()
+        if args.metrics_port:
+            _listen("127.0.0.1", args.metrics_port, "--metrics-port").close()
+    except PortInUse as exc:
+        print(exc, file=sys.stderr)
+        return 1
     configure_logging("INFO")  # the same JSON lines as `serve`, so the demo shows what production logs
-    return _run(run_demo(args.host, args.port))
+    try:
+        return _run(run_demo(args.host, args.port, args.metrics_port))
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 1
 
 
 def _run(coroutine) -> int:

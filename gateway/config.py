@@ -20,12 +20,15 @@ from gateway.directory.keys import decode_key
 from gateway.directory.urls import database_url
 from gateway.secrets import ConfigError, interpolate, resolve_secret
 from gateway.startup import collector_paused
+from gateway.vendor_urls import url_problem
 from vendors.base import ConnectorSettings
 from vendors.registry import connector_class
 
 M = TypeVar("M", bound=BaseModel)
 _NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+#: The separate metrics port (the port OpenTelemetry's Prometheus exporters use; not Prometheus's own 9090).
+DEFAULT_METRICS_PORT = 9464
 
 
 class _Strict(BaseModel):
@@ -116,6 +119,8 @@ DirectoryMode = Literal["off", "link", "full"]
 
 class AppConfig(_Strict):
     vendor: str
+    #: Allow plain http and loopback/link-local/metadata hosts in this app's URLs (local simulators only).
+    allow_insecure_url: bool = False
     max_results: int = Field(default=1000, ge=1, le=10_000)
     #: What the gateway's directory keeps for this app; None: the connector's default.
     directory: DirectoryMode | None = None
@@ -164,10 +169,11 @@ class AuditConfig(_Strict):
 
 class ObservabilityConfig(_Strict):
     audit: AuditConfig = AuditConfig()
-    #: Serve /metrics on the main port (set false when a separate metrics_port is used).
-    metrics_on_main_port: bool = True
-    #: Also serve /metrics alone on this port (e.g. for a ServiceMonitor on an internal port).
-    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    #: Serve /metrics on the main port too. Off by default: the main port is the one published to IdPs,
+    #: and metrics name every tenant and app.
+    metrics_on_main_port: bool = False
+    #: Serve /metrics alone on this port, which is never published (0: a free port, for tests; None: none).
+    metrics_port: int | None = Field(default=DEFAULT_METRICS_PORT, ge=0, le=65535)
     #: Address the separate metrics port binds to.
     metrics_host: str = "0.0.0.0"
     #: Seconds between connectivity checks of every app (health on /status and in metrics).
@@ -235,7 +241,9 @@ class GatewayConfig(_Strict):
         return max(deadlines, default=RetryConfig().deadline) + 1.0
 
 
-_APP_KEYS = frozenset({"vendor", "max_results", "directory", "http", "limits", "upstream", "retry", "breaker"})
+_APP_KEYS = frozenset(
+    {"vendor", "allow_insecure_url", "max_results", "directory", "http", "limits", "upstream", "retry", "breaker"}
+)
 DEFAULT_DIRECTORY_PATH = "directory.db"
 
 
@@ -384,11 +392,23 @@ def _build_app(raw: Any, path: str, allow_literal: bool) -> AppConfig:
     }
     settings = _validate(connector.Settings, vendor_part, path)
     try:
-        connector.base_url(settings)
+        base_url = connector.base_url(settings)
     except ValueError as exc:
         raise ConfigError(f"{path}.base_url", str(exc)) from None
     gateway_part = {key: value for key, value in raw.items() if key in _APP_KEYS}
-    return _validate(AppConfig, {**gateway_part, "settings": settings}, path)
+    app = _validate(AppConfig, {**gateway_part, "settings": settings}, path)
+    _check_urls(app, base_url, path)
+    return app
+
+
+def _check_urls(app: AppConfig, base_url: str, path: str) -> None:
+    """Refuse vendor URLs the gateway must not send credentials to (gateway/vendor_urls.py)."""
+    urls = {"base_url": base_url}
+    urls.update((name, value) for name, value in app.settings if name.endswith("_url") and isinstance(value, str))
+    for name, url in urls.items():
+        problem = url_problem(url, allow_insecure=app.allow_insecure_url)
+        if problem is not None:
+            raise ConfigError(f"{path}.{name}", problem)
 
 
 def _validate(model: type[M], data: Any, path: str) -> M:

@@ -13,10 +13,14 @@ import asyncio
 import contextlib
 import os
 import signal
-from collections.abc import AsyncIterator, Callable
+import sys
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
+
+from starlette.applications import Starlette
 
 from gateway.app import create_app
 from gateway.config import GatewayConfig, parse_config, read_yaml
@@ -41,7 +45,14 @@ DEMO_TOKENS = {"acme": "acme-demo-token", "globex": "globex-demo-token"}
 class DemoEnvironment:
     gateway: RunningServer
     config: GatewayConfig
+    app: Starlette
     simulators: dict[tuple[str, str], RunningServer] = field(default_factory=dict)
+
+    @property
+    def metrics_url(self) -> str:
+        """Where /metrics is served: its own loopback port (config/demo.yaml), not the gateway's."""
+        url: str | None = self.app.state.metrics_url
+        return url if url is not None else self.gateway.url + "/metrics"
 
     def scim_url(self, tenant: str, app: str) -> str:
         return f"{self.gateway.url}/tenants/{tenant}/apps/{app}/scim/v2"
@@ -51,7 +62,28 @@ class DemoEnvironment:
 
 
 def demo_config_path() -> str:
-    return str(files("gateway.bundled_config") / "demo.yaml")
+    """config/demo.yaml of this source tree when run from one, else the copy installed with the package."""
+    source = Path(__file__).resolve().parents[1] / "config" / "demo.yaml"
+    return str(source) if source.is_file() else str(files("gateway.bundled_config") / "demo.yaml")
+
+
+def demo_environment(roots: Mapping[tuple[str, str], str]) -> dict[str, str]:
+    """The DEMO_* variables config/demo.yaml reads, for the simulators served at `roots` ((vendor, tenant) -> URL)."""
+    environment: dict[str, str] = {}
+    for (vendor, tenant), root in roots.items():
+        spec = SIMULATORS[vendor]
+        settings = spec.demo_settings(tenant)
+        prefix = f"DEMO_{vendor.upper()}_{tenant.upper()}"
+        environment[f"{prefix}_URL"] = root
+        environment[f"{prefix}_SCIM_URL"] = root + spec.scim_base_path(settings)
+        for name, value in spec.demo_credentials(settings).items():
+            environment[f"{prefix}_{name.upper()}"] = value
+    return environment
+
+
+def placeholder_environment() -> dict[str, str]:
+    """The DEMO_* variables with loopback URLs where nothing runs: enough to validate config/demo.yaml."""
+    return demo_environment({pair: f"http://127.0.0.1:{9001 + index}" for index, pair in enumerate(DEMO_SIMULATORS)})
 
 
 @contextlib.asynccontextmanager
@@ -61,14 +93,9 @@ async def start_simulators() -> AsyncIterator[dict[tuple[str, str], RunningServe
     try:
         for vendor, tenant in DEMO_SIMULATORS:
             spec = SIMULATORS[vendor]
-            settings = spec.demo_settings(tenant)
-            running = await start_server(spec.create_app(settings), "127.0.0.1", 0)
-            simulators[(vendor, tenant)] = running
-            prefix = f"DEMO_{vendor.upper()}_{tenant.upper()}"
-            os.environ[f"{prefix}_URL"] = running.url
-            os.environ[f"{prefix}_SCIM_URL"] = running.url + spec.scim_base_path(settings)
-            for name, value in spec.demo_credentials(settings).items():
-                os.environ[f"{prefix}_{name.upper()}"] = value
+            app = spec.create_app(spec.demo_settings(tenant))
+            simulators[(vendor, tenant)] = await start_server(app, "127.0.0.1", 0, log_config=None)
+        os.environ.update(demo_environment({pair: running.url for pair, running in simulators.items()}))
         yield simulators
     finally:
         # Each server notices it should stop on its own 0.1 s tick: stop them together.
@@ -77,31 +104,37 @@ async def start_simulators() -> AsyncIterator[dict[tuple[str, str], RunningServe
 
 @contextlib.asynccontextmanager
 async def start_demo(
-    host: str = "127.0.0.1", port: int = 0, adjust: Callable[[dict[str, Any]], None] | None = None
+    host: str = "127.0.0.1",
+    port: int = 0,
+    adjust: Callable[[dict[str, Any]], None] | None = None,
+    metrics_port: int = 0,
 ) -> AsyncIterator[DemoEnvironment]:
     """Start the simulators, then the gateway on config/demo.yaml; stop everything on exit.
 
-    `adjust` may change the config's YAML tree before it is validated (tests use it for audit files,
-    limits, ports); the demo itself runs the file as it is.
+    `metrics_port` replaces the file's (0: a free port). `adjust` may change the config's YAML tree
+    before it is validated (tests use it for audit files, limits, ports); the demo itself runs the
+    file as it is.
     """
     async with start_simulators() as simulators:
         raw = read_yaml(demo_config_path())
+        raw.setdefault("observability", {})["metrics_port"] = metrics_port
         if adjust is not None:
             adjust(raw)
         config = parse_config(raw)
-        gateway = await start_server(create_app(config), host, port, **gateway_options(config))
+        app = create_app(config)
+        gateway = await start_server(app, host, port, log_config=None, **gateway_options(config))
         try:
-            yield DemoEnvironment(gateway=gateway, config=config, simulators=simulators)
+            yield DemoEnvironment(gateway=gateway, config=config, app=app, simulators=simulators)
         finally:
             await gateway.stop()
 
 
-async def run_demo(host: str, port: int) -> int:
-    """Serve the demo until Ctrl-C or SIGTERM, printing where everything is."""
-    async with start_demo(host, port) as demo:
+async def run_demo(host: str, port: int, metrics_port: int) -> int:
+    """Serve the demo until Ctrl-C or SIGTERM, printing where everything is (stderr)."""
+    async with start_demo(host, port, metrics_port=metrics_port) as demo:
         _print_demo(demo)
         await _wait_for_signal()
-        print("\nstopping ...", flush=True)
+        print("\nstopping ...", file=sys.stderr, flush=True)
     return 0
 
 
@@ -125,15 +158,16 @@ async def run_simulator(vendor: str, host: str, port: int, seed: str) -> int:
 
 
 def _print_demo(demo: DemoEnvironment) -> None:
-    print(f"scim-gateway demo on {demo.gateway.url}\n")
+    """Where everything is, on stderr: stdout carries only the JSON log and audit lines."""
+    lines = [f"scim-gateway demo on {demo.gateway.url}", ""]
     for tenant_name, tenant in demo.config.tenants.items():
-        print(f"tenant {tenant_name}: Authorization: Bearer {DEMO_TOKENS[tenant_name]}")
-        for app_name in tenant.apps:
-            print(f"  {app_name:14} {demo.scim_url(tenant_name, app_name)}")
-    print("\nsimulators (raw state at <url>/_sim/state):")
-    for (vendor, tenant), running in demo.simulators.items():
-        print(f"  {vendor}/{tenant}: {running.url}")
-    print("\nCtrl-C stops everything.", flush=True)
+        lines.append(f"tenant {tenant_name}: Authorization: Bearer {DEMO_TOKENS[tenant_name]}")
+        lines.extend(f"  {app_name:14} {demo.scim_url(tenant_name, app_name)}" for app_name in tenant.apps)
+    lines += ["", f"metrics (their own port, not the gateway's): {demo.metrics_url}"]
+    lines += ["", "simulators (raw state at <url>/_sim/state):"]
+    lines.extend(f"  {vendor}/{tenant}: {running.url}" for (vendor, tenant), running in demo.simulators.items())
+    lines += ["", "Ctrl-C stops everything."]
+    print("\n".join(lines), file=sys.stderr, flush=True)
 
 
 async def _wait_for_signal() -> None:

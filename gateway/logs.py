@@ -32,17 +32,34 @@ def redact_sensitive(logger: Any, method: str, event: MutableMapping[str, Any]) 
 
 
 def configure_logging(level: str = "INFO") -> None:
-    """Route structlog and stdlib logging to JSON lines on stdout."""
-    logging.basicConfig(format="%(message)s", stream=sys.stdout, level=getattr(logging, level.upper(), logging.INFO))
+    """Route structlog and stdlib logging (uvicorn's, asyncio's, aiohttp's) to JSON lines on stdout.
+
+    Servers started with `log_config=None` keep uvicorn from installing its own plain-text handlers,
+    so every line the process writes to stdout is one JSON object.
+    """
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        redact_sensitive,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer = structlog.processors.JSONRenderer(serializer=lambda obj, **kw: orjson.dumps(obj, default=str).decode())
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(getattr(logging, level.upper(), logging.INFO))
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            redact_sensitive,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(serializer=lambda obj, **kw: orjson.dumps(obj, default=str).decode()),
-        ],
+        processors=[*shared, structlog.processors.format_exc_info, renderer],
         logger_factory=structlog.PrintLoggerFactory(sys.stdout),
         cache_logger_on_first_use=True,
     )

@@ -188,7 +188,10 @@ def _healthcheck_command() -> list[str]:
 
 def _minimal_app():
     token = {"name": "ops", "sha256": "0" * 64}
-    return create_app(parse_config({"tenants": {"probe": {"tokens": [token], "apps": {}}}}))
+    # /metrics on a free port: the default (9464) would collide with other gateways run at the same time.
+    observability = {"metrics_port": 0, "metrics_host": "127.0.0.1"}
+    tenants = {"probe": {"tokens": [token], "apps": {}}}
+    return create_app(parse_config({"tenants": tenants, "observability": observability}))
 
 
 async def _exit_code(command: list[str]) -> int:

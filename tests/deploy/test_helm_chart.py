@@ -291,7 +291,14 @@ def test_metrics_port_is_exposed_and_scraped_by_the_service_monitor(production):
     ports = {port["name"]: port for port in production.one("Service", "scim-gateway")["spec"]["ports"]}
     assert ports["metrics"]["port"] == production.config["observability"]["metrics_port"] == 9090
     assert _selects(monitor["spec"]["selector"]["matchLabels"], production.one("Service")["metadata"]["labels"])
-    assert "metrics" not in {p["name"] for p in render().one("Service")["spec"]["ports"]}
+    default = render()
+    assert {p["name"]: p["port"] for p in default.one("Service")["spec"]["ports"]}["metrics"] == 9464, "own port"
+    assert not default.config["observability"].get("metrics_on_main_port"), "never on the main port by default"
+    main_port = merged(production_values(), {"config": {"observability": {"metrics_port": None,
+                                                                          "metrics_on_main_port": True}}})
+    rendered = render(main_port)
+    assert rendered.config["observability"]["metrics_port"] is None, "no port the chart does not expose"
+    assert "metrics" not in {p["name"] for p in rendered.one("Service")["spec"]["ports"]}
 
 
 def test_prometheus_rule_carries_the_shipped_alert_rules(production):

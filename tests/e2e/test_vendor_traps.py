@@ -21,6 +21,7 @@ from gateway.demo import DemoEnvironment
 from gateway.inbound.auth import hash_token
 from gateway.inbound.serving import serving
 from tests.e2e.conftest import auth
+from tests.resilience.harness import TEST_METRICS
 from vendors.simulators import SIMULATORS
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -166,9 +167,11 @@ async def test_delinea_versions_that_answer_patch_200_need_no_read_back(client: 
         direct = await client.patch(root + f"/Users/{user['id']}", headers=vendor_auth, json=operations)
         assert direct.status_code == 200 and direct.json()["title"] == "Direct"
 
-        app = {"vendor": "delinea-scim", "base_url": root, "credentials": {"token": settings.scim_token}}
+        app = {"vendor": "delinea-scim", "base_url": root, "credentials": {"token": settings.scim_token},
+               "allow_insecure_url": True}  # fmt: skip
         config = parse_config({
             "allow_literal_secrets": True,
+            "observability": TEST_METRICS,
             "tenants": {"acme": {"tokens": [{"name": "t", "sha256": hash_token("t0ken")}], "apps": {"d": app}}},
         })  # fmt: skip
         async with serving(create_app(config)) as gateway:

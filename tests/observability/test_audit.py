@@ -77,8 +77,9 @@ async def test_every_call_yields_exactly_one_audit_record(tmp_path: Path) -> Non
             status_page = await call("GET", f"{demo.gateway.url}/status",
                                      headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"})  # fmt: skip
             assert status_page.status_code == 200
-            for probe in ("/healthz", "/readyz", "/metrics"):
+            for probe in ("/healthz", "/readyz"):
                 assert (await client.get(demo.gateway.url + probe)).status_code == 200
+            assert (await client.get(demo.metrics_url)).status_code == 200
     records = read_records(audit_file)
     assert all(record["event"] == "audit" and set(record) == FIELDS for record in records)
     by_id: dict[str, list[dict[str, Any]]] = {}
@@ -146,7 +147,7 @@ async def test_unwritable_audit_sink_never_breaks_the_request() -> None:
         for _ in range(3):
             assert (await client.get(demo.scim_url("acme", "invicti") + "/Users")).status_code == 200
         for _ in range(200):  # the writer thread needs a moment; bounded
-            metrics = (await client.get(demo.gateway.url + "/metrics")).text
+            metrics = (await client.get(demo.metrics_url)).text
             if "scim_gateway_audit_records_dropped 0.0" not in metrics:
                 break
     dropped = next(line for line in metrics.splitlines() if line.startswith("scim_gateway_audit_records_dropped "))

@@ -31,7 +31,7 @@ async def test_a_vendor_down_shows_in_app_up_but_never_makes_the_pod_unready() -
         await demo.simulators[("invicti", "globex")].stop()  # the vendor is gone entirely
         metrics = ""
         for _ in range(100):  # bounded: the background check notices within a few intervals
-            metrics = (await client.get(demo.gateway.url + "/metrics")).text
+            metrics = (await client.get(demo.metrics_url)).text
             if 'scim_gateway_app_up{app="invicti",tenant="globex",vendor="invicti"} 0.0' in metrics:
                 break
             await asyncio.sleep(0.1)

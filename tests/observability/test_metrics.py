@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gateway.config import ObservabilityConfig
 from gateway.demo import DEMO_TOKENS
 from gateway.inbound.recording import Call
 from gateway.observability.audit import AuditLog
@@ -57,7 +58,7 @@ async def test_metrics_count_demo_traffic_with_bounded_labels() -> None:
         sim = demo.simulator_url("invicti", "acme")
         await acme.post(f"{sim}/_sim/faults", json={"status": 503, "method": "GET", "path": "/api/scim", "times": 1})
         assert (await acme.get(f"{invicti}/Users")).status_code == 200, "a single vendor 503 is retried"
-        text = (await acme.get(demo.gateway.url + "/metrics")).text
+        text = (await acme.get(demo.metrics_url)).text
     samples = parse(text)
     acme_list = {"tenant": "acme", "app": "invicti", "operation": "list"}
     assert value(samples, "scim_gateway_requests_total", **acme_list, status_class="2xx") == 6
@@ -100,19 +101,30 @@ async def test_metrics_count_demo_traffic_with_bounded_labels() -> None:
 async def test_throttled_requests_are_counted() -> None:
     async with demo_gateway(tenant_limits={"rate": 0.01, "burst": 1, "max_wait": 0}) as demo, scim_client() as acme:
         statuses = [(await acme.get(demo.scim_url("acme", "invicti") + "/Users")).status_code for _ in range(3)]
-        samples = parse((await acme.get(demo.gateway.url + "/metrics")).text)
+        samples = parse((await acme.get(demo.metrics_url)).text)
     assert statuses == [200, 429, 429]
     assert value(samples, "scim_gateway_throttled_requests_total", tenant="acme", where="inbound") == 2
 
 
-async def test_metrics_on_a_separate_port_only() -> None:
+async def test_metrics_are_not_on_the_main_port_by_default() -> None:
+    """The main port is the one given to IdPs (and published); /metrics is on a port of its own."""
+    defaults = ObservabilityConfig()
+    assert defaults.metrics_port == 9464 and not defaults.metrics_on_main_port
     port = free_port()
-    settings = {"metrics_port": port, "metrics_host": "127.0.0.1", "metrics_on_main_port": False}
-    async with demo_gateway(settings) as demo, httpx.AsyncClient() as client:
+    async with demo_gateway({"metrics_port": port}) as demo, httpx.AsyncClient() as client:
         assert (await client.get(demo.gateway.url + "/metrics")).status_code == 404
-        separate = await client.get(f"http://127.0.0.1:{port}/metrics")
+        assert demo.metrics_url == f"http://127.0.0.1:{port}/metrics"
+        separate = await client.get(demo.metrics_url)
         assert separate.status_code == 200 and "scim_gateway_build_info" in separate.text
         assert (await client.get(f"http://127.0.0.1:{port}/status")).status_code == 404, "only /metrics there"
+
+
+async def test_metrics_on_the_main_port_when_asked() -> None:
+    main_port_only = {"metrics_on_main_port": True, "metrics_port": None}
+    async with demo_gateway(main_port_only) as demo, httpx.AsyncClient() as client:
+        assert demo.app.state.metrics_url is None
+        main = await client.get(demo.gateway.url + "/metrics")
+        assert main.status_code == 200 and "scim_gateway_build_info" in main.text
 
 
 def test_circuit_state_is_read_defensively() -> None:
@@ -127,13 +139,17 @@ def test_circuit_state_is_read_defensively() -> None:
 
 
 def test_observe_request_overhead_is_small() -> None:
-    """Per-request metric cost on the hot path (counter + histogram via cached children), in microseconds."""
+    """Per-request metric cost on the hot path (counter + histogram via cached children), in microseconds.
+
+    The overhead tests measure this thread's CPU time (what the event loop pays), not wall time, which
+    grows with whatever else runs on a shared machine.
+    """
     metrics = Metrics("test")
     calls = 100_000
-    started = time.perf_counter()
+    started = time.thread_time()
     for index in range(calls):
         metrics.observe_request("acme", "invicti", "list", 200 + (index & 1), 0.012)
-    per_call = (time.perf_counter() - started) / calls * 1e6
+    per_call = (time.thread_time() - started) / calls * 1e6
     print(f"observe_request: {per_call:.2f} µs per call")
     assert per_call < 25, f"observe_request costs {per_call:.1f} µs per call"
 
@@ -143,10 +159,10 @@ def test_audit_record_overhead_is_small(tmp_path) -> None:
     audit = AuditLog(str(tmp_path / "audit.jsonl"))
     calls = 20_000
     fields = {"request_id": "r" * 32, "tenant": "acme", "app": "invicti", "status": 200, "upstream_statuses": [200]}
-    started = time.perf_counter()
+    started = time.thread_time()
     for _ in range(calls):
         audit.record(fields)
-    per_call = (time.perf_counter() - started) / calls * 1e6
+    per_call = (time.thread_time() - started) / calls * 1e6
     audit.close()
     print(f"audit.record: {per_call:.2f} µs per call")
     assert audit.dropped == 0 and len((tmp_path / "audit.jsonl").read_text().splitlines()) == calls
@@ -159,14 +175,14 @@ def test_whole_call_observability_overhead(tmp_path) -> None:
     scope = {"type": "http", "method": "GET", "path": "/tenants/acme/apps/invicti/scim/v2/Users", "query_string": b"",
              "headers": [(b"x-request-id", b"abc-123")], "client": ("127.0.0.1", 5555)}  # fmt: skip
     calls = 20_000
-    started = time.perf_counter()
+    started = time.thread_time()
     for _ in range(calls):
         call = Call.begin(Request(scope), route="/tenants/{tenant}/apps/{app}/scim/v2/Users")
         call.tenant, call.tenant_known, call.app, call.vendor = "acme", True, "invicti", "invicti"
         call.operation = "list"
         call.upstream.append(200)
         call.finish(Response(status_code=200), metrics, audit)
-    per_call = (time.perf_counter() - started) / calls * 1e6
+    per_call = (time.thread_time() - started) / calls * 1e6
     audit.close()
     print(f"Call.begin + finish (metrics + audit): {per_call:.2f} µs per request")
     assert per_call < 150, f"observability costs {per_call:.1f} µs per request"

@@ -138,7 +138,7 @@ async def test_real_prometheus_scrapes_the_demo_and_answers_every_expression(tmp
         for _ in range(7):
             assert (await acme.get(demo.scim_url("acme", "invicti") + "/Users")).status_code == 200
         await acme.get(demo.scim_url("acme", "invicti") + "/Users", headers={"Authorization": "Bearer wrong"})
-        target = f"127.0.0.1:{demo.gateway.port}"
+        target = demo.metrics_url.removeprefix("http://").removesuffix("/metrics")  # its own port
         async with prometheus_server(tmp_path, target) as prometheus, httpx.AsyncClient() as client:
             expected = 'scim_gateway_requests_total{tenant="acme",app="invicti",operation="list",status_class="2xx"}'
 

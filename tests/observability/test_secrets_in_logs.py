@@ -76,7 +76,8 @@ async def test_no_secret_token_or_password_in_any_log_line(tmp_path: Path) -> No
     failure: Exception | None = None
     async with start_simulators():
         raw = demo_raw_config()
-        raw["observability"] = {**raw.get("observability", {}), "audit": {"file": str(audit_file)}}
+        observability = {"audit": {"file": str(audit_file)}, "metrics_port": 0}  # 0: not the demo's 9464
+        raw["observability"] = {**raw.get("observability", {}), **observability}
         config_file = tmp_path / "gateway.yaml"
         config_file.write_text(yaml.safe_dump(raw))
         config = parse_config(raw)  # the same file, resolved here to learn its secrets

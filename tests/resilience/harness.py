@@ -24,6 +24,10 @@ from vendors.simulators import SIMULATORS
 from vendors.simulators.base import FaultRule, Simulator
 
 TOKENS = {"acme": "acme-test-token", "globex": "globex-test-token"}
+#: /metrics on a free loopback port: the default port (9464) would collide between gateways run at once.
+TEST_METRICS = {"metrics_port": 0, "metrics_host": "127.0.0.1"}
+#: No audit, no periodic health checks, TEST_METRICS.
+TEST_OBSERVABILITY = {"audit": {"file": os.devnull}, "health_check_interval": 3600, **TEST_METRICS}
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 
 
@@ -44,10 +48,10 @@ class RunningSimulator:
             if (method is None or entry["method"] == method) and contains in entry["path"] + "?" + entry["query"]
         ]
 
-    async def settle(self) -> None:
-        """Wait for the gateway's start-up health check to reach this simulator, then clear the log."""
-        for _ in range(200):
-            if self.app.requests:
+    async def settle(self, gateways: int = 1) -> None:
+        """Wait for the start-up health check of each of `gateways` to reach this simulator, then clear the log."""
+        for _ in range(1000):
+            if len(self.app.requests) >= gateways:
                 break
             await asyncio.sleep(0.01)
         self.app.requests.clear()
@@ -70,16 +74,23 @@ async def simulator(seed: str = "acme", **overrides: Any) -> AsyncIterator[Runni
 
 def app_config(sim: RunningSimulator, **extra: Any) -> dict[str, Any]:
     """An `invicti` app pointing at `sim`, plus any gateway keys (limits, upstream, retry, breaker, http)."""
-    return {"vendor": "invicti", "base_url": sim.scim_url, "credentials": {"token": sim.token}, **extra}
+    return {
+        "vendor": "invicti",
+        "base_url": sim.scim_url,
+        "credentials": {"token": sim.token},
+        "allow_insecure_url": True,  # the simulator: plain http on loopback
+        **extra,
+    }
 
 
 def gateway_config(tenants: dict[str, dict[str, Any]], **top: Any) -> GatewayConfig:
     """`tenants` maps name -> {"apps": {...}, optional "limits"}; each gets its TOKENS entry."""
-    # Audit records go nowhere: these tests read outcomes from answers, the simulator log and /metrics.
+    # Audit records go nowhere: these tests read outcomes from answers, the simulator log and /metrics
+    # (on a free port of its own, as in production).
     raw: dict[str, Any] = {
         "allow_literal_secrets": True,
         "tenants": {},
-        "observability": {"audit": {"file": os.devnull}, "health_check_interval": 3600},
+        "observability": TEST_OBSERVABILITY,
         **top,
     }
     for name, tenant in tenants.items():
@@ -118,10 +129,16 @@ def new_user(user_name: str, external_id: str | None = None) -> dict[str, Any]:
     return body
 
 
+def metrics_url(server: RunningServer) -> str:
+    """Where the gateway served by `server` publishes /metrics (its own port)."""
+    url: str = server.server.config.app.state.metrics_url
+    return url
+
+
 async def metric_value(server: RunningServer, name: str, **labels: str) -> float:
     """The sum of a Prometheus sample family on /metrics matching `labels`."""
     async with httpx.AsyncClient() as client:
-        text = (await client.get(server.url + "/metrics")).text
+        text = (await client.get(metrics_url(server))).text
     total = 0.0
     for line in text.splitlines():
         if not line.startswith(name + "{") and not line.startswith(name + " "):

@@ -11,6 +11,8 @@ from gateway.outbound.breaker import CLOSED, HALF_OPEN, OPEN, Breaker, CircuitOp
 from tests.resilience.harness import app_config, gateway, gateway_config, metric_value, scim_client, simulator
 
 USERS = "/api/scim/v2/Users"
+#: Seconds the circuit stays open in the tests over HTTP: far longer than the calls made meanwhile take.
+COOLDOWN = 2.0
 
 
 def test_opens_after_consecutive_failures_then_half_opens_then_closes() -> None:
@@ -53,8 +55,9 @@ async def test_circuit_opens_fails_fast_for_one_app_only_then_probes_and_closes(
     async with simulator("acme") as flaky_sim, simulator("globex") as healthy_sim:
         retry = {"attempts": 1, "deadline": 5}
         apps = {
-            "flaky": app_config(flaky_sim, retry=retry, breaker={"failures": 3, "cooldown": 0.5}),
-            "healthy": app_config(healthy_sim, retry=retry, breaker={"failures": 3, "cooldown": 0.5}),
+            # A cool-down long enough that the calls made while the circuit is open surely fall inside it.
+            "flaky": app_config(flaky_sim, retry=retry, breaker={"failures": 3, "cooldown": COOLDOWN}),
+            "healthy": app_config(healthy_sim, retry=retry, breaker={"failures": 3, "cooldown": COOLDOWN}),
         }
         async with gateway(gateway_config({"acme": {"apps": apps}})) as server, scim_client(
             server, "acme", "flaky"
@@ -72,7 +75,7 @@ async def test_circuit_opens_fails_fast_for_one_app_only_then_probes_and_closes(
             assert await metric_value(server, "scim_gateway_circuit_open", app="healthy") == 0
 
             flaky_sim.app.faults.clear()  # the vendor recovers
-            await asyncio.sleep(0.6)  # the cool-down passes
+            await asyncio.sleep(COOLDOWN + 0.1)  # the cool-down passes (sleeping longer is always safe)
             assert await metric_value(server, "scim_gateway_circuit_state", app="flaky", state="half_open") == 1
             assert (await flaky.get("/Users")).status_code == 200  # the probe succeeds
             assert await metric_value(server, "scim_gateway_circuit_state", app="flaky", state="closed") == 1
@@ -87,6 +90,7 @@ async def test_half_open_probe_that_needs_a_fresh_oauth_token_closes_the_circuit
             "vendor": "invicti",
             "base_url": sim.scim_url,
             "token_url": sim.server.url + "/oauth/token",
+            "allow_insecure_url": True,
             "credentials": {"client_id": "client-1", "client_secret": "secret-1"},
             "retry": {"attempts": 1, "deadline": 5},
             "breaker": {"failures": 2, "cooldown": 0.6},

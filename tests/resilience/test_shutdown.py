@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ import yaml
 
 from gateway.inbound.auth import hash_token
 from tests.processes import gateway_process
-from tests.resilience.harness import TOKENS, simulator
+from tests.resilience.harness import TEST_OBSERVABILITY, TOKENS, app_config, simulator
 
 SCIM_GATEWAY = Path(sys.executable).with_name("scim-gateway")
 
@@ -25,12 +24,11 @@ async def test_sigterm_lets_a_slow_in_flight_request_finish(tmp_path: Path) -> N
     async with simulator() as sim:
         config = {
             "allow_literal_secrets": True,
-            "observability": {"audit": {"file": os.devnull}, "health_check_interval": 3600},
+            "observability": TEST_OBSERVABILITY,
             "tenants": {
                 "acme": {
                     "tokens": [{"name": "t", "sha256": hash_token(TOKENS["acme"])}],
-                    "apps": {"invicti": {"vendor": "invicti", "base_url": sim.scim_url,
-                                         "credentials": {"token": sim.token}}},
+                    "apps": {"invicti": app_config(sim)},
                 }
             },
         }

@@ -8,9 +8,10 @@ import time
 import pytest
 
 from gateway.outbound import timeouts
-from gateway.outbound.timeouts import RESOLUTION, timeout
+from gateway.outbound.timeouts import timeout
 
-SLACK = 0.05  # scheduling noise on a shared machine
+#: The timer must fire long before the body's 5 s; how soon after 0.05 s depends on the machine's load.
+LATE = 2.0
 
 
 @pytest.mark.parametrize("loop_given", [False, True], ids=["loop looked up", "loop given"])
@@ -24,7 +25,7 @@ async def test_a_body_that_overruns_is_cancelled_and_raises_timeout_error_no_ear
         reached_end = True
     elapsed = time.monotonic() - started
     assert not reached_end
-    assert 0.05 <= elapsed < 0.05 + RESOLUTION + SLACK
+    assert 0.05 <= elapsed < LATE
 
 
 async def test_a_body_that_finishes_in_time_is_left_alone_and_leaves_no_timer_behind() -> None:

@@ -56,10 +56,19 @@ async def test_max_wait_absorbs_a_small_burst_instead_of_refusing_it() -> None:
             elapsed = time.monotonic() - started
             assert [a.status_code for a in answers] == [200] * 5
             assert elapsed >= 0.2 - 0.01  # four of them waited for their slots (0.05 s apart)
-            # Beyond max_wait: 20 more at once need up to 1 s of slots; those past 0.5 s are refused.
+            # Beyond max_wait: 20 more at once need up to 1 s of slots; those past 0.5 s are refused. How many
+            # arrive "at once" depends on the machine, so the bounds follow from GCRA and the measured window:
+            # each admission moves the slot 0.05 s on and none may wait past 0.5 s, so at most
+            # 0.55 / 0.05 = 11 plus 20/s of the window are admitted; and a refusal means the slot is already
+            # 0.5 s ahead, which takes at least (0.5 - 0.05) / 0.05 = 9 admissions from this batch.
+            started = time.monotonic()
             answers = await asyncio.gather(*(client.get("/ServiceProviderConfig") for _ in range(20)))
+            elapsed = time.monotonic() - started
             codes = [a.status_code for a in answers]
-            assert codes.count(429) >= 5 and codes.count(200) >= 9
+            admitted = codes.count(200)
+            assert set(codes) <= {200, 429}
+            assert admitted <= 11 + 20 * elapsed + 1, (admitted, elapsed)
+            assert codes.count(429) == 0 or admitted >= 9, codes
 
 
 async def test_per_app_limit_inside_a_tenant_leaves_other_apps_alone() -> None:

@@ -15,6 +15,7 @@ import httpx
 from gateway.app import create_app
 from gateway.config import parse_config
 from gateway.inbound.serving import serving
+from tests.resilience.harness import TEST_METRICS
 from vendors.simulators import SIMULATORS
 from vendors.simulators.base import Simulator
 from vendors.simulators.orca import OrcaSimSettings
@@ -63,6 +64,7 @@ async def orca_env(options: dict[str, Any] | None = None, **sim: Any) -> AsyncIt
     async with serving(simulator) as running:
         app = {
             "vendor": "orca",
+            "allow_insecure_url": True,
             "base_url": f"{running.url}/api",
             "credentials": {"token": settings.rest_token},
             "options": {"confirm_delay": 0.001, **(options or {})},
@@ -70,7 +72,7 @@ async def orca_env(options: dict[str, Any] | None = None, **sim: Any) -> AsyncIt
         config = parse_config(
             {
                 "allow_literal_secrets": True,
-                "observability": {"health_check_interval": 3600},
+                "observability": {"health_check_interval": 3600, **TEST_METRICS},
                 "tenants": {
                     "acme": {
                         "tokens": [{"name": "t", "sha256": hashlib.sha256(TOKEN.encode()).hexdigest()}],

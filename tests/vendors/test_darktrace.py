@@ -19,6 +19,7 @@ from gateway.config import parse_config
 from gateway.inbound.serving import RunningServer, serving
 from gateway.outbound.client import UpstreamClient
 from gateway.outbound.errors import VendorAuthFailed
+from tests.resilience.harness import TEST_METRICS
 from vendors.darktrace import DarktraceConnector
 from vendors.hmac_auth import HmacAuth
 from vendors.simulators import SIMULATORS
@@ -131,12 +132,14 @@ async def gateway_for_darktrace() -> AsyncIterator[tuple[httpx.AsyncClient, Simu
     async with appliance() as (simulator, running, settings):
         app = {
             "vendor": "darktrace",
+            "allow_insecure_url": True,
             "base_url": running.url,
             "credentials": {"public_token": settings.public_token, "private_token": settings.private_token},
         }
         config = parse_config(
             {
                 "allow_literal_secrets": True,
+                "observability": TEST_METRICS,
                 "tenants": {
                     "acme": {
                         "tokens": [{"name": "t", "sha256": hashlib.sha256(TOKEN.encode()).hexdigest()}],

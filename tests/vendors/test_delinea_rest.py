@@ -25,6 +25,7 @@ from gateway.inbound.serving import serving
 from tests import idp_runner
 from tests.conformance import check, exercised, failing
 from tests.idp_traffic import ENTERPRISE, ENTRA_SEQUENCE, OKTA_SEQUENCE, USER_SCHEMA
+from tests.resilience.harness import TEST_METRICS
 from vendors.simulators import SIMULATORS
 from vendors.simulators.base import FaultRule, Simulator
 from vendors.simulators.delinea_rest import ROLES
@@ -98,12 +99,14 @@ async def delinea_stack(client_secret: str | None = None, **sim: Any) -> AsyncIt
         config = parse_config(
             {
                 "allow_literal_secrets": True,
+                "observability": TEST_METRICS,
                 "tenants": {
                     "acme": {
                         "tokens": [{"name": "test", "sha256": TOKEN_SHA256}],
                         "apps": {
                             "delinea": {
                                 "vendor": "delinea",
+                                "allow_insecure_url": True,
                                 "base_url": sim_server.url,
                                 "roles": list(ROLES),
                                 "credentials": {

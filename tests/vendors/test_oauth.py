@@ -25,6 +25,7 @@ from gateway.inbound.serving import serving
 from gateway.outbound.client import UpstreamClient
 from gateway.outbound.errors import VendorAuthFailed, VendorUnavailable
 from gateway.outbound.oauth import REFRESH_MARGIN, ClientCredentialsAuth
+from tests.resilience.harness import TEST_METRICS
 from tests.vendors.test_delinea_rest import TOKEN, TOKEN_SHA256, FakeClock
 from vendors.simulators import SIMULATORS
 from vendors.simulators.base import FaultRule, Simulator
@@ -188,12 +189,14 @@ async def invicti_pair() -> AsyncIterator[tuple[httpx.AsyncClient, str, Simulato
         apps: dict[str, Any] = {
             "invicti": {
                 "vendor": "invicti",
+                "allow_insecure_url": True,
                 "base_url": scim_url,
                 "credentials": {"client_id": "initech-gateway", "client_secret": SECRET},
                 "token_url": server.url + "/oauth/token",
             },
             "invicti-bearer": {
                 "vendor": "invicti",
+                "allow_insecure_url": True,
                 "base_url": scim_url,
                 "credentials": {"token": settings.scim_token},
             },
@@ -201,6 +204,7 @@ async def invicti_pair() -> AsyncIterator[tuple[httpx.AsyncClient, str, Simulato
         config = parse_config(
             {
                 "allow_literal_secrets": True,
+                "observability": TEST_METRICS,
                 "tenants": {"acme": {"tokens": [{"name": "t", "sha256": TOKEN_SHA256}], "apps": apps}},
             }
         )

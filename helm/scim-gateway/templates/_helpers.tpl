@@ -148,6 +148,11 @@ Secret, literal secrets switched on, a hand-written throttle block.
 {{- $_ := set $config "tenants" (dict "placeholder" $placeholder) }}
 {{- end }}
 {{- $_ := set $config "throttle" (include "scim-gateway.throttle" . | fromYaml) }}
+{{- /* metrics_port: null in values removes the key; written out, so the gateway's own default (9464) does not
+     open a port the chart neither exposes nor lets Prometheus reach. */}}
+{{- $observability := get $config "observability" | default dict }}
+{{- if not (hasKey $observability "metrics_port") }}{{ $_ := set $observability "metrics_port" nil }}{{ end }}
+{{- $_ := set $config "observability" $observability }}
 {{- $json := toJson $config }}
 {{- $defined := include "scim-gateway.envNames" . | fromJsonArray }}
 {{- range regexFindAll "env:[A-Za-z_][A-Za-z0-9_]*" $json -1 }}
