@@ -88,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     hasher.set_defaults(func=_hash_token)
 
     database = commands.add_parser("db", help="the directory's database: schema upgrade, encryption keys")
-    db_commands = database.add_subparsers(required=True, metavar="DB_COMMAND")
+    db_commands = database.add_subparsers(required=True, metavar="DB_COMMAND", help="upgrade or generate-key")
     upgrade = db_commands.add_parser("upgrade", help="bring the directory schema up to date")
     upgrade.add_argument("--config", required=True, help="YAML configuration file (its directory section)")
     upgrade.set_defaults(func=_db_upgrade)

@@ -18,7 +18,7 @@ from tests.processes import SCIM_GATEWAY, free_port, gateway_process
 from vendors.simulators import SIMULATORS
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMANDS = ("serve", "check-config", "hash-token", "simulate", "demo")
+COMMANDS = ("serve", "check-config", "hash-token", "db", "simulate", "demo")
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -34,14 +34,27 @@ def test_version() -> None:
 
 
 def test_every_option_of_every_command_has_help_text() -> None:
-    parser = _parser()
-    (commands,) = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
-    assert set(commands.choices) == set(COMMANDS)
-    for name, command in commands.choices.items():
+    commands = _subcommands(_parser())
+    assert set(commands) == set(COMMANDS)
+    for name, command in _walk(commands):
         for action in command._actions:
             assert action.help, f"scim-gateway {name}: {action.option_strings or action.dest} has no help text"
-        result = run(name, "--help")
+        result = run(*name.split(), "--help")
         assert result.returncode == 0 and result.stdout.startswith(f"usage: scim-gateway {name}")
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    found = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+    return dict(found[0].choices) if found else {}
+
+
+def _walk(commands: dict[str, argparse.ArgumentParser]) -> list[tuple[str, argparse.ArgumentParser]]:
+    """Every command and nested subcommand (`db upgrade`), named as typed."""
+    walked = []
+    for name, command in commands.items():
+        walked.append((name, command))
+        walked += [(f"{name} {sub}", parser) for sub, parser in _walk(_subcommands(command))]
+    return walked
 
 
 def test_simulate_help_lists_the_vendors() -> None:
