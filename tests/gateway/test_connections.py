@@ -20,7 +20,7 @@ from gateway.app import create_app
 from gateway.inbound.connections import ConnectionLimits
 from gateway.inbound.serving import RunningServer, gateway_options, serving, start_server
 from tests.processes import gateway_process
-from tests.resilience.harness import TOKENS, app_config, gateway_config, simulator
+from tests.resilience.harness import TEST_METRICS, TOKENS, app_config, gateway_config, simulator
 
 SHORT = ConnectionLimits(head_timeout=0.3, body_timeout=0.3, max_connections=1024)
 SLACK = 2.0  # a loaded CI machine may run a timer late; never early
@@ -280,7 +280,7 @@ async def test_the_gateway_records_a_request_whose_body_stalled(tmp_path: Path) 
         config = gateway_config(
             {"acme": {"apps": {"invicti": app_config(sim)}}},
             server={"head_timeout": 0.3, "body_timeout": 0.3},
-            observability={"audit": {"file": str(audit_file)}, "health_check_interval": 3600},
+            observability={"audit": {"file": str(audit_file)}, "health_check_interval": 3600, **TEST_METRICS},
         )
         async with serving(create_app(config), **gateway_options(config)) as server:
             reader, writer = await asyncio.open_connection(server.host, server.port)
@@ -306,7 +306,7 @@ async def test_serve_options_override_the_config(tmp_path: Path) -> None:
             {
                 "allow_literal_secrets": True,
                 "server": {"head_timeout": 60},
-                "observability": {"audit": {"file": os.devnull}, "health_check_interval": 3600},
+                "observability": {"audit": {"file": os.devnull}, "health_check_interval": 3600, **TEST_METRICS},
                 "tenants": {"acme": {"tokens": [{"name": "t", "sha256": "a" * 64}], "apps": {}}},
             }
         )

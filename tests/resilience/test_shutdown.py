@@ -15,7 +15,7 @@ import yaml
 
 from gateway.inbound.auth import hash_token
 from tests.processes import gateway_process
-from tests.resilience.harness import TEST_OBSERVABILITY, TOKENS, app_config, simulator
+from tests.resilience.harness import TEST_METRICS, TEST_OBSERVABILITY, TOKENS, app_config, simulator
 
 SCIM_GATEWAY = Path(sys.executable).with_name("scim-gateway")
 
@@ -63,11 +63,11 @@ async def test_a_request_still_running_when_the_drain_ends_is_answered_503_and_a
         config = {
             "allow_literal_secrets": True,
             "server": {"drain_timeout": 1},
-            "observability": {"audit": {"file": str(audit_file)}, "health_check_interval": 3600},
+            "observability": {"audit": {"file": str(audit_file)}, "health_check_interval": 3600, **TEST_METRICS},
             "tenants": {
                 "acme": {
                     "tokens": [{"name": "t", "sha256": hash_token(TOKENS["acme"])}],
-                    "apps": {"invicti": {"vendor": "invicti", "base_url": sim.scim_url,
+                    "apps": {"invicti": {"vendor": "invicti", "base_url": sim.scim_url, "allow_insecure_url": True,
                                          "credentials": {"token": sim.token}}},
                 }
             },

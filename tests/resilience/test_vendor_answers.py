@@ -17,6 +17,7 @@ from structlog.testing import capture_logs
 
 from gateway.inbound.auth import hash_token
 from tests.resilience.harness import (
+    TEST_METRICS,
     app_config,
     gateway,
     gateway_config,
@@ -95,6 +96,7 @@ async def test_the_health_log_line_and_status_page_never_show_what_the_vendor_ec
             "audit": {"file": os.devnull},
             "health_check_interval": 3600,
             "operator_tokens": [{"name": "ops", "sha256": hash_token(OPERATOR_TOKEN)}],
+            **TEST_METRICS,
         }
         config = gateway_config({"acme": {"apps": {"invicti": app_config(sim)}}}, observability=observability)
         with capture_logs() as events:
