@@ -24,7 +24,7 @@ from gateway.routes import SCIM_ROOT, Target, route
 from gateway.runtime import AppRuntime, Runtime
 from gateway.scim import query as list_query
 from gateway.scim.http import header, list_response, read_json, scim_response
-from gateway.scim.models import dump_request, validate_resource
+from gateway.scim.models import parse_request
 from gateway.scim.patch import normalise_patch
 from gateway.scim.present import core_schema, present
 from gateway.scim.projection import Spec, parse_specs
@@ -174,7 +174,7 @@ def _discovery(app: AppRuntime, target: Target, base: str) -> Response:
 
 
 def _validated(app: AppRuntime, kind: Kind, body: Any, context: Context) -> dict[str, Any]:
-    return dump_request(validate_resource(app.operations.schemas[kind], body, context), context)
+    return parse_request(app.operations.schemas[kind], body, context)
 
 
 def _projection(request: Request, app: AppRuntime, kind: Kind) -> tuple[list[Spec], list[Spec]]:

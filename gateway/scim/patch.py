@@ -21,10 +21,10 @@ from typing import Any
 from pydantic import ValidationError
 from scim2_models import Context, InvalidSyntaxException, InvalidValueException, PatchOp, Resource
 
+from gateway.scim.limits import check_operation_count, check_patch_values
 from gateway.scim.models import POLICY, ResourceModel, scim_exception
 
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-MAX_OPERATIONS = 1000
 _BOOLEAN_ATTRIBUTES = frozenset({"active", "primary"})
 _ENTERPRISE_MANAGER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"
 
@@ -49,19 +49,23 @@ def patch_op_model(model: ResourceModel) -> Any:
 
 
 def normalise_patch(model: ResourceModel, body: Any, resource_id: str) -> NormalisedPatch:
-    """Rewrite IdP habits into RFC operations and validate them; raises SCIMException (400)."""
+    """Rewrite IdP habits into RFC operations and validate them; raises SCIMException (400).
+
+    The caps of limits.py are checked on the raw operations, then on the normalised ones, before the
+    model validates them (each operation costs a model validation).
+    """
     if not isinstance(body, dict):
         raise InvalidSyntaxException(detail="a PatchOp must be a JSON object")
     raw_ops = body.get("Operations", body.get("operations"))
     if not isinstance(raw_ops, list) or not raw_ops:
         raise InvalidSyntaxException(detail="a PatchOp needs a non-empty 'Operations' list")
-    if len(raw_ops) > MAX_OPERATIONS:
-        raise InvalidValueException(detail=f"more than {MAX_OPERATIONS} PATCH operations")
+    check_patch_values(raw_ops)
     operations: list[dict[str, Any]] = []
     for raw in raw_ops:
         if not isinstance(raw, dict):
             raise InvalidSyntaxException(detail="each PATCH operation must be a JSON object")
         operations.extend(_normalise_operation(raw, resource_id))
+    check_operation_count(len(operations))
     message = {"schemas": [PATCH_SCHEMA], "Operations": operations}
     try:
         validated = patch_op_model(model).model_validate(
@@ -81,7 +85,9 @@ def _normalise_operation(raw: dict[str, Any], resource_id: str) -> list[dict[str
     path = str(path).strip()
     if op == "remove" and path.lower() == "members" and isinstance(value, list):
         return [_remove_member(member) for member in value]
-    value = _coerce(_last_attribute(path), value)
+    attribute = _last_attribute(path)
+    if attribute != "members":  # members have no boolean sub-attribute, and a PATCH may list thousands
+        value = _coerce(attribute, value)
     if _is_manager(path):
         path, value = _ENTERPRISE_MANAGER, _manager_value(value)
     operation: dict[str, Any] = {"op": op, "path": path}
