@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from scim2_models import Context, InvalidFilterException, InvalidValueException, ScimFilter, SearchRequest
 
 from gateway.scim.filter_limits import check_filter_size
+from gateway.scim.limits import check_resource
 from gateway.scim.models import POLICY, ResourceModel, scim_exception
 
 DEFAULT_COUNT = 100
@@ -67,6 +68,7 @@ def _parse(model: ResourceModel, body: dict[str, Any], max_results: int) -> List
     for name in ("attributes", "excludedAttributes"):
         if isinstance(body.get(name), str):
             body[name] = [part.strip() for part in body[name].split(",") if part.strip()]
+    check_resource(body, members=False)  # attribute lists and unknown keys, counted before the model runs
     try:
         request = search_request_model(model).model_validate(body, scim_ctx=Context.SEARCH_REQUEST, scim_policy=POLICY)
     except ValidationError as exc:

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import pytest
 
-from gateway.scim.limits import MAX_MEMBERS, MAX_OPERATIONS, MAX_VALUES
+from gateway.scim.limits import MAX_BODY_VALUES, MAX_MEMBERS, MAX_OPERATIONS, MAX_VALUES
 from tests.resilience.harness import (
     TOKENS,
     USER_SCHEMA,
@@ -68,6 +68,10 @@ TOO_MANY: list[tuple[str, str, str, dict[str, Any]]] = [
     ("PATCH member additions", "PATCH", "/Groups/g1",
      _patch({"op": "Add", "path": "members", "value": _members(MAX_MEMBERS + 1)})),
     ("PATCH emails value", "PATCH", "/Users/u1", _patch({"op": "add", "path": "emails", "value": _emails(101)})),
+    (".search attributes", "POST", "/Users/.search",
+     {"schemas": [SEARCH], "attributes": [f"name.givenName{i}" for i in range(MAX_VALUES + 1)]}),
+    (".search with unknown keys", "POST", "/Users/.search",
+     {"schemas": [SEARCH], **{f"k{i}": 0 for i in range(MAX_BODY_VALUES)}}),
 ]  # fmt: skip
 
 
@@ -81,6 +85,16 @@ async def test_too_many_values_or_operations_is_400_too_many_before_any_vendor_c
         error = answer.json()
         assert error["scimType"] == "tooMany" and error["status"] == "400"
         assert "more than" in error["detail"]
+        assert sim.requests() == []
+
+
+@pytest.mark.parametrize("path", ["/Users", "/Users/u1"])
+@pytest.mark.parametrize("parameter", ["attributes", "excludedAttributes"])
+async def test_attribute_lists_in_the_query_are_capped_before_any_vendor_call(path: str, parameter: str) -> None:
+    async with one_app() as (sim, server), scim_client(server, "acme", "invicti") as client:
+        names = ",".join(["userName"] * (MAX_VALUES + 1))
+        answer = await client.get(path, params={parameter: names})
+        assert answer.status_code == 400 and answer.json()["scimType"] == "tooMany", answer.text
         assert sim.requests() == []
 
 
