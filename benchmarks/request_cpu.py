@@ -20,7 +20,7 @@ from scim2_models import Context, SCIMException
 
 from gateway.scim import query
 from gateway.scim.limits import MAX_BODY_VALUES, MAX_MEMBERS, MAX_OPERATIONS, MAX_VALUES
-from gateway.scim.models import DEFAULT_SCHEMAS, parse_request
+from gateway.scim.models import DEFAULT_SCHEMAS, parse_request, parse_response
 from gateway.scim.patch import normalise_patch
 from vendors.base import Kind
 
@@ -64,6 +64,8 @@ BODIES: dict[str, tuple[str, dict[str, Any]]] = {
         {"op": "Remove", "path": "members", "value": [_member(i) for i in range(MAX_OPERATIONS)]})),
     "patch: MAX_MEMBERS member additions": ("patch-group", _patch(
         {"op": "Add", "path": "members", "value": [_member(i) for i in range(MAX_MEMBERS)]})),
+    "synthesised patch: MAX_OPERATIONS removals from 1000 members": ("apply-group", _patch(
+        {"op": "Remove", "path": "members", "value": [_member(i) for i in range(MAX_OPERATIONS)]})),
     "search: 50-term filter": ("search", {"filter": " or ".join(f'userName eq "u{i}"' for i in range(50))}),
     "refused: 30,000 emails": ("user", _user(emails=[{"value": f"{i}@e.io"} for i in range(30_000)])),
     "refused: 90,000 unknown names (1 MiB)": ("user", _user(**{f"k{i}": 0 for i in range(90_000)})),
@@ -80,7 +82,16 @@ def _runner(kind: str) -> Callable[[Any], object]:
         return lambda body: normalise_patch(users, body, "u1")
     if kind == "patch-group":
         return lambda body: normalise_patch(groups, body, "g1")
+    if kind == "apply-group":
+        return lambda body: _apply_to_large_group(normalise_patch(groups, body, "g1"))
     return lambda body: query.from_search_body(users, body, 100)
+
+
+def _apply_to_large_group(patch: Any) -> None:
+    """A synthesised PATCH (a vendor without native group PATCH): the vendor's group, then the patch applied."""
+    members = [_member(i) for i in range(1000)]
+    patch.apply(parse_response(DEFAULT_SCHEMAS[Kind.GROUP], {"schemas": [GROUP], "id": "g1", "displayName": "g",
+                                                             "members": members}))  # fmt: skip
 
 
 def measure(raw: bytes, run: Callable[[Any], object], repeat: int) -> tuple[float, str]:

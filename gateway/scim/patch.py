@@ -15,6 +15,7 @@ path (invalidPath), a read-only target (mutability) or a bad op
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,8 +38,47 @@ class NormalisedPatch:
     model: PatchOp[Any]
 
     def apply(self, resource: Resource[Any]) -> None:
-        """Apply to a resource model in place (for synthesised PATCH)."""
-        self.model.patch(resource, POLICY)
+        """Apply to a resource model in place (for synthesised PATCH), in order.
+
+        Each run of member removals by id is one pass over the members: scim2-models evaluates the
+        filter on every member and snapshots the resource for each operation, so N removals from a
+        group of M members cost N x M filter evaluations (50 from 1000 members: over a second).
+        A removal that matches no member is a no-op, as in scim2-models.
+        """
+        operations = self.model.operations or []
+        removed = [_removed_member(operation) for operation in self.operations]
+        if len(operations) != len(removed):  # the model dropped an operation: no alignment to rely on
+            self.model.patch(resource, POLICY)
+            return
+        start = 0
+        while start < len(operations):
+            end = start + 1
+            while end < len(operations) and (removed[end] is None) == (removed[start] is None):
+                end += 1
+            if removed[start] is None:
+                self.model.model_copy(update={"operations": operations[start:end]}).patch(resource, POLICY)
+            else:
+                _remove_members(resource, {member_id for member_id in removed[start:end] if member_id is not None})
+            start = end
+
+
+_MEMBER_REMOVAL = re.compile(r'members\[value eq "((?:[^"\\]|\\.)*)"\]')
+
+
+def _removed_member(operation: dict[str, Any]) -> str | None:
+    """The id a `remove` of `members[value eq "id"]` (without a value) takes out, else None."""
+    path = operation.get("path")
+    if operation.get("op") != "remove" or "value" in operation or not isinstance(path, str):
+        return None
+    found = _MEMBER_REMOVAL.fullmatch(path)
+    return re.sub(r"\\(.)", r"\1", found.group(1)) if found else None
+
+
+def _remove_members(resource: Resource[Any], member_ids: set[str]) -> None:
+    members = getattr(resource, "members", None)
+    if members:
+        # In place: assigning the attribute would revalidate every remaining member.
+        members[:] = [member for member in members if member.value not in member_ids]
 
 
 @functools.cache
