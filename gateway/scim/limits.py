@@ -55,8 +55,11 @@ def check_patch_values(operations: list[Any]) -> None:
             if members > MAX_MEMBERS:
                 raise TooManyException(detail=f"more than {MAX_MEMBERS} member values in one PATCH")
             continue
-        name = path.rsplit(".", 1)[-1] if isinstance(path, str) else "value"
-        _count({name: value}, budget, members_key=None)
+        if not path and isinstance(value, dict):
+            _count(value, budget, members_key="members")  # path-less: the keys are attributes (Okta's group replace)
+        else:
+            name = path.rsplit(".", 1)[-1] if isinstance(path, str) else "value"
+            _count({name: value}, budget, members_key=None)
 
 
 def check_operation_count(count: int) -> None:

@@ -67,6 +67,8 @@ TOO_MANY: list[tuple[str, str, str, dict[str, Any]]] = [
      _patch({"op": "Remove", "path": "members", "value": _members(MAX_OPERATIONS + 1)})),
     ("PATCH member additions", "PATCH", "/Groups/g1",
      _patch({"op": "Add", "path": "members", "value": _members(MAX_MEMBERS + 1)})),
+    ("path-less members value", "PATCH", "/Groups/g1",
+     _patch({"op": "replace", "value": {"displayName": "g", "members": _members(MAX_MEMBERS + 1)}})),
     ("PATCH emails value", "PATCH", "/Users/u1", _patch({"op": "add", "path": "emails", "value": _emails(101)})),
     (".search attributes", "POST", "/Users/.search",
      {"schemas": [SEARCH], "attributes": [f"name.givenName{i}" for i in range(MAX_VALUES + 1)]}),
@@ -109,6 +111,9 @@ async def test_requests_at_the_limits_are_served() -> None:
         assert [member["value"] for member in group.json()["members"]] == [member["value"] for member in members]
         (stored,) = [entry for entry in sim.app.state()["Groups"] if entry["id"] == group.json()["id"]]
         assert len(stored["members"]) == MAX_MEMBERS
+        okta = _patch({"op": "replace", "value": {"id": group.json()["id"], "displayName": "h", "members": members}})
+        replaced = await client.patch(f"/Groups/{group.json()['id']}", json=okta)
+        assert replaced.status_code in (200, 204), replaced.text
         ops = [{"op": "replace", "path": "displayName", "value": f"n{i}"} for i in range(MAX_OPERATIONS)]
         patched = await client.patch(f"/Users/{user.json()['id']}", json=_patch(*ops))
         assert patched.status_code == 200, patched.text
