@@ -4,7 +4,7 @@ RFC 7643 section 4.2 gives a member four sub-attributes, all strings: `value`, `
 `display`. scim2-models builds a model per member, tens of microseconds each, on the event loop; IdPs push
 groups of thousands. This check gives the same result as the model for what it accepts (names matched
 case-insensitively, empty members dropped, an empty list meaning no members) and refuses the rest with
-the error the model would give.
+the status and scimType the model would give (tests/gateway/test_members.py compares the two).
 """
 
 from __future__ import annotations
