@@ -24,7 +24,8 @@ from gateway.outbound.client import upstream_statuses
 from gateway.runtime import AppRuntime, Runtime
 from gateway.scim import query as list_query
 from gateway.scim.http import error_response, header, list_response, read_json, scim_response
-from gateway.scim.models import dump_request, validate_resource
+from gateway.scim.limits import check_resource
+from gateway.scim.models import parse_request
 from gateway.scim.patch import normalise_patch
 from gateway.scim.present import core_schema, present
 from gateway.scim.projection import Spec, parse_specs
@@ -178,7 +179,7 @@ def _discovery(app: AppRuntime, target: Target, base: str) -> Response:
 
 
 def _validated(app: AppRuntime, kind: Kind, body: Any, context: Context) -> dict[str, Any]:
-    return dump_request(validate_resource(app.operations.schemas[kind], body, context), context)
+    return parse_request(app.operations.schemas[kind], body, context)
 
 
 def _projection(request: Request, app: AppRuntime, kind: Kind) -> tuple[list[Spec], list[Spec]]:
@@ -187,9 +188,10 @@ def _projection(request: Request, app: AppRuntime, kind: Kind) -> tuple[list[Spe
     query = request.query_params
     if "attributes" not in query and "excludedAttributes" not in query:
         return [], []
+    include, exclude = _names(query.get("attributes")), _names(query.get("excludedAttributes"))
+    check_resource({"attributes": include, "excludedAttributes": exclude}, members=False)
     core, extensions = core_schema(kind), app.operations.schemas.extension_urns[kind]
-    include = parse_specs(_names(query.get("attributes")), core, extensions)
-    return include, parse_specs(_names(query.get("excludedAttributes")), core, extensions)
+    return parse_specs(include, core, extensions), parse_specs(exclude, core, extensions)
 
 
 def _names(value: str | None) -> list[str]:

@@ -3,7 +3,9 @@
 RFC 7644 section 3.1: clients send `application/scim+json` (we also accept
 `application/json`, as the RFC recommends, and a body with no content type);
 any other media type is 415. Bodies are read up to a limit while streaming,
-so a huge or chunked body is refused (413) without being buffered whole.
+so a huge or chunked body is refused (413) without being buffered whole. A
+client that leaves before its whole body arrived is ClientGone (499, the status
+the audit gives a cancelled call), not a server error.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 import orjson
 from scim2_models import InvalidSyntaxException, PayloadTooLargeException, SCIMException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 SCIM_MEDIA_TYPE = "application/scim+json"
@@ -25,6 +27,13 @@ _ACCEPTED = ("application/scim+json", "application/json")
 class UnsupportedMediaType(SCIMException):
     status = 415
     _default_detail = "the request body must be application/scim+json or application/json"
+
+
+class ClientGone(SCIMException):
+    """The client closed the connection mid-body; 499 is nginx's status for that, and the audit's `cancelled`."""
+
+    status = 499
+    _default_detail = "the client closed the connection before the request body was complete"
 
 
 def header(request: Request, name: bytes) -> str | None:
@@ -41,7 +50,7 @@ def header(request: Request, name: bytes) -> str | None:
 
 
 async def read_json(request: Request, max_bytes: int) -> Any:
-    """The request body as JSON; raises SCIMException (400, 413, 415)."""
+    """The request body as JSON; raises SCIMException (400, 413, 415) or ClientGone (499)."""
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type and media_type not in _ACCEPTED:
         raise UnsupportedMediaType(detail=f"unsupported content type {media_type!r}; send {SCIM_MEDIA_TYPE}")
@@ -55,11 +64,14 @@ async def read_json(request: Request, max_bytes: int) -> Any:
         raise PayloadTooLargeException(detail=f"request body larger than {max_bytes} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise PayloadTooLargeException(detail=f"request body larger than {max_bytes} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_bytes:
+                raise PayloadTooLargeException(detail=f"request body larger than {max_bytes} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise ClientGone() from None
     if not size:
         raise InvalidSyntaxException(detail="the request body is empty")
     try:

@@ -27,6 +27,7 @@ from scim2_models import (
     Error,
     Extension,
     Group,
+    InvalidValueException,
     Manager,
     Reference,
     Required,
@@ -36,6 +37,8 @@ from scim2_models import (
     User,
 )
 
+from gateway.scim.limits import check_resource
+from gateway.scim.members import split_members
 from vendors.base import Kind
 
 
@@ -119,6 +122,57 @@ def _without_empty_foreign_schemas(model: ResourceModel, body: Any) -> Any:
     present = {key.lower() for key in body}
     kept = [urn for urn in schemas if not isinstance(urn, str) or urn.lower() in known or urn.lower() in present]
     return body if len(kept) == len(schemas) else {**body, "schemas": kept}
+
+
+def parse_request(model: ResourceModel, body: Any, context: Context) -> dict[str, Any]:
+    """A POST or PUT body, checked and normalised for the vendor; raises SCIMException (400).
+
+    Cheap checks come first, on the parsed JSON: the caps (limits.py), then the resource type that
+    `schemas` names; only then the model. Group members are checked by shape (members.py).
+    """
+    group = issubclass(model, Group)
+    check_resource(body, members=group)
+    check_schemas(model, body)
+    members = None
+    if group and isinstance(body, dict):
+        body, members = split_members(body)
+    normalised = dump_request(validate_resource(model, body, context), context)
+    if members:
+        normalised["members"] = members
+    return normalised
+
+
+def check_schemas(model: ResourceModel, body: Any) -> None:
+    """Raise InvalidValueException (400) when `schemas` names another resource type's schema (a Group
+    body sent to /Users), or lists schemas but not this type's core schema (RFC 7643 section 3).
+
+    Other URIs pass here: Entra lists its own ADSCIM Group URI in every POST /Groups. A body with no
+    `schemas` at all is left to the model, which fills in the core schema.
+    """
+    schemas = body.get("schemas") if isinstance(body, dict) else None
+    if not isinstance(schemas, list) or not schemas:
+        return
+    own, core = _resource_type(model), str(model.__schema__)
+    for urn in schemas:
+        other = _RESOURCE_TYPE_OF.get(urn.lower()) if isinstance(urn, str) else None
+        if other is not None and other != own:
+            raise InvalidValueException(
+                detail=f"schemas names {urn}, a {other} schema: this endpoint takes {own} resources "
+                f"(send {other} resources to /{other}s)"
+            )
+    if not any(isinstance(urn, str) and urn.lower() == core.lower() for urn in schemas):
+        raise InvalidValueException(detail=f"schemas must include {core} for a {own} resource")
+
+
+_RESOURCE_TYPE_OF = {
+    str(User.__schema__).lower(): "User",
+    str(EnterpriseUser.__schema__).lower(): "User",
+    str(Group.__schema__).lower(): "Group",
+}
+
+
+def _resource_type(model: ResourceModel) -> str:
+    return "Group" if issubclass(model, Group) else "User"
 
 
 def dump_request(resource: Resource[Any], context: Context) -> dict[str, Any]:

@@ -4,7 +4,9 @@ GET query parameters and POST /.search bodies become one `ListQuery`. The
 filter is parsed and checked against the resource model by scim2-models, so
 a malformed filter or an unknown attribute is a 400 invalidFilter before any
 vendor is called. `count` above the announced maxResults is served as
-maxResults (section 3.4.2.4 lets the provider return fewer).
+maxResults (section 3.4.2.4 lets the provider return fewer); `startIndex` or
+`count` beyond a signed 64-bit integer is 400 invalidValue (a vendor or a JSON
+encoder could not carry it); below 1 (0 for count) they are read as 1 (0).
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from scim2_models import Context, InvalidFilterException, ScimFilter, SearchRequest
+from scim2_models import Context, InvalidFilterException, InvalidValueException, ScimFilter, SearchRequest
 
 from gateway.scim.filter_limits import check_filter_size
+from gateway.scim.limits import check_resource
 from gateway.scim.models import POLICY, ResourceModel, scim_exception
 
 DEFAULT_COUNT = 100
+MAX_INDEX = 2**63 - 1
 _PARAMS = ("filter", "startIndex", "count", "attributes", "excludedAttributes", "sortBy", "sortOrder")
 
 
@@ -64,10 +68,14 @@ def _parse(model: ResourceModel, body: dict[str, Any], max_results: int) -> List
     for name in ("attributes", "excludedAttributes"):
         if isinstance(body.get(name), str):
             body[name] = [part.strip() for part in body[name].split(",") if part.strip()]
+    check_resource(body, members=False)  # attribute lists and unknown keys, counted before the model runs
     try:
         request = search_request_model(model).model_validate(body, scim_ctx=Context.SEARCH_REQUEST, scim_policy=POLICY)
     except ValidationError as exc:
         raise scim_exception(exc) from None
+    for name, value in (("startIndex", request.start_index), ("count", request.count)):
+        if value is not None and value > MAX_INDEX:
+            raise InvalidValueException(detail=f"{name} must be at most {MAX_INDEX}")
     count = DEFAULT_COUNT if request.count is None else request.count
     return ListQuery(
         filter=request.filter,

@@ -1,8 +1,8 @@
 import pytest
-from scim2_models import SCIMException
+from scim2_models import Context, SCIMException
 
-from gateway.scim.models import DEFAULT_SCHEMAS, USER_MODEL, GatewayEnterpriseUser
-from gateway.scim.patch import normalise_patch
+from gateway.scim.models import DEFAULT_SCHEMAS, POLICY, USER_MODEL, GatewayEnterpriseUser, dump_request, parse_response
+from gateway.scim.patch import PATCH_SCHEMA, normalise_patch, patch_op_model
 from vendors.base import Kind
 
 USERS = DEFAULT_SCHEMAS[Kind.USER]
@@ -83,3 +83,31 @@ def test_bad_patches_are_refused_with_the_rfc_scim_type(body, scim_type):
         normalise_patch(USERS, body, "u1")
     assert caught.value.status == 400
     assert caught.value.scim_type == scim_type
+
+
+MEMBER_SEQUENCES = [
+    [{"op": "Remove", "path": "members", "value": [{"value": "a"}, {"value": 'b"q\\'}]}],
+    [{"op": "remove", "path": "members", "value": [{"value": "a"}]}, {"op": "add", "path": "members",
+                                                                         "value": [{"value": "a"}]}],
+    [{"op": "add", "path": "members", "value": [{"value": "c"}]}, {"op": "remove", "path": 'members[value eq "c"]'},
+     {"op": "replace", "path": "displayName", "value": "renamed"}],
+    [{"op": "remove", "path": 'members[value eq "nobody"]'}],
+    [{"op": "remove", "path": 'members[display eq "A"]'}],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("operations", MEMBER_SEQUENCES)
+def test_member_removals_applied_in_one_pass_match_scim2_models(operations):
+    def group():
+        members = [{"value": "a", "display": "A"}, {"value": 'b"q\\'}]
+        body = {"schemas": [GROUPS.__schema__], "id": "g1", "displayName": "g", "members": members}
+        return parse_response(GROUPS, body)
+
+    patch = normalise_patch(GROUPS, _patch(*operations), "g1")
+    ours, reference = group(), group()
+    patch.apply(ours)
+    # The reference: scim2-models applying every operation, removals included, one by one.
+    message = {"schemas": [PATCH_SCHEMA], "Operations": patch.operations}
+    patch_op_model(GROUPS).model_validate(message, scim_ctx=Context.RESOURCE_PATCH_REQUEST).patch(reference, POLICY)
+    context = Context.RESOURCE_REPLACEMENT_REQUEST
+    assert dump_request(ours, context) == dump_request(reference, context)
