@@ -1,7 +1,7 @@
 """One SCIM request, top to bottom.
 
 resolve tenant -> authenticate (failed attempts throttled: 429) -> resolve
-app -> admit through the inbound throttle (429) -> route -> parse and validate
+app -> route -> admit through the inbound throttle (429) -> parse and validate
 -> call the app's operations (native, synthesised, or 501) -> present ->
 render -> record (one audit record and the metrics, whatever the outcome).
 Every exception on the way is rendered in one place (gateway/inbound/render.py).
@@ -76,13 +76,15 @@ async def _authorised(runtime: Runtime, call: Call, request: Request) -> Respons
     call.token_name = await _authenticate(runtime, call, params["tenant"], header(request, b"authorization"))
     app = runtime.tenants[params["tenant"]].app(params["app"])
     call.app, call.vendor = app.name, app.vendor
-    # The request's deadline bounds every wait from here on (this task's context only).
-    start_deadline(app.guard.clock, app.guard.retry.deadline)
-    await app.admission.admit()  # inbound throttle: wait up to max_wait, else 429 with Retry-After
+    # Routing reads only the path (no I/O, no body) and the caller is authenticated by now: routed before
+    # admission, so a throttled call is recorded with its operation and route.
     target = route(request.method, params["rest"])
     call.operation, call.route = target.action, SCIM_ROOT + target.template
     call.resource_type = target.kind.value if target.kind else None
     call.resource_id = target.ident
+    # The request's deadline bounds every wait from here on (this task's context only).
+    start_deadline(app.guard.clock, app.guard.retry.deadline)
+    await app.admission.admit()  # inbound throttle: wait up to max_wait, else 429 with Retry-After
     return await _serve(app, target, request, _base_url(request, runtime), call)
 
 

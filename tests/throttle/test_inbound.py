@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from pathlib import Path
 
 from tests.resilience.harness import app_config, gateway, gateway_config, metric_value, scim_client, simulator
 
@@ -93,3 +95,25 @@ async def test_retry_after_says_when_a_slot_frees() -> None:
             refused = await client.get("/ServiceProviderConfig")
             assert refused.status_code == 429
             assert refused.headers["Retry-After"] == "4"  # one request per 4 s
+
+
+async def test_a_throttled_call_is_recorded_with_its_operation_and_route(tmp_path: Path) -> None:
+    audit = tmp_path / "audit.jsonl"
+    async with simulator() as sim:
+        config = gateway_config(
+            {"acme": {"limits": {"rate": 0.25, "burst": 1, "max_wait": 0}, "apps": {"invicti": app_config(sim)}}},
+            observability={"audit": {"file": str(audit)}, "health_check_interval": 3600},
+        )
+        async with gateway(config) as server, scim_client(server, "acme", "invicti") as client:
+            assert (await client.get("/ServiceProviderConfig")).status_code == 200
+            refused = await client.get("/Users/2819c223")
+            assert refused.status_code == 429
+            labels = {"tenant": "acme", "app": "invicti", "status_class": "4xx"}
+            assert await metric_value(server, "scim_gateway_requests_total", operation="get", **labels) == 1
+            assert await metric_value(server, "scim_gateway_requests_total", operation="unknown") == 0
+    records = [json.loads(line) for line in audit.read_text().splitlines()]
+    (record,) = [record for record in records if record["status"] == 429]
+    assert record["outcome"] == "throttled"
+    assert record["operation"] == "get"
+    assert record["route"] == "/tenants/{tenant}/apps/{app}/scim/v2/Users/{id}"
+    assert (record["resource_type"], record["resource_id"]) == ("User", "2819c223")
