@@ -142,5 +142,5 @@ async def test_refusals_are_answered_before_the_body_is_read(tmp_path: Path) -> 
                 writer.close()
             assert statuses == [401, 429]
     records = [json.loads(line) for line in audit.read_text().splitlines()]
-    refused = [(record["status"], record["outcome"], record["operation"]) for record in records if record["status"] != 200]
+    refused = [(r["status"], r["outcome"], r["operation"]) for r in records if r["status"] != 200]
     assert refused == [(401, "denied", "unknown"), (429, "throttled", "create")]
