@@ -34,7 +34,7 @@ from benchmarks.processes import LOOPBACK, REPO_ROOT, Server, free_port, pinned,
 from benchmarks.pyload import RESULT_MARK
 from benchmarks.scenarios import SCENARIOS
 from benchmarks.stack import GATEWAY_MAIN
-from gateway.auth import hash_token
+from gateway.inbound.auth import hash_token
 
 DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "noisy.json"
 QUIET_LIMIT, NOISY_LIMIT = 1000, 100
@@ -45,7 +45,12 @@ def gateway_config(upstream_url: str, tokens: dict[str, str]) -> dict[str, Any]:
     """Two tenants, one invicti app each on the static upstream; quiet well within its limit, noisy at 100/s."""
 
     def tenant(name: str, rate: int) -> dict[str, Any]:
-        app = {"vendor": "invicti", "base_url": f"{upstream_url}/v2", "credentials": {"token": "env:BENCH_UPSTREAM"}}
+        app = {
+            "vendor": "invicti",
+            "base_url": f"{upstream_url}/v2",
+            "credentials": {"token": "env:BENCH_UPSTREAM"},
+            "allow_insecure_url": True,  # the static upstream: plain http on loopback
+        }
         return {
             "tokens": [{"name": name, "sha256": hash_token(tokens[name])}],
             "limits": {"rate": rate, "burst": rate, "max_wait": 0},

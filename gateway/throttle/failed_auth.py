@@ -30,8 +30,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from gateway.config import FailedAuthConfig
 from gateway.clock import Clock
+from gateway.config import FailedAuthConfig
 from gateway.throttle.admission import Store, Throttled
 from gateway.throttle.gcra import Limit
 

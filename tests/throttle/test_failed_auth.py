@@ -18,13 +18,21 @@ import httpx
 from redis.asyncio import Redis
 
 from gateway.app import create_app
-from gateway.inbound.auth import hash_token
-from gateway.config import GatewayConfig
 from gateway.clock import FakeClock
-from gateway.runtime import Runtime
+from gateway.config import GatewayConfig
+from gateway.inbound.auth import hash_token
 from gateway.inbound.serving import RunningServer, serving
+from gateway.runtime import Runtime
 from gateway.throttle.build import build_failed_auth
-from tests.resilience.harness import TOKENS, app_config, gateway, gateway_config, metric_value, simulator
+from tests.resilience.harness import (
+    TEST_OBSERVABILITY,
+    TOKENS,
+    app_config,
+    gateway,
+    gateway_config,
+    metric_value,
+    simulator,
+)
 from tests.throttle.redis_server import redis_server
 
 USERS = "/tenants/{tenant}/apps/invicti/scim/v2/ServiceProviderConfig"
@@ -49,7 +57,7 @@ def _config(sim: Any, failed_auth: dict[str, Any], audit: Path | None = None) ->
     return gateway_config(
         {"acme": {"tokens": tokens, "apps": {"invicti": app_config(sim)}}},
         throttle={"failed_auth": failed_auth},
-        observability={"audit": {"file": str(audit) if audit else "/dev/null"}, "health_check_interval": 3600},
+        observability={**TEST_OBSERVABILITY, "audit": {"file": str(audit) if audit else os.devnull}},
     )
 
 

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-<<<<<<< HEAD
 from gateway.clock import FakeClock
-from gateway.throttle.gcra import Limit, LocalStore, reserve
-=======
-from gateway.resilience.clock import FakeClock
 from gateway.throttle.gcra import BoundedLocalStore, Limit, LocalStore, reserve
->>>>>>> 664a819 (Throttle failed authentication per (tenant, client IP) and per tenant; unknown tenants answer exactly as a wrong token)
 
 
 def test_burst_then_rate_then_refusal_with_time_until_a_slot() -> None:

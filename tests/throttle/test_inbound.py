@@ -7,7 +7,16 @@ import json
 import time
 from pathlib import Path
 
-from tests.resilience.harness import TOKENS, app_config, gateway, gateway_config, metric_value, scim_client, simulator
+from tests.resilience.harness import (
+    TEST_OBSERVABILITY,
+    TOKENS,
+    app_config,
+    gateway,
+    gateway_config,
+    metric_value,
+    scim_client,
+    simulator,
+)
 
 
 async def test_noisy_neighbour_is_throttled_and_the_other_tenant_is_not() -> None:
@@ -102,7 +111,7 @@ async def test_a_throttled_call_is_recorded_with_its_operation_and_route(tmp_pat
     async with simulator() as sim:
         config = gateway_config(
             {"acme": {"limits": {"rate": 0.25, "burst": 1, "max_wait": 0}, "apps": {"invicti": app_config(sim)}}},
-            observability={"audit": {"file": str(audit)}, "health_check_interval": 3600},
+            observability={**TEST_OBSERVABILITY, "audit": {"file": str(audit)}},
         )
         async with gateway(config) as server, scim_client(server, "acme", "invicti") as client:
             assert (await client.get("/ServiceProviderConfig")).status_code == 200
@@ -125,7 +134,7 @@ async def test_refusals_are_answered_before_the_body_is_read(tmp_path: Path) -> 
     async with simulator() as sim:
         config = gateway_config(
             {"acme": {"limits": {"rate": 0.25, "burst": 1, "max_wait": 0}, "apps": {"invicti": app_config(sim)}}},
-            observability={"audit": {"file": str(audit)}, "health_check_interval": 3600},
+            observability={**TEST_OBSERVABILITY, "audit": {"file": str(audit)}},
         )
         async with gateway(config) as server, scim_client(server, "acme", "invicti") as client:
             assert (await client.get("/ServiceProviderConfig")).status_code == 200  # the one slot
