@@ -1,7 +1,7 @@
 """Throttling of failed authentication: per (tenant, client IP) and per tenant, on the GCRA store.
 
 A request whose Authorization value the tenant has already accepted in this
-process never comes here (gateway/auth.py remembers accepted values), so an
+process never comes here (gateway/inbound/auth.py remembers accepted values), so an
 IdP with a good token keeps working while someone floods the same tenant, or
 the same client address, with bad ones. Every other value reserves one
 *check* before its token is hashed and compared: a wrong token is a failure,
