@@ -153,11 +153,28 @@ class RedisConfig(_Strict):
     key_prefix: str = Field(default="scim-gateway", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
+class FailedAuthConfig(_Strict):
+    """Limits on checking tokens this process has not accepted yet: in practice, on failed authentication.
+
+    `client` is per tenant name and client IP (a misconfigured IdP slows only itself, not other
+    tenants behind the same IdP egress), `tenant` per tenant name as given in the URL (a known and
+    an unknown name are throttled alike). Past the burst a check waits up to `max_wait`, never
+    more than `max_delayed` of them at once in this process; beyond either: 429 with Retry-After.
+    """
+
+    client: LimitConfig = LimitConfig(rate=1, burst=20, max_wait=1.0)
+    tenant: LimitConfig = LimitConfig(rate=10, burst=100, max_wait=1.0)
+    max_delayed: int = Field(default=100, ge=0, le=10_000)
+    #: Failure buckets kept in this process (local store, or while Redis is down); the fullest survive.
+    max_tracked: int = Field(default=100_000, ge=100, le=10_000_000)
+
+
 class ThrottleConfig(_Strict):
     backend: Literal["local", "redis"] = "local"
     redis: RedisConfig = RedisConfig()
     #: Replicas sharing the limits; when Redis fails each process enforces limit/replicas.
     replicas: int = Field(default=1, ge=1, le=1000)
+    failed_auth: FailedAuthConfig = FailedAuthConfig()
 
 
 class AuditConfig(_Strict):

@@ -1,7 +1,7 @@
 """One SCIM request, top to bottom.
 
-resolve tenant -> authenticate -> resolve app -> admit through the inbound
-throttle (429) -> route -> parse and validate
+resolve tenant -> authenticate (failed attempts throttled: 429) -> resolve
+app -> route -> admit through the inbound throttle (429) -> parse and validate
 -> call the app's operations (native, synthesised, or 501) -> present ->
 render -> record (one audit record and the metrics, whatever the outcome).
 Every exception on the way is rendered in one place (gateway/inbound/render.py).
@@ -20,6 +20,7 @@ from gateway.create import create_once
 from gateway.deadline import start_deadline
 from gateway.inbound.recording import Call
 from gateway.inbound.render import render_error
+from gateway.observability.metrics import UNKNOWN
 from gateway.outbound.client import upstream_statuses
 from gateway.runtime import AppRuntime, Runtime
 from gateway.scim import query as list_query
@@ -72,19 +73,36 @@ async def handle_scim(request: Request) -> Response:
 async def _authorised(runtime: Runtime, call: Call, request: Request) -> Response:
     params = request.path_params
     call.tenant = params["tenant"][:64]
-    tenant = runtime.tenant(params["tenant"])
-    call.tenant_known = True
-    call.token_name = tenant.verifier.verify(header(request, b"authorization"))
-    app = tenant.app(params["app"])
+    call.tenant_known = params["tenant"] in runtime.tenants
+    call.token_name = await _authenticate(runtime, call, params["tenant"], header(request, b"authorization"))
+    app = runtime.tenants[params["tenant"]].app(params["app"])
     call.app, call.vendor = app.name, app.vendor
-    # The request's deadline bounds every wait from here on (this task's context only).
-    start_deadline(app.guard.clock, app.guard.retry.deadline)
-    await app.admission.admit()  # inbound throttle: wait up to max_wait, else 429 with Retry-After
+    # Routing reads only the path (no I/O, no body) and the caller is authenticated by now: routed before
+    # admission, so a throttled call is recorded with its operation and route.
     target = route(request.method, params["rest"])
     call.operation, call.route = target.action, SCIM_ROOT + target.template
     call.resource_type = target.kind.value if target.kind else None
     call.resource_id = target.ident
+    # The request's deadline bounds every wait from here on (this task's context only).
+    start_deadline(app.guard.clock, app.guard.retry.deadline)
+    await app.admission.admit()  # inbound throttle: wait up to max_wait, else 429 with Retry-After
     return await _serve(app, target, request, _base_url(request, runtime), call)
+
+
+async def _authenticate(runtime: Runtime, call: Call, tenant: str, authorization: str | None) -> str:
+    """The caller's token name; raises UnauthorizedException (401) or Throttled (429, failed attempts).
+
+    An unknown tenant is a tenant without tokens: the same throttle and the same 401 bytes as a wrong
+    token of a known one, so tenant names cannot be probed. A value the tenant accepted before skips
+    the failure throttle, so a flood of bad tokens never locks out an IdP whose token works.
+    """
+    verifier = runtime.verifier(tenant)
+    name = verifier.accepted(authorization)
+    if name is None:
+        label = tenant if call.tenant_known else UNKNOWN
+        await runtime.failed_auth.admit_check(tenant[:64], call.client_ip, label)
+        name = verifier.verify(authorization)
+    return name
 
 
 def _base_url(request: Request, runtime: Runtime) -> str:

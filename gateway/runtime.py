@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import aiohttp
-from scim2_models import NotFoundException, UnauthorizedException
+from scim2_models import NotFoundException
 
 from gateway.config import AppConfig, GatewayConfig, secret_values
-from gateway.inbound.auth import TokenVerifier
+from gateway.inbound.auth import NO_TOKENS, TokenVerifier
 from gateway.observability.audit import AuditLog
 from gateway.observability.metrics import AppStateCollector, Metrics
 from gateway.operations import AppOperations
@@ -24,7 +24,8 @@ from gateway.outbound.guard import UpstreamGuard
 from gateway.scim.discovery import Discovery
 from gateway.scim.models import SchemaSet
 from gateway.throttle.admission import Admission, Store
-from gateway.throttle.build import build_admission, build_guard, build_store
+from gateway.throttle.build import build_admission, build_failed_auth, build_guard, build_store
+from gateway.throttle.failed_auth import FailedAuthThrottle
 from vendors.base import Connector
 from vendors.registry import connector_class
 
@@ -77,9 +78,6 @@ class TenantRuntime:
         return found
 
 
-_NO_TOKENS = TokenVerifier([])
-
-
 @dataclass
 class Runtime:
     config: GatewayConfig
@@ -87,14 +85,12 @@ class Runtime:
     metrics: Metrics
     audit: AuditLog
     throttle: Store
+    failed_auth: FailedAuthThrottle
 
-    def tenant(self, name: str) -> TenantRuntime:
-        """The named tenant; an unknown tenant is a 401 like a bad token, so names cannot be probed."""
-        found = self.tenants.get(name)
-        if found is None:
-            _NO_TOKENS.verify("")
-            raise UnauthorizedException(detail="the bearer token is not valid for this tenant")
-        return found
+    def verifier(self, tenant: str) -> TokenVerifier:
+        """The tenant's token verifier; an unknown tenant's refuses every token as a known one refuses a bad one."""
+        found = self.tenants.get(tenant)
+        return NO_TOKENS if found is None else found.verifier
 
     def apps(self) -> list[AppRuntime]:
         return [app for tenant in self.tenants.values() for app in tenant.apps.values()]
@@ -112,7 +108,8 @@ def build_runtime(config: GatewayConfig, version: str) -> Runtime:
     audit_config = config.observability.audit
     audit = AuditLog(audit_config.file, audit_config.user_name)
     tenants: dict[str, TenantRuntime] = {}
-    store = build_store(config.throttle, metrics)
+    configured_keys = sum(1 + 2 * len(tenant.apps) for tenant in config.tenants.values())
+    store = build_store(config.throttle, metrics, configured_keys=configured_keys)
     for tenant_name, tenant in config.tenants.items():
         verifier = TokenVerifier([(token.name, token.sha256) for token in tenant.tokens])
         runtime = TenantRuntime(tenant_name, verifier)
@@ -121,7 +118,10 @@ def build_runtime(config: GatewayConfig, version: str) -> Runtime:
             guard = build_guard(store, tenant_name, app_name, app, metrics)
             runtime.apps[app_name] = _build_app(tenant_name, app_name, app, metrics, admission, guard)
         tenants[tenant_name] = runtime
-    built = Runtime(config=config, tenants=tenants, metrics=metrics, audit=audit, throttle=store)
+    failed_auth = build_failed_auth(store, config.throttle, metrics)
+    built = Runtime(
+        config=config, tenants=tenants, metrics=metrics, audit=audit, throttle=store, failed_auth=failed_auth
+    )
     metrics.add_collector(AppStateCollector(built.apps))
     return built
 

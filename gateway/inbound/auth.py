@@ -34,12 +34,17 @@ class TokenVerifier:
         #: compares strings only after their (per-process keyed) hashes match, leaking nothing usable.
         self._accepted: dict[str, str] = {}
 
+    def accepted(self, authorization: str | None) -> str | None:
+        """The token name if this exact Authorization value was verified before, else None (check it then)."""
+        if authorization is None:
+            return None
+        return self._accepted.get(authorization)
+
     def verify(self, authorization: str | None) -> str:
         """Return the matching token's name; raises UnauthorizedException (401)."""
-        if authorization is not None:
-            known = self._accepted.get(authorization)
-            if known is not None:
-                return known
+        known = self.accepted(authorization)
+        if known is not None:
+            return known
         name = self._verify(authorization)
         if len(self._accepted) >= MAX_ACCEPTED:
             self._accepted.clear()
@@ -59,3 +64,7 @@ class TokenVerifier:
         if matched is None:
             raise UnauthorizedException(detail="the bearer token is not valid for this tenant")
         return matched
+
+
+#: The verifier of a tenant that does not exist: every value fails exactly as a wrong token of a known tenant.
+NO_TOKENS = TokenVerifier([])

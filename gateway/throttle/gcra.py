@@ -78,3 +78,34 @@ class LocalStore:
 
     async def close(self) -> None:
         return None
+
+
+class BoundedLocalStore(LocalStore):
+    """A LocalStore for keys the config does not bound (failed logins per client IP): at most `max_keys`.
+
+    When full, keys whose bucket is full again (TAT passed: the same as absent) are dropped; if that
+    does not free half, the keys with the earliest TAT go too, so the buckets under most pressure
+    (the ones still refusing) are the last forgotten. Each sweep frees at least half, so its cost
+    spreads over the insertions that filled it.
+    """
+
+    def __init__(self, clock: Clock = SYSTEM_CLOCK, max_keys: int = 100_000) -> None:
+        super().__init__(clock)
+        self.max_keys = max_keys
+
+    async def reserve(self, limits: Sequence[Limit], max_wait: float) -> Decision:
+        return self.reserve_now(limits, max_wait)
+
+    def reserve_now(self, limits: Sequence[Limit], max_wait: float) -> Decision:
+        now = self.clock.now()
+        decision = reserve(self._tats, limits, now, max_wait)
+        if len(self._tats) > self.max_keys:
+            self._sweep(now)
+        return decision
+
+    def _sweep(self, now: float) -> None:
+        live = {key: tat for key, tat in self._tats.items() if tat > now}
+        keep = self.max_keys // 2
+        if len(live) > keep:
+            live = dict(sorted(live.items(), key=lambda item: item[1])[-keep:])
+        self._tats = live

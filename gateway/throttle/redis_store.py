@@ -28,6 +28,9 @@ from gateway.throttle.gcra import Decision, Limit, LocalStore
 
 log = structlog.get_logger("scim_gateway.throttle")
 
+#: Limit sets whose keys and shares are memoised; per-client limits (failed logins) come and go, so the
+#: memo is cleared when full rather than grown.
+MAX_MEMOISED = 4096
 #: While Redis is failing, how long to serve from the local share before trying it again.
 RECHECK_SECONDS = 1.0
 
@@ -85,6 +88,7 @@ class RedisStore:
         key_prefix: str = "scim-gateway",
         clock: Clock = SYSTEM_CLOCK,
         on_fallback: Callable[[str], None] | None = None,
+        fallback: LocalStore | None = None,
     ) -> None:
         self.client = client
         self.timeout = timeout
@@ -92,7 +96,7 @@ class RedisStore:
         self.prefix = key_prefix
         self.clock = clock
         self.on_fallback = on_fallback
-        self.fallback = LocalStore(clock)
+        self.fallback = fallback if fallback is not None else LocalStore(clock)
         self.degraded = False
         self._reason = "error"
         self._retry_at = 0.0
@@ -141,6 +145,8 @@ class RedisStore:
     def _call(self, limits: tuple[Limit, ...]) -> tuple[list[str], list[float]]:
         found = self._calls.get(limits)
         if found is None:
+            if len(self._calls) >= MAX_MEMOISED:
+                self._calls.clear()
             keys = [f"{self.prefix}:{limit.key}" for limit in limits]
             args = [value for limit in limits for value in (limit.interval, limit.tolerance)]
             found = self._calls[limits] = (keys, args)
@@ -149,6 +155,8 @@ class RedisStore:
     def _share(self, limits: tuple[Limit, ...]) -> tuple[Limit, ...]:
         found = self._shares.get(limits)
         if found is None:
+            if len(self._shares) >= MAX_MEMOISED:
+                self._shares.clear()
             found = self._shares[limits] = tuple(limit.share(self.replicas) for limit in limits)
         return found
 

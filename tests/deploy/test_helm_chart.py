@@ -189,6 +189,14 @@ def test_multi_pod_install_shares_limits_through_redis(production):
     assert fixed.config["throttle"]["backend"] == "redis" and fixed.config["throttle"]["replicas"] == 3
 
 
+def test_failed_auth_budgets_reach_the_config_and_validate():
+    assert "failed_auth" not in render().config["throttle"]  # the gateway's defaults
+    budgets = {"client": {"rate": 0.5, "burst": 10, "max_wait": 2}, "max_delayed": 50}
+    rendered = render({"throttle": {"failedAuth": budgets}})
+    assert rendered.config["throttle"]["failed_auth"] == budgets
+    assert parse_config(rendered.config).throttle.failed_auth.client.rate == 0.5
+
+
 @pytest.mark.parametrize("values", [{"replicaCount": 2}, {"autoscaling": {"enabled": True}}])
 def test_multi_pod_install_with_per_process_limits_refuses_to_render_unless_forced(values):
     assert "needs limits shared through Redis" in render_error(values)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.clock import FakeClock
-from gateway.throttle.gcra import Limit, LocalStore, reserve
+from gateway.throttle.gcra import BoundedLocalStore, Limit, LocalStore, reserve
 
 
 def test_burst_then_rate_then_refusal_with_time_until_a_slot() -> None:
@@ -62,3 +62,19 @@ async def test_local_store_uses_its_clock() -> None:
     assert not (await store.reserve(limit, 0.0))[0]
     clock.advance(1.0)
     assert (await store.reserve(limit, 0.0))[0]
+
+
+def test_the_bounded_store_keeps_at_most_max_keys_and_forgets_the_idle_first() -> None:
+    clock = FakeClock(start=0.0)
+    store = BoundedLocalStore(clock, max_keys=100)
+    hot = Limit("hot", rate=1, burst=1)
+    for _ in range(50):
+        store.reserve_now([hot], 100.0)  # 50 s of slots reserved: the furthest TAT of all
+    for index in range(10_000):
+        store.reserve_now([Limit(f"client-{index}", rate=1, burst=5)], 0.0)
+        assert len(store._tats) <= 100
+    assert store.reserve_now([hot], 0.0)[0] is False  # the bucket under most pressure was never forgotten
+    clock.advance(10.0)  # every bucket full again: they all go at the next sweep
+    for index in range(51):
+        store.reserve_now([Limit(f"late-{index}", rate=1, burst=5)], 0.0)
+    assert not any(key.startswith("client-") for key in store._tats)

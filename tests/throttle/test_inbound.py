@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from pathlib import Path
 
-from tests.resilience.harness import app_config, gateway, gateway_config, metric_value, scim_client, simulator
+from tests.resilience.harness import (
+    TEST_OBSERVABILITY,
+    TOKENS,
+    app_config,
+    gateway,
+    gateway_config,
+    metric_value,
+    scim_client,
+    simulator,
+)
 
 
 async def test_noisy_neighbour_is_throttled_and_the_other_tenant_is_not() -> None:
@@ -93,3 +104,52 @@ async def test_retry_after_says_when_a_slot_frees() -> None:
             refused = await client.get("/ServiceProviderConfig")
             assert refused.status_code == 429
             assert refused.headers["Retry-After"] == "4"  # one request per 4 s
+
+
+async def test_a_throttled_call_is_recorded_with_its_operation_and_route(tmp_path: Path) -> None:
+    audit = tmp_path / "audit.jsonl"
+    async with simulator() as sim:
+        config = gateway_config(
+            {"acme": {"limits": {"rate": 0.25, "burst": 1, "max_wait": 0}, "apps": {"invicti": app_config(sim)}}},
+            observability={**TEST_OBSERVABILITY, "audit": {"file": str(audit)}},
+        )
+        async with gateway(config) as server, scim_client(server, "acme", "invicti") as client:
+            assert (await client.get("/ServiceProviderConfig")).status_code == 200
+            refused = await client.get("/Users/2819c223")
+            assert refused.status_code == 429
+            labels = {"tenant": "acme", "app": "invicti", "status_class": "4xx"}
+            assert await metric_value(server, "scim_gateway_requests_total", operation="get", **labels) == 1
+            assert await metric_value(server, "scim_gateway_requests_total", operation="unknown") == 0
+    records = [json.loads(line) for line in audit.read_text().splitlines()]
+    (record,) = [record for record in records if record["status"] == 429]
+    assert record["outcome"] == "throttled"
+    assert record["operation"] == "get"
+    assert record["route"] == "/tenants/{tenant}/apps/{app}/scim/v2/Users/{id}"
+    assert (record["resource_type"], record["resource_id"]) == ("User", "2819c223")
+
+
+async def test_refusals_are_answered_before_the_body_is_read(tmp_path: Path) -> None:
+    """A 401 and a 429 never wait for the body (nor parse it): the head alone decides, and both are audited."""
+    audit = tmp_path / "audit.jsonl"
+    async with simulator() as sim:
+        config = gateway_config(
+            {"acme": {"limits": {"rate": 0.25, "burst": 1, "max_wait": 0}, "apps": {"invicti": app_config(sim)}}},
+            observability={**TEST_OBSERVABILITY, "audit": {"file": str(audit)}},
+        )
+        async with gateway(config) as server, scim_client(server, "acme", "invicti") as client:
+            assert (await client.get("/ServiceProviderConfig")).status_code == 200  # the one slot
+            statuses = []
+            for token in ("wrong", TOKENS["acme"]):
+                reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+                writer.write(
+                    b"POST /tenants/acme/apps/invicti/scim/v2/Users HTTP/1.1\r\nHost: gw\r\n"
+                    + f"Authorization: Bearer {token}\r\n".encode()
+                    + b"Content-Type: application/scim+json\r\nContent-Length: 100000\r\n\r\n{not json"
+                )
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)  # 99,991 body bytes never sent
+                statuses.append(int(head.split(b" ", 2)[1]))
+                writer.close()
+            assert statuses == [401, 429]
+    records = [json.loads(line) for line in audit.read_text().splitlines()]
+    refused = [(r["status"], r["outcome"], r["operation"]) for r in records if r["status"] != 200]
+    assert refused == [(401, "denied", "unknown"), (429, "throttled", "create")]

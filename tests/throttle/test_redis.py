@@ -147,7 +147,7 @@ async def test_redis_unreachable_falls_back_to_the_local_share_and_never_500s() 
     assert set(codes) <= {200, 429}
     # This replica's share: burst 10/2 = 5, rate 5/s.
     assert 5 <= codes.count(200) <= 5 + 5 * elapsed + 1, codes
-    assert fallbacks == 20
+    assert fallbacks == 20 + 1  # every admission, and the first check of the (then unseen) token
     unavailable = [entry for entry in logs if entry["event"] == "throttle_redis_unavailable"]
     assert len(unavailable) == 1 and unavailable[0]["log_level"] == "warning"
 

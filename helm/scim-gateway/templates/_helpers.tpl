@@ -119,6 +119,10 @@ redis:
   timeout: {{ .Values.throttle.redisTimeout }}
   key_prefix: {{ .Values.throttle.redisKeyPrefix | default (include "scim-gateway.fullname" .) | quote }}
 {{- end }}
+{{- with .Values.throttle.failedAuth }}
+failed_auth:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- end }}
 
 {{/* Environment variable names the pod defines (what `env:NAME` and `${NAME}` may refer to). */}}
