@@ -124,10 +124,14 @@ _LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
 def _load(path: str) -> GatewayConfig | None:
+    """The config with every app's vendor settings checked too; None (the error printed) when invalid."""
+    from gateway.apps import vendor_apps
     from gateway.config import load_config
 
     try:
-        return load_config(path)
+        config = load_config(path)
+        vendor_apps(config)
+        return config
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         if "DEMO_" in exc.message:

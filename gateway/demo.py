@@ -23,6 +23,7 @@ from typing import Any
 from starlette.applications import Starlette
 
 from gateway.app import create_app
+from gateway.apps import vendor_apps
 from gateway.config import GatewayConfig, parse_config, read_yaml
 from gateway.inbound.serving import RunningServer, gateway_options, start_server
 from vendors.registry import demo_accounts, simulator, simulator_names
@@ -110,6 +111,7 @@ async def start_demo(
         if adjust is not None:
             adjust(raw)
         config = parse_config(raw)
+        vendor_apps(config)  # a bad vendor setting is a ConfigError here, not a failed start-up
         app = create_app(config)
         gateway = await start_server(app, host, port, log_config=None, **gateway_options(config))
         try:

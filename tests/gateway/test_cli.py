@@ -85,6 +85,26 @@ def test_check_config_example_names_a_variable_it_uses() -> None:
     assert line in readme, line
 
 
+@pytest.mark.parametrize(
+    ("app", "line"),
+    [
+        (
+            {"vendor": "orca-scim", "region": "mars", "credentials": {"token": "env:HOME"}},
+            "config error: tenants.acme.apps.orca.base_url: set base_url, or region to one of: eu, us",
+        ),
+        ({"vendor": "nope"}, "config error: tenants.acme.apps.orca.vendor: unknown vendor 'nope'; expected one of: "),
+    ],
+)
+def test_check_config_refuses_bad_vendor_settings(tmp_path: Path, app: dict[str, object], line: str) -> None:
+    token = {"name": "t", "sha256": hash_token("t")}
+    path = tmp_path / "gateway.yaml"
+    path.write_text(yaml.safe_dump({"tenants": {"acme": {"tokens": [token], "apps": {"orca": app}}}}))
+    result = run("check-config", str(path))
+    assert (result.returncode, result.stdout) == (1, "")
+    (printed,) = result.stderr.splitlines()
+    assert printed.startswith(line)
+
+
 def _taken_port() -> tuple[socket.socket, int]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
