@@ -19,12 +19,13 @@ from gateway.secrets import ConfigError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
+    parser = build_parser()
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: one subcommand each, every option with its help text."""
     from vendors.registry import simulator_names
 
     parser = argparse.ArgumentParser(prog="scim-gateway", description="One SCIM 2.0 face for every SaaS app.")

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import yaml
 
-from gateway.cli import _parser
+from gateway.cli import build_parser
 from gateway.inbound.auth import hash_token
 from tests.processes import SCIM_GATEWAY, free_port, gateway_process
 from vendors.simulators import SIMULATORS
@@ -34,7 +34,7 @@ def test_version() -> None:
 
 
 def test_every_option_of_every_command_has_help_text() -> None:
-    commands = _subcommands(_parser())
+    commands = _subcommands(build_parser())
     assert set(commands) == set(COMMANDS)
     for name, command in _walk(commands):
         for action in command._actions:
