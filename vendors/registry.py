@@ -74,8 +74,7 @@ def connector_class(kind: object) -> type[Connector]:
     target = _connector_targets().get(kind) if isinstance(kind, str) else None
     if target is None:
         raise KeyError(f"unknown vendor {kind!r}; expected one of: {', '.join(vendor_kinds())}")
-    cls: type[Connector] = _load(target)
-    return cls
+    return _connector(target)
 
 
 def simulator_names() -> list[str]:
@@ -96,6 +95,12 @@ def demo_accounts() -> list[tuple[str, str]]:
 @cache
 def _connector_targets() -> dict[str, str]:
     return {kind: target for vendor in VENDORS.values() for kind, target in vendor.connectors.items()}
+
+
+@cache
+def _connector(target: str) -> type[Connector]:
+    cls: type[Connector] = _load(target)
+    return cls
 
 
 @cache
