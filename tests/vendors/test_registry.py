@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +40,7 @@ def test_an_unknown_kind_names_the_known_ones() -> None:
 
 def test_simulators_are_the_registry_s() -> None:
     assert list(SIMULATORS) == simulator_names() == sorted(VENDORS)
+    assert all(re.fullmatch("[a-z0-9]+", name) for name in VENDORS), "names become DEMO_<NAME>_* variables"
     for name, spec in SIMULATORS.items():
         assert spec is simulator(name)
         module, _, cls = VENDORS[name].simulator.partition(":")
