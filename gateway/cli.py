@@ -9,21 +9,24 @@ import os
 import secrets
 import socket
 import sys
+from collections.abc import Coroutine
+from typing import Any
 
 from gateway import gateway_version
-from gateway.config import DEFAULT_METRICS_PORT
+from gateway.config import DEFAULT_METRICS_PORT, GatewayConfig
 from gateway.inbound.auth import hash_token
 from gateway.secrets import ConfigError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
+    parser = build_parser()
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)
 
 
-def _parser() -> argparse.ArgumentParser:
-    from vendors.simulators import SIMULATORS
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: one subcommand each, every option with its help text."""
+    from vendors.registry import simulator_names
 
     parser = argparse.ArgumentParser(prog="scim-gateway", description="One SCIM 2.0 face for every SaaS app.")
     parser.add_argument("--version", action="version", version=f"scim-gateway {gateway_version()}")
@@ -95,11 +98,11 @@ def _parser() -> argparse.ArgumentParser:
     generate = db_commands.add_parser("generate-key", help="print a new random directory key (32 bytes, base64)")
     generate.set_defaults(func=_db_generate_key)
 
-    vendors = ", ".join(sorted(SIMULATORS))
+    vendors = ", ".join(simulator_names())
     simulate = commands.add_parser(
         "simulate", help=f"run one vendor simulator ({vendors})", description=f"Run one vendor simulator: {vendors}."
     )
-    simulate.add_argument("vendor", choices=sorted(SIMULATORS), metavar="VENDOR", help=f"one of: {vendors}")
+    simulate.add_argument("vendor", choices=simulator_names(), metavar="VENDOR", help=f"one of: {vendors}")
     simulate.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     simulate.add_argument("--port", type=int, default=0, help="port to listen on (default 0: a free port, printed)")
     simulate.add_argument("--seed", default="acme", help="seed for the simulator's demo data (default acme)")
@@ -121,11 +124,15 @@ def _parser() -> argparse.ArgumentParser:
 _LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
-def _load(path: str):
+def _load(path: str) -> GatewayConfig | None:
+    """The config with every app's vendor settings checked too; None (the error printed) when invalid."""
+    from gateway.apps import vendor_apps
     from gateway.config import load_config
 
     try:
-        return load_config(path)
+        config = load_config(path)
+        vendor_apps(config)
+        return config
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         if "DEMO_" in exc.message:
@@ -276,10 +283,11 @@ def _demo(args: argparse.Namespace) -> int:
         return 1
 
 
-def _run(coroutine) -> int:
+def _run(coroutine: Coroutine[Any, Any, int]) -> int:
     try:
         import uvloop
 
-        return uvloop.run(coroutine)
+        code: int = uvloop.run(coroutine)
+        return code
     except KeyboardInterrupt:
         return 0

@@ -3,6 +3,9 @@
 Every error names the exact key path (`tenants.acme.apps.orca.base_url: ...`)
 so an operator can fix it without reading code. Validation happens once, at
 start-up (or `scim-gateway check-config`); nothing is re-read per request.
+This module knows no vendor: an app's vendor-specific keys are kept as given
+(credentials resolved) in `AppConfig.vendor_settings`, and gateway/apps.py
+validates them against the app's connector.
 """
 
 from __future__ import annotations
@@ -20,9 +23,6 @@ from gateway.directory.keys import decode_key
 from gateway.directory.urls import database_url
 from gateway.secrets import ConfigError, interpolate, resolve_secret
 from gateway.startup import collector_paused
-from gateway.vendor_urls import url_problem
-from vendors.base import ConnectorSettings
-from vendors.registry import connector_class
 
 M = TypeVar("M", bound=BaseModel)
 _NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -129,7 +129,8 @@ class AppConfig(_Strict):
     upstream: UpstreamConfig = UpstreamConfig()
     retry: RetryConfig = RetryConfig()
     breaker: BreakerConfig = BreakerConfig()
-    settings: ConnectorSettings
+    #: Every other key of the app, for its connector's Settings model (gateway/apps.py); credentials resolved.
+    vendor_settings: dict[str, Any] = {}
 
     @field_validator("directory", mode="before")
     @classmethod
@@ -282,6 +283,7 @@ def read_yaml(path: str | Path) -> Any:
         raise ConfigError("", f"{path} is not valid YAML: {exc}") from None
 
 
+# The base is chosen at run time (libyaml's when PyYAML was built with it), which mypy cannot check.
 class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """SafeLoader that refuses a key given twice in one mapping (PyYAML silently keeps the last one).
 
@@ -291,12 +293,13 @@ class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 line = key_node.start_mark.line + 1
                 raise yaml.constructor.ConstructorError(None, None, f"key {key!r} is given twice (line {line})")
             seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
 def parse_config(raw: Any) -> GatewayConfig:
@@ -318,14 +321,14 @@ def parse_config(raw: Any) -> GatewayConfig:
             for app_name, app in _mapping(tenant.get("apps"), f"{tenant_path}.apps").items()
             if _check_name(app_name, f"{tenant_path}.apps.{app_name}")
         }
-        built[tenant_name] = _validate(TenantConfig, {**tenant, "apps": apps}, tenant_path)
+        built[tenant_name] = validated(TenantConfig, {**tenant, "apps": apps}, tenant_path)
         if "directory" not in raw:
             _check_no_directory_needed(apps, f"{tenant_path}.apps")
     if "throttle" in raw:
         raw["throttle"] = _throttle(raw["throttle"], allow_literal)
     if "directory" in raw:
         raw["directory"] = _directory(raw["directory"], allow_literal)
-    return _validate(GatewayConfig, {**raw, "tenants": built}, "")
+    return validated(GatewayConfig, {**raw, "tenants": built}, "")
 
 
 def _check_no_directory_needed(apps: dict[str, AppConfig], path: str) -> None:
@@ -334,9 +337,9 @@ def _check_no_directory_needed(apps: dict[str, AppConfig], path: str) -> None:
             raise ConfigError(f"{path}.{name}.directory", f"{app.directory} needs the top-level directory section")
 
 
-def _directory(raw: Any, allow_literal: bool) -> dict[str, Any]:
+def _directory(value: Any, allow_literal: bool) -> dict[str, Any]:
     """Resolve the database URL (a secret reference, or a literal SQLite path) and the encryption keys."""
-    raw = dict(_mapping(raw, "directory"))
+    raw = dict(_mapping(value, "directory"))
     reference = raw.get("url", DEFAULT_DIRECTORY_PATH)
     if isinstance(reference, str) and reference.partition(":")[0] in ("env", "file"):
         url = resolve_secret(reference, "directory.url", allow_literal=allow_literal).get_secret_value()
@@ -381,9 +384,9 @@ def _key(reference: Any, path: str, allow_literal: bool) -> SecretStr:
     return key
 
 
-def _throttle(raw: Any, allow_literal: bool) -> dict[str, Any]:
+def _throttle(value: Any, allow_literal: bool) -> dict[str, Any]:
     """Resolve the Redis URL reference, only when Redis is the backend (a chart may always render it)."""
-    raw = dict(_mapping(raw, "throttle"))
+    raw = dict(_mapping(value, "throttle"))
     redis = dict(_mapping(raw.get("redis"), "throttle.redis"))
     reference = redis.pop("url", None)
     if raw.get("backend") == "redis":
@@ -396,39 +399,18 @@ def _throttle(raw: Any, allow_literal: bool) -> dict[str, Any]:
 
 def _build_app(raw: Any, path: str, allow_literal: bool) -> AppConfig:
     raw = _mapping(raw, path)
-    vendor = raw.get("vendor")
-    try:
-        connector = connector_class(vendor)
-    except KeyError as exc:
-        raise ConfigError(f"{path}.vendor", str(exc.args[0])) from None
     vendor_part = {key: value for key, value in raw.items() if key not in _APP_KEYS}
     credentials = _mapping(vendor_part.get("credentials", {}), f"{path}.credentials")
     vendor_part["credentials"] = {
         key: resolve_secret(ref, f"{path}.credentials.{key}", allow_literal=allow_literal)
         for key, ref in credentials.items()
     }
-    settings = _validate(connector.Settings, vendor_part, path)
-    try:
-        base_url = connector.base_url(settings)
-    except ValueError as exc:
-        raise ConfigError(f"{path}.base_url", str(exc)) from None
     gateway_part = {key: value for key, value in raw.items() if key in _APP_KEYS}
-    app = _validate(AppConfig, {**gateway_part, "settings": settings}, path)
-    _check_urls(app, base_url, path)
-    return app
+    return validated(AppConfig, {**gateway_part, "vendor_settings": vendor_part}, path)
 
 
-def _check_urls(app: AppConfig, base_url: str, path: str) -> None:
-    """Refuse vendor URLs the gateway must not send credentials to (gateway/vendor_urls.py)."""
-    urls = {"base_url": base_url}
-    urls.update((name, value) for name, value in app.settings if name.endswith("_url") and isinstance(value, str))
-    for name, url in urls.items():
-        problem = url_problem(url, allow_insecure=app.allow_insecure_url)
-        if problem is not None:
-            raise ConfigError(f"{path}.{name}", problem)
-
-
-def _validate(model: type[M], data: Any, path: str) -> M:
+def validated(model: type[M], data: Any, path: str) -> M:
+    """`model.model_validate(data)`; raises ConfigError naming the first error's key path below `path`."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -23,21 +23,11 @@ from typing import Any
 from starlette.applications import Starlette
 
 from gateway.app import create_app
+from gateway.apps import vendor_apps
 from gateway.config import GatewayConfig, parse_config, read_yaml
 from gateway.inbound.serving import RunningServer, gateway_options, start_server
-from vendors.simulators import SIMULATORS
+from vendors.registry import demo_accounts, simulator, simulator_names
 
-#: (vendor simulator, tenant seed) pairs the demo runs.
-DEMO_SIMULATORS = (
-    ("orca", "acme"),
-    ("delinea", "acme"),
-    ("invicti", "acme"),
-    ("invicti", "globex"),
-    ("spekit", "acme"),
-    ("spekit", "globex"),
-    ("orca", "globex"),
-    ("darktrace", "acme"),
-)
 DEMO_TOKENS = {"acme": "acme-demo-token", "globex": "globex-demo-token"}
 
 
@@ -71,7 +61,7 @@ def demo_environment(roots: Mapping[tuple[str, str], str]) -> dict[str, str]:
     """The DEMO_* variables config/demo.yaml reads, for the simulators served at `roots` ((vendor, tenant) -> URL)."""
     environment: dict[str, str] = {}
     for (vendor, tenant), root in roots.items():
-        spec = SIMULATORS[vendor]
+        spec = simulator(vendor)
         settings = spec.demo_settings(tenant)
         prefix = f"DEMO_{vendor.upper()}_{tenant.upper()}"
         environment[f"{prefix}_URL"] = root
@@ -83,7 +73,7 @@ def demo_environment(roots: Mapping[tuple[str, str], str]) -> dict[str, str]:
 
 def placeholder_environment() -> dict[str, str]:
     """The DEMO_* variables with loopback URLs where nothing runs: enough to validate config/demo.yaml."""
-    return demo_environment({pair: f"http://127.0.0.1:{9001 + index}" for index, pair in enumerate(DEMO_SIMULATORS)})
+    return demo_environment({pair: f"http://127.0.0.1:{9001 + index}" for index, pair in enumerate(demo_accounts())})
 
 
 @contextlib.asynccontextmanager
@@ -91,8 +81,8 @@ async def start_simulators() -> AsyncIterator[dict[tuple[str, str], RunningServe
     """Start every demo simulator on a free port and export its DEMO_* variables; stop them all on exit."""
     simulators: dict[tuple[str, str], RunningServer] = {}
     try:
-        for vendor, tenant in DEMO_SIMULATORS:
-            spec = SIMULATORS[vendor]
+        for vendor, tenant in demo_accounts():
+            spec = simulator(vendor)
             app = spec.create_app(spec.demo_settings(tenant))
             simulators[(vendor, tenant)] = await start_server(app, "127.0.0.1", 0, log_config=None)
         os.environ.update(demo_environment({pair: running.url for pair, running in simulators.items()}))
@@ -121,6 +111,7 @@ async def start_demo(
         if adjust is not None:
             adjust(raw)
         config = parse_config(raw)
+        vendor_apps(config)  # a bad vendor setting is a ConfigError here, not a failed start-up
         app = create_app(config)
         gateway = await start_server(app, host, port, log_config=None, **gateway_options(config))
         try:
@@ -140,10 +131,10 @@ async def run_demo(host: str, port: int, metrics_port: int) -> int:
 
 async def run_simulator(vendor: str, host: str, port: int, seed: str) -> int:
     """Serve one vendor simulator until Ctrl-C or SIGTERM."""
-    spec = SIMULATORS.get(vendor)
-    if spec is None:
-        print(f"unknown simulator {vendor!r}; expected one of: {', '.join(sorted(SIMULATORS))}")
+    if vendor not in simulator_names():
+        print(f"unknown simulator {vendor!r}; expected one of: {', '.join(simulator_names())}")
         return 2
+    spec = simulator(vendor)
     settings = spec.demo_settings(seed)
     running = await start_server(spec.create_app(settings), host, port)
     print(f"{vendor} simulator ({seed}) SCIM base URL: {running.url}{spec.scim_base_path(settings)}")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import aiohttp
 from scim2_models import NotFoundException
 
+from gateway.apps import VendorApp, vendor_apps
 from gateway.config import AppConfig, GatewayConfig, secret_values
 from gateway.inbound.auth import NO_TOKENS, TokenVerifier
 from gateway.observability.audit import AuditLog
@@ -27,7 +28,6 @@ from gateway.throttle.admission import Admission, Store
 from gateway.throttle.build import build_admission, build_failed_auth, build_guard, build_store
 from gateway.throttle.failed_auth import FailedAuthThrottle
 from vendors.base import Connector
-from vendors.registry import connector_class
 
 
 @dataclass
@@ -103,7 +103,11 @@ class Runtime:
 
 
 def build_runtime(config: GatewayConfig, version: str) -> Runtime:
-    """Build every tenant and app; must run inside the event loop (aiohttp sessions)."""
+    """Build every tenant and app; must run inside the event loop (aiohttp sessions).
+
+    Raises ConfigError when an app's vendor settings are invalid (gateway/apps.py).
+    """
+    vendors = vendor_apps(config)
     metrics = Metrics(version)
     audit_config = config.observability.audit
     audit = AuditLog(audit_config.file, audit_config.user_name)
@@ -116,7 +120,8 @@ def build_runtime(config: GatewayConfig, version: str) -> Runtime:
         for app_name, app in tenant.apps.items():
             admission = build_admission(store, tenant_name, tenant, app_name, app, metrics)
             guard = build_guard(store, tenant_name, app_name, app, metrics)
-            runtime.apps[app_name] = _build_app(tenant_name, app_name, app, metrics, admission, guard)
+            vendor = vendors[(tenant_name, app_name)]
+            runtime.apps[app_name] = _build_app(tenant_name, app_name, app, vendor, metrics, admission, guard)
         tenants[tenant_name] = runtime
     failed_auth = build_failed_auth(store, config.throttle, metrics)
     built = Runtime(
@@ -127,9 +132,15 @@ def build_runtime(config: GatewayConfig, version: str) -> Runtime:
 
 
 def _build_app(
-    tenant: str, name: str, app: AppConfig, metrics: Metrics, admission: Admission, guard: UpstreamGuard
+    tenant: str,
+    name: str,
+    app: AppConfig,
+    vendor: VendorApp,
+    metrics: Metrics,
+    admission: Admission,
+    guard: UpstreamGuard,
 ) -> AppRuntime:
-    cls = connector_class(app.vendor)
+    cls, settings = vendor.connector, vendor.settings
     session = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=app.http.pool_size, ttl_dns_cache=300, keepalive_timeout=30),
         # `connect` covers waiting for a pooled connection plus connecting (aiohttp semantics); the read
@@ -151,7 +162,7 @@ def _build_app(
     def oversized() -> None:
         metrics.count_oversized(tenant, name, app.vendor)
 
-    secrets = tuple(secret_values(app.settings))
+    secrets = tuple(secret_values(settings))
 
     def client(base_url: str, client_auth: VendorAuth, client_guard: UpstreamGuard, resend: bool) -> UpstreamClient:
         return UpstreamClient(
@@ -168,11 +179,11 @@ def _build_app(
             secrets=secrets,
         )
 
-    auth = cls.vendor_auth(app.settings)
+    auth = cls.vendor_auth(settings)
     token_guard = guard.for_token_requests()
     auth.bind(lambda base_url, client_auth: client(base_url, client_auth, token_guard, True))
-    upstream = client(cls.base_url(app.settings), auth, guard, False)
-    connector = cls(app.settings, upstream)
+    upstream = client(vendor.base_url, auth, guard, False)
+    connector = cls(settings, upstream)
     schemas = SchemaSet(cls.user_extensions)
     operations = AppOperations(connector, schemas)
     return AppRuntime(
@@ -181,7 +192,7 @@ def _build_app(
         vendor=app.vendor,
         connector=connector,
         operations=operations,
-        discovery=Discovery(operations.offered, schemas, app.max_results, cls.user_profile(app.settings)),
+        discovery=Discovery(operations.offered, schemas, app.max_results, cls.user_profile(settings)),
         max_results=app.max_results,
         session=session,
         auth=auth,

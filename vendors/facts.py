@@ -95,5 +95,3 @@ DARKTRACE = VendorFacts(
     rest_auth="HMAC: public token + private token sign each request",
     notes=("No user-management API and no SCIM: users are managed in the Darktrace console.",),
 )
-
-FACTS: Mapping[str, VendorFacts] = {facts.vendor: facts for facts in (ORCA, DELINEA, INVICTI, SPEKIT, DARKTRACE)}

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator
 
 import structlog
 
+from gateway.clock import SYSTEM_CLOCK, Clock
 from gateway.outbound.errors import ConnectorError
 from gateway.outbound.vendor_text import scrub
 from gateway.runtime import AppRuntime, Runtime
@@ -26,8 +26,8 @@ CONCURRENT_CHECKS = 16
 DETAIL_LIMIT = 500
 
 
-async def check_app(app: AppRuntime) -> None:
-    """Run one app's connectivity check and store the result on `app.health`."""
+async def check_app(app: AppRuntime, clock: Clock = SYSTEM_CLOCK) -> None:
+    """Run one app's connectivity check and store the result on `app.health` (`checked_at`: the clock's wall time)."""
     try:
         await asyncio.wait_for(app.connector.check(), CHECK_TIMEOUT)
         ok, detail = True, "ok"
@@ -40,25 +40,31 @@ async def check_app(app: AppRuntime) -> None:
     if ok != app.health.ok or not app.health.checked:
         log.info("app_health", tenant=app.tenant, app=app.name, vendor=app.vendor, ok=ok, detail=detail)
     app.health.checked, app.health.ok, app.health.detail = True, ok, detail
-    app.health.checked_at = time.time()
+    app.health.checked_at = clock.wall()
 
 
-async def check_forever(runtime: Runtime, interval: float) -> None:
-    """Check every app now, then every `interval` seconds, until cancelled; CONCURRENT_CHECKS at a time."""
+async def check_forever(runtime: Runtime, interval: float, clock: Clock = SYSTEM_CLOCK) -> None:
+    """Check every app now, then `interval` seconds after each round ends, until cancelled.
+
+    CONCURRENT_CHECKS run at a time; the waits go through `clock`.
+    """
     slots = asyncio.Semaphore(CONCURRENT_CHECKS)
 
     async def bounded(app: AppRuntime) -> None:
         async with slots:
-            await check_app(app)
+            await check_app(app, clock)
 
     while True:
         await asyncio.gather(*(bounded(app) for app in runtime.apps()), return_exceptions=True)
-        await asyncio.sleep(interval)
+        await clock.sleep(interval)
 
 
 @contextlib.asynccontextmanager
-async def health_checks(runtime: Runtime, interval: float) -> AsyncIterator[asyncio.Task[None]]:
-    task = asyncio.create_task(check_forever(runtime, interval), name="health-checks")
+async def health_checks(
+    runtime: Runtime, interval: float, clock: Clock = SYSTEM_CLOCK
+) -> AsyncIterator[asyncio.Task[None]]:
+    """Run `check_forever` in a background task for the duration of the block; cancel it on exit."""
+    task = asyncio.create_task(check_forever(runtime, interval, clock), name="health-checks")
     try:
         yield task
     finally:

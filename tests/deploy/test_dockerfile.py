@@ -22,7 +22,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from gateway.app import create_app
-from gateway.cli import _parser
+from gateway.cli import build_parser
 from gateway.config import parse_config
 from gateway.inbound.serving import serving
 
@@ -173,7 +173,7 @@ def test_entrypoint_is_the_console_script_and_cmd_serves_the_mounted_config():
     (cmd,) = [exec_form(step.args) for step in final if step.keyword == "CMD"]
     assert entrypoint[0] in PYPROJECT["project"]["scripts"], f"{entrypoint[0]} is not a console script"
     assert PYPROJECT["project"]["scripts"][entrypoint[0]] == "gateway.cli:main"
-    args = _parser().parse_args(entrypoint[1:] + cmd)
+    args = build_parser().parse_args(entrypoint[1:] + cmd)
     assert args.func.__name__ == "_serve"
     assert args.config == "/etc/scim-gateway/config.yaml"
     (expose,) = [step.args for step in final if step.keyword == "EXPOSE"]

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from gateway.app import create_app
-from gateway.cli import _parser
+from gateway.cli import build_parser
 from gateway.config import parse_config
 from tests.deploy.chart import (
     CHART,
@@ -90,7 +90,7 @@ def test_schema_rejects_typos_literal_credentials_and_bad_sizes():
 
 def test_container_runs_the_cli_serving_the_mounted_config(production):
     container = production.container
-    args = _parser().parse_args(container["args"])
+    args = build_parser().parse_args(container["args"])
     assert args.func.__name__ == "_serve"
     assert args.port == container["ports"][0]["containerPort"]
     mounts = {mount["mountPath"]: mount for mount in container["volumeMounts"]}
@@ -387,10 +387,10 @@ def _secret_keys(rendered: Rendered, values: dict) -> set[str]:
 
 def test_the_pod_outlives_the_gateways_drain(default):
     """SIGTERM: preStop sleep, then the gateway drains for drainSeconds; Kubernetes kills only after both."""
-    args = _parser().parse_args(default.container["args"])
+    args = build_parser().parse_args(default.container["args"])
     assert args.drain_timeout == 26  # the gateway's own default with default deadlines (25 s + 1)
     assert default.deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 5 + 26 + 5
     longer = render({"drainSeconds": 56})
-    assert _parser().parse_args(longer.container["args"]).drain_timeout == 56
+    assert build_parser().parse_args(longer.container["args"]).drain_timeout == 56
     assert longer.deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 5 + 56 + 5
     assert "would be killed mid-drain" in render_error({"terminationGracePeriodSeconds": 30})

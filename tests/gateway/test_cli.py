@@ -12,7 +12,7 @@ import httpx
 import pytest
 import yaml
 
-from gateway.cli import _parser
+from gateway.cli import build_parser
 from gateway.inbound.auth import hash_token
 from tests.processes import SCIM_GATEWAY, free_port, gateway_process
 from vendors.simulators import SIMULATORS
@@ -34,7 +34,7 @@ def test_version() -> None:
 
 
 def test_every_option_of_every_command_has_help_text() -> None:
-    commands = _subcommands(_parser())
+    commands = _subcommands(build_parser())
     assert set(commands) == set(COMMANDS)
     for name, command in _walk(commands):
         for action in command._actions:
@@ -83,6 +83,26 @@ def test_check_config_example_names_a_variable_it_uses() -> None:
     assert result.returncode == 1
     (line,) = result.stderr.splitlines()
     assert line in readme, line
+
+
+@pytest.mark.parametrize(
+    ("app", "line"),
+    [
+        (
+            {"vendor": "orca-scim", "region": "mars", "credentials": {"token": "env:HOME"}},
+            "config error: tenants.acme.apps.orca.base_url: set base_url, or region to one of: eu, us",
+        ),
+        ({"vendor": "nope"}, "config error: tenants.acme.apps.orca.vendor: unknown vendor 'nope'; expected one of: "),
+    ],
+)
+def test_check_config_refuses_bad_vendor_settings(tmp_path: Path, app: dict[str, object], line: str) -> None:
+    token = {"name": "t", "sha256": hash_token("t")}
+    path = tmp_path / "gateway.yaml"
+    path.write_text(yaml.safe_dump({"tenants": {"acme": {"tokens": [token], "apps": {"orca": app}}}}))
+    result = run("check-config", str(path))
+    assert (result.returncode, result.stdout) == (1, "")
+    (printed,) = result.stderr.splitlines()
+    assert printed.startswith(line)
 
 
 def _taken_port() -> tuple[socket.socket, int]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
+from gateway.apps import vendor_apps
 from gateway.config import parse_config
 from gateway.inbound.auth import hash_token
 from gateway.secrets import ConfigError
@@ -16,12 +18,17 @@ from tests.processes import SCIM_GATEWAY, free_port
 from tests.resilience.harness import simulator
 
 
-def _config(app: dict, **top) -> dict:
+def _check(raw: dict[str, Any]) -> None:
+    """Validate as `scim-gateway check-config` does: the config, then each app's vendor settings."""
+    vendor_apps(parse_config(raw))
+
+
+def _config(app: dict[str, Any], **top: Any) -> dict[str, Any]:
     token = {"name": "okta", "sha256": hash_token("t")}
     return {"allow_literal_secrets": True, "tenants": {"acme": {"tokens": [token], "apps": {"invicti": app}}}, **top}
 
 
-def _invicti(base_url: str, **extra) -> dict:
+def _invicti(base_url: str, **extra: Any) -> dict[str, Any]:
     return {"vendor": "invicti", "base_url": base_url, "credentials": {"token": "x"}, **extra}
 
 
@@ -48,17 +55,17 @@ def _invicti(base_url: str, **extra) -> dict:
 )
 def test_risky_urls_are_refused_naming_the_app_and_the_rule(url: str, rule: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        parse_config(_config(_invicti(url)))
+        _check(_config(_invicti(url)))
     assert caught.value.path == "tenants.acme.apps.invicti.base_url"
     assert rule in caught.value.message and "allow_insecure_url: true" in caught.value.message
     # The app may opt in (local simulators): then the same URL is accepted.
-    parse_config(_config(_invicti(url, allow_insecure_url=True)))
+    _check(_config(_invicti(url, allow_insecure_url=True)))
 
 
 def test_credentials_in_a_url_are_refused_even_with_the_flag() -> None:
     for flag in (False, True):
         with pytest.raises(ConfigError) as caught:
-            parse_config(_config(_invicti("https://user:pw@platform.invicti.com/api/scim/v2", allow_insecure_url=flag)))
+            _check(_config(_invicti("https://user:pw@platform.invicti.com/api/scim/v2", allow_insecure_url=flag)))
         assert caught.value.path == "tenants.acme.apps.invicti.base_url"
         assert "credentials" in caught.value.message and "pw" not in caught.value.message
 
@@ -67,7 +74,7 @@ def test_every_url_of_an_app_is_checked_not_only_base_url() -> None:
     app = _invicti("https://platform.invicti.com/api/scim/v2", token_url="http://169.254.169.254/token")
     app["credentials"] = {"client_id": "c", "client_secret": "s"}
     with pytest.raises(ConfigError) as caught:
-        parse_config(_config(app))
+        _check(_config(app))
     assert caught.value.path == "tenants.acme.apps.invicti.token_url"
 
 
@@ -82,7 +89,7 @@ def test_every_url_of_an_app_is_checked_not_only_base_url() -> None:
 )
 def test_ordinary_vendor_urls_pass(url: str) -> None:
     assert url_problem(url, allow_insecure=False) is None
-    parse_config(_config(_invicti(url)))
+    _check(_config(_invicti(url)))
 
 
 async def test_serve_refuses_a_loopback_vendor_with_one_line_and_never_calls_it(tmp_path: Path) -> None:

@@ -8,9 +8,11 @@ from types import SimpleNamespace
 import httpx
 
 from gateway.app import create_app
+from gateway.clock import FakeClock
 from gateway.config import parse_config
 from gateway.demo import start_simulators
 from gateway.observability.health import CONCURRENT_CHECKS, check_app, check_forever
+from gateway.outbound.errors import VendorUnavailable
 from gateway.runtime import AppHealth
 from tests.observability.helpers import demo_gateway, demo_raw_config, scim_client
 
@@ -82,3 +84,49 @@ async def test_checks_of_many_apps_run_a_few_at_a_time() -> None:
     await asyncio.wait_for(all_done.wait(), 5)
     task.cancel()
     assert peak == CONCURRENT_CHECKS
+
+
+class SteppedClock(FakeClock):
+    """`sleep` returns only when the test calls `next_round`, then with the time moved on by the sleep."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asleep = asyncio.Event()
+        self._wake: asyncio.Queue[None] = asyncio.Queue()
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.asleep.set()
+        await self._wake.get()
+        self.advance(seconds)
+
+    async def next_round(self) -> None:
+        """Let the sleeper go, and return once it sleeps again."""
+        self.asleep.clear()
+        self._wake.put_nowait(None)
+        await asyncio.wait_for(self.asleep.wait(), 5)
+
+
+async def test_apps_are_checked_at_once_then_after_each_interval_of_the_clock() -> None:
+    clock, up, checks = SteppedClock(), True, 0
+
+    class Vendor:
+        async def check(self) -> None:
+            nonlocal checks
+            checks += 1
+            if not up:
+                raise VendorUnavailable("the vendor answered 503")
+
+    app = SimpleNamespace(tenant="acme", name="a", vendor="x", connector=Vendor(), health=AppHealth(), secrets=())
+    task = asyncio.create_task(check_forever(SimpleNamespace(apps=lambda: [app]), 3600, clock))  # type: ignore[arg-type]
+    try:
+        await asyncio.wait_for(clock.asleep.wait(), 5)
+        assert (checks, clock.sleeps) == (1, [3600])
+        assert app.health.ok and app.health.checked_at == clock.wall()
+        up = False
+        await clock.next_round()  # an hour later, without waiting one
+        assert (checks, clock.sleeps) == (2, [3600, 3600])
+        assert not app.health.ok and app.health.detail == "the vendor answered 503"
+        assert app.health.checked_at == clock.wall() == 1_700_000_000.0 + 3600
+    finally:
+        task.cancel()

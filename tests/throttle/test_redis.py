@@ -16,8 +16,10 @@ import structlog
 import yaml
 from redis.asyncio import Redis
 
+from gateway.clock import FakeClock
 from gateway.inbound.auth import hash_token
-from gateway.throttle.redis_store import RECHECK_SECONDS
+from gateway.throttle.gcra import Limit
+from gateway.throttle.redis_store import RECHECK_SECONDS, RedisStore, redis_client
 from tests.processes import free_port, gateway_process
 from tests.resilience.harness import TOKENS, app_config, gateway, gateway_config, metric_value, scim_client, simulator
 from tests.throttle.redis_server import redis_server
@@ -183,20 +185,55 @@ async def test_slow_redis_times_out_quickly_and_falls_back(tmp_path: Path) -> No
             )
             async with gateway(config) as server, scim_client(server, "acme", "invicti") as client:
                 assert (await client.get("/ServiceProviderConfig")).status_code == 200
-                blocker = Redis.from_url(redis.url)
-                sleeping = asyncio.create_task(blocker.execute_command("DEBUG", "SLEEP", "3.0"))
-                await _until_blocked(redis.url)
-                answer = await client.get("/ServiceProviderConfig")
-                answered_during_the_stall = not sleeping.done()
-                await sleeping
-                await blocker.aclose()
+                async with _stalled(redis.url, 3.0) as sleeping:
+                    answer = await client.get("/ServiceProviderConfig")
+                    answered_during_the_stall = not sleeping.done()
                 assert answer.status_code == 200
                 assert answered_during_the_stall  # the 0.05 s Redis timeout, not Redis's 3 s stall
                 assert await metric_value(server, "scim_gateway_throttle_fallbacks_total", reason="timeout") == 1
-                # Once Redis answers again it is used again (after the recheck interval), from a clean connection.
-                await asyncio.sleep(RECHECK_SECONDS + 0.05)
-                assert [(await client.get("/ServiceProviderConfig")).status_code for _ in range(3)] == [200] * 3
-                assert await metric_value(server, "scim_gateway_throttle_fallbacks_total") == 1
+
+
+async def test_redis_is_asked_again_once_the_recheck_interval_has_passed_on_the_store_s_clock(tmp_path: Path) -> None:
+    """After a failure the store keeps to its local share for RECHECK_SECONDS of its clock, then uses Redis again."""
+    with redis_server(tmp_path) as redis:
+        clock = FakeClock()
+        fallbacks: list[str] = []
+        store = RedisStore(
+            redis_client(redis.url, 0.05),
+            timeout=0.05,
+            replicas=2,
+            key_prefix=f"t-{uuid.uuid4().hex[:8]}",
+            clock=clock,
+            on_fallback=fallbacks.append,
+        )
+        limits = (Limit("in:{acme}", rate=1000, burst=1000),)
+        try:
+            assert (await store.reserve(limits, 0.0))[0] and fallbacks == []
+            async with _stalled(redis.url, 0.5):
+                assert (await store.reserve(limits, 0.0))[0]  # the 0.05 s timeout: this replica's share answers
+            assert fallbacks == ["timeout"] and store.degraded
+            clock.advance(RECHECK_SECONDS - 0.001)  # Redis answers again, but the interval has not passed
+            assert (await store.reserve(limits, 0.0))[0]
+            assert fallbacks == ["timeout", "timeout"]
+            clock.advance(0.001)
+            assert (await store.reserve(limits, 0.0))[0]  # asked again, on a fresh connection
+            assert fallbacks == ["timeout", "timeout"] and not store.degraded
+        finally:
+            await store.close()
+
+
+@contextlib.asynccontextmanager
+async def _stalled(url: str, seconds: float) -> AsyncIterator[asyncio.Task[object]]:
+    """Redis stalled by DEBUG SLEEP for `seconds` inside the block; on exit, Redis answers again."""
+    blocker = Redis.from_url(url)
+    # redis-py leaves execute_command untyped; DEBUG SLEEP has no typed wrapper.
+    sleeping = asyncio.create_task(blocker.execute_command("DEBUG", "SLEEP", str(seconds)))  # type: ignore[no-untyped-call]
+    try:
+        await _until_blocked(url)
+        yield sleeping
+    finally:
+        await sleeping
+        await blocker.aclose()
 
 
 async def _until_blocked(url: str) -> None:
@@ -216,6 +253,6 @@ async def _until_blocked(url: str) -> None:
 async def _keys(url: str) -> list[bytes]:
     client = Redis.from_url(url)
     try:
-        return await client.keys("*")
+        return [key if isinstance(key, bytes) else key.encode() for key in await client.keys("*")]
     finally:
         await client.aclose()

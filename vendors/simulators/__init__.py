@@ -2,22 +2,13 @@
 
 Each follows the vendor's guide, traps included, and adds a `/_sim/` control
 API (vendors/simulators/base.py). `SIMULATORS` maps the simulator name used
-by `scim-gateway simulate NAME` to its spec.
+by `scim-gateway simulate NAME` to its spec; it is derived from the one
+vendor list, vendors/registry.py.
 """
 
 from __future__ import annotations
 
+from vendors.registry import simulator, simulator_names
 from vendors.simulators.base import SimulatorSpec
-from vendors.simulators.darktrace import DarktraceSimulator
-from vendors.simulators.delinea import DelineaSimulator
-from vendors.simulators.invicti import InvictiSimulator
-from vendors.simulators.orca import OrcaSimulator
-from vendors.simulators.spekit import SpekitSimulator
 
-SIMULATORS: dict[str, SimulatorSpec] = {
-    "orca": OrcaSimulator(),
-    "delinea": DelineaSimulator(),
-    "invicti": InvictiSimulator(),
-    "spekit": SpekitSimulator(),
-    "darktrace": DarktraceSimulator(),
-}
+SIMULATORS: dict[str, SimulatorSpec] = {name: simulator(name) for name in simulator_names()}

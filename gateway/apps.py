@@ -1,0 +1,63 @@
+"""Each app's connector and vendor settings, validated against the vendor registry.
+
+gateway/config.py parses what the gateway itself owns and keeps each app's
+vendor-specific keys as given; this step resolves the app's `vendor:` kind to
+its connector (vendors/registry.py) and validates those keys against the
+connector's Settings model. `scim-gateway check-config` and the app's lifespan
+(gateway/runtime.py) both run it, so a bad vendor setting is refused before
+anything serves, with the same key paths as the rest of the config
+(`tenants.acme.apps.orca.base_url: ...`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.config import AppConfig, GatewayConfig, validated
+from gateway.secrets import ConfigError
+from gateway.vendor_urls import url_problem
+from vendors.base import Connector, ConnectorSettings
+from vendors.registry import connector_class
+
+
+@dataclass(frozen=True)
+class VendorApp:
+    """One app's connector class, its validated settings and the vendor URL its requests are relative to."""
+
+    connector: type[Connector]
+    settings: ConnectorSettings
+    base_url: str
+
+
+def vendor_apps(config: GatewayConfig) -> dict[tuple[str, str], VendorApp]:
+    """(tenant, app) -> its VendorApp, for every app of the config; raises ConfigError naming the key path."""
+    return {
+        (tenant_name, app_name): vendor_app(app, f"tenants.{tenant_name}.apps.{app_name}")
+        for tenant_name, tenant in config.tenants.items()
+        for app_name, app in tenant.apps.items()
+    }
+
+
+def vendor_app(app: AppConfig, path: str) -> VendorApp:
+    """Validate one app's vendor settings (`path` is the app's key path); raises ConfigError."""
+    try:
+        connector = connector_class(app.vendor)
+    except KeyError as exc:
+        raise ConfigError(f"{path}.vendor", str(exc.args[0])) from None
+    settings = validated(connector.Settings, app.vendor_settings, path)
+    try:
+        base_url = connector.base_url(settings)
+    except ValueError as exc:
+        raise ConfigError(f"{path}.base_url", str(exc)) from None
+    _check_urls(app, settings, base_url, path)
+    return VendorApp(connector, settings, base_url)
+
+
+def _check_urls(app: AppConfig, settings: ConnectorSettings, base_url: str, path: str) -> None:
+    """Refuse vendor URLs the gateway must not send credentials to (gateway/vendor_urls.py)."""
+    urls = {"base_url": base_url}
+    urls.update((name, value) for name, value in settings if name.endswith("_url") and isinstance(value, str))
+    for name, url in urls.items():
+        problem = url_problem(url, allow_insecure=app.allow_insecure_url)
+        if problem is not None:
+            raise ConfigError(f"{path}.{name}", problem)
