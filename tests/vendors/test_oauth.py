@@ -254,6 +254,7 @@ async def test_invicti_oauth_token_endpoint_failure_is_a_scim_503_without_the_se
 
 
 def test_invicti_oauth_needs_a_token_url() -> None:
+    from gateway.apps import vendor_apps
     from gateway.secrets import ConfigError
 
     app = {
@@ -266,7 +267,7 @@ def test_invicti_oauth_needs_a_token_url() -> None:
         "tenants": {"acme": {"tokens": [{"name": "t", "sha256": TOKEN_SHA256}], "apps": {"i": app}}},
     }
     with pytest.raises(ConfigError, match="token_url is required"):
-        parse_config(raw)
+        vendor_apps(parse_config(raw))
 
 
 async def test_scim2_tester_passes_on_the_invicti_oauth_app() -> None:
