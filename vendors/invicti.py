@@ -44,6 +44,7 @@ class ClientCredentials(BaseModel):
 class InvictiSettings(ScimSettings):
     """ScimSettings plus the OAuth option: `token_url` (and `scope`) go with client credentials."""
 
+    # Widens ScimSettings' bearer-only credentials: pydantic validates against this field.
     credentials: BearerCredentials | ClientCredentials  # type: ignore[assignment]
     token_url: str | None = None
     scope: str | None = None

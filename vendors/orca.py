@@ -101,7 +101,7 @@ class OrcaConnector(Connector):
     @classmethod
     def base_url(cls, settings: Any) -> str:
         if settings.base_url:
-            return settings.base_url
+            return str(settings.base_url)
         if settings.region in ORCA.regions:
             return ORCA.regions[settings.region] + (ORCA.rest_path or "/api")
         raise ValueError(f"set base_url, or region to one of: {', '.join(sorted(ORCA.regions))}")
@@ -118,6 +118,7 @@ class OrcaConnector(Connector):
 
     @property
     def options(self) -> OrcaOptions:
+        # The connector contract types settings as the base model; an OrcaConnector is built with OrcaSettings.
         return self.settings.options  # type: ignore[attr-defined,no-any-return]
 
     async def check(self) -> None:

@@ -46,9 +46,10 @@ class TokenVerifier:
         if known is not None:
             return known
         name = self._verify(authorization)
-        if len(self._accepted) >= MAX_ACCEPTED:
-            self._accepted.clear()
-        self._accepted[authorization] = name  # type: ignore[index]
+        if authorization is not None:  # always, once _verify accepted it
+            if len(self._accepted) >= MAX_ACCEPTED:
+                self._accepted.clear()
+            self._accepted[authorization] = name
         return name
 
     def _verify(self, authorization: str | None) -> str:

@@ -47,6 +47,7 @@ class RunningServer:
 class EmbeddedServer(uvicorn.Server):
     """A uvicorn server that leaves signals to whoever owns the process (the CLI)."""
 
+    # uvicorn annotates it as a generator-based context manager; any context manager does.
     def capture_signals(self) -> contextlib.AbstractContextManager[None]:  # type: ignore[override]
         return contextlib.nullcontext()
 

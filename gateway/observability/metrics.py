@@ -46,7 +46,7 @@ class Metrics:
 
     def __init__(self, version: str) -> None:
         # `*_created` series would double every counter's cardinality for a value no dashboard uses.
-        disable_created_metrics()
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # prometheus_client ships it untyped
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         # Changed on every request: lock-free families (traffic.py), exported like prometheus_client's own.

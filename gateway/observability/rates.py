@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-from prometheus_client import Counter
+from prometheus_client.registry import Collector
 
 from gateway.observability.metrics import Metrics
 
@@ -50,7 +50,7 @@ class AppRates:
 class Rates:
     seconds: float
     apps: dict[tuple[str, str], AppRates] = field(default_factory=dict)
-    throttled: dict[tuple[str, str], float] = field(default_factory=dict)  # (tenant, where) -> per second
+    throttled: dict[tuple[str, ...], float] = field(default_factory=dict)  # (tenant, where) -> per second
 
 
 class RateWindow:
@@ -100,7 +100,7 @@ class RateWindow:
         return result
 
 
-def _totals(counter: Counter, labels: tuple[str, ...]) -> Totals:
+def _totals(counter: Collector, labels: tuple[str, ...]) -> Totals:
     """Sum a counter's `_total` samples by the given labels."""
     totals: Totals = {}
     for family in counter.collect():

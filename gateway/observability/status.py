@@ -97,7 +97,8 @@ async def _presented(request: Request) -> str | None:
             body += chunk
             if len(body) > MAX_FORM_BYTES:
                 return None
-        token = (parse_qs(body.decode("utf-8", "replace")).get("token") or [None])[0]
+        tokens = parse_qs(body.decode("utf-8", "replace")).get("token")
+        token = tokens[0] if tokens else None
     return f"Bearer {token}" if token else None
 
 

@@ -65,7 +65,8 @@ class HistogramFamily:
     def __init__(self, name: str, documentation: str, label_names: Sequence[str], buckets: Sequence[float]) -> None:
         self.name, self.documentation, self.label_names = name, documentation, list(label_names)
         self.bounds = tuple(sorted(buckets))
-        self._edges = [floatToGoString(bound) for bound in self.bounds] + ["+Inf"]
+        # prometheus_client's own float spelling, so our exposition matches its; the helper is untyped.
+        self._edges = [floatToGoString(bound) for bound in self.bounds] + ["+Inf"]  # type: ignore[no-untyped-call]
         self._series: dict[Labels, Histogram] = {}
 
     def series(self, labels: Labels) -> Histogram:

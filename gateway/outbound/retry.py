@@ -78,5 +78,5 @@ def retry_delay(
         # A little jitter on top, so replicas told the same instant do not resend together.
         return retry_after + clock.uniform(0.0, min(policy.base_delay, 1.0))
     if status == 429:
-        return max(delay, min(policy.max_delay, policy.base_delay * (2 ** (attempt - 1))) / 2)
+        return max(delay, min(policy.max_delay, policy.base_delay * 2.0 ** (attempt - 1)) / 2)
     return delay

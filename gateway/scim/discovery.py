@@ -18,9 +18,13 @@ from scim2_models import (
     ChangePassword,
     Context,
     ETag,
+    Extension,
+    External,
     Filter,
     Group,
     Patch,
+    Reference,
+    Resource,
     ResourceType,
     Schema,
     ServiceProviderConfig,
@@ -36,7 +40,7 @@ _BEARER = AuthenticationScheme(
     type=AuthenticationScheme.Type.oauthbearertoken,
     name="OAuth Bearer Token",
     description="A per-tenant bearer token issued by the gateway operator (RFC 6750).",
-    spec_uri="https://www.rfc-editor.org/rfc/rfc6750",
+    spec_uri=Reference[External]("https://www.rfc-editor.org/rfc/rfc6750"),
     primary=True,
 )
 
@@ -59,7 +63,11 @@ class Discovery:
         self._schemas: dict[str, dict[str, Any]] = {}
         unheld: set[str] = set()  # extensions of which the vendor holds nothing: not announced at all
         for kind in kinds:
-            for model in (_core_model(schemas, kind), *schemas.extensions[kind]):
+            models: tuple[type[Resource[Any]] | type[Extension], ...] = (
+                _core_model(schemas, kind),
+                *schemas.extensions[kind],
+            )
+            for model in models:
                 schema_id, document = _schema_document(model)
                 core = model is _core_model(schemas, kind)
                 if kind is Kind.USER and profile is not None:
@@ -74,14 +82,17 @@ class Discovery:
         return _with_meta(self._config, "ServiceProviderConfig", f"{base}/ServiceProviderConfig")
 
     def resource_types(self, base: str) -> list[dict[str, Any]]:
-        return [self.resource_type(name, base) for name in self._resource_types]
+        return [
+            _with_meta(document, "ResourceType", f"{base}/ResourceTypes/{name}")
+            for name, document in self._resource_types.items()
+        ]
 
     def resource_type(self, name: str, base: str) -> dict[str, Any] | None:
         document = self._resource_types.get(name)
         return None if document is None else _with_meta(document, "ResourceType", f"{base}/ResourceTypes/{name}")
 
     def schemas(self, base: str) -> list[dict[str, Any]]:
-        return [self.schema(urn, base) for urn in self._schemas]  # type: ignore[misc]
+        return [_with_meta(document, "Schema", f"{base}/Schemas/{urn}") for urn, document in self._schemas.items()]
 
     def schema(self, urn: str, base: str) -> dict[str, Any] | None:
         document = self._schemas.get(urn)
@@ -93,7 +104,7 @@ class Discovery:
 @functools.cache
 def _config_document(patchable: bool, filterable: bool, max_results: int) -> dict[str, Any]:
     return ServiceProviderConfig(
-        documentation_uri="https://github.com/scim-gateway/scim-gateway#readme",
+        documentation_uri=Reference[External]("https://github.com/scim-gateway/scim-gateway#readme"),
         patch=Patch(supported=patchable),
         bulk=Bulk(supported=False, max_operations=0, max_payload_size=0),
         filter=Filter(supported=filterable, max_results=max_results),

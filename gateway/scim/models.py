@@ -16,10 +16,11 @@ Two deliberate departures, both towards what RFC 7643 and real IdPs do:
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, Generic, Union
 
 from pydantic import Field, ValidationError
 from scim2_models import (
+    AnyExtension,
     CaseExact,
     Context,
     Email,
@@ -44,6 +45,7 @@ from vendors.base import Kind
 
 class RelaxedManager(Manager):
     value: Annotated[str | None, Required.false, CaseExact.true] = None
+    # scim2-models' own Manager.ref spelling: Reference takes the referenced model, not its extensions.
     ref: Annotated[Reference[User] | None, Required.false] = Field(  # type: ignore[type-arg]
         None, serialization_alias="$ref", validation_alias="$ref"
     )
@@ -58,8 +60,9 @@ class RelaxedEmail(Email):
     """Email addresses for the user (RFC 7643 section 4.1.2; not checked for deliverability)."""
 
 
-class GatewayUser(User):  # type: ignore[type-arg]
-    emails: list[RelaxedEmail] | None = None
+class GatewayUser(User[AnyExtension], Generic[AnyExtension]):
+    # A narrower item type than User's: lists are invariant for mypy, but pydantic validates against this one.
+    emails: list[RelaxedEmail] | None = None  # type: ignore[assignment]
     """Email addresses for the user."""
 
 
@@ -80,7 +83,9 @@ class SchemaSet:
             Kind.USER: (GatewayEnterpriseUser, *user_extensions),
             Kind.GROUP: (),
         }
-        user = USER_MODEL if not user_extensions else GatewayUser[Union[self.extensions[Kind.USER]]]  # noqa: UP007
+        # The union of this app's extensions, known only at run time: a type a checker cannot follow.
+        extended = Union[self.extensions[Kind.USER]]  # type: ignore[name-defined]  # noqa: UP007
+        user = USER_MODEL if not user_extensions else GatewayUser[extended]
         self._models: dict[Kind, ResourceModel] = {Kind.USER: user, Kind.GROUP: Group}
         #: The extension schema URNs of each kind, for `attributes` that name them (RFC 7644 section 3.10).
         self.extension_urns: dict[Kind, tuple[str, ...]] = {
@@ -118,7 +123,7 @@ def _without_empty_foreign_schemas(model: ResourceModel, body: Any) -> Any:
     schemas = body.get("schemas") if isinstance(body, dict) else None
     if not isinstance(schemas, list):
         return body
-    known = {model.__schema__.lower(), *(urn.lower() for urn in model.get_extension_models())}
+    known = {str(model.__schema__).lower(), *(urn.lower() for urn in model.get_extension_models())}
     present = {key.lower() for key in body}
     kept = [urn for urn in schemas if not isinstance(urn, str) or urn.lower() in known or urn.lower() in present]
     return body if len(kept) == len(schemas) else {**body, "schemas": kept}

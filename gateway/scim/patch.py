@@ -82,6 +82,7 @@ class NormalisedPatch:
         """Whether every filtered `add`/`replace` matches a value `resource` holds (then any vendor applies it)."""
         paths = [op["path"] for op in self.operations if op["op"] in _WRITES and _filtered(op.get("path"))]
         try:
+            # Path is generic over the resource model, chosen here at run time.
             return all(Path[type(resource)](path).get(resource) for path in paths)  # type: ignore[misc,operator]
         except SCIMException:
             return False
@@ -95,7 +96,7 @@ class NormalisedPatch:
         A removal that matches no member is a no-op, as in scim2-models. Every other operation is
         applied by the validated model, which holds exactly those operations, in order.
         """
-        validated = iter(self.model.operations if self.model is not None else [])
+        validated = iter((self.model.operations or []) if self.model is not None else [])
         for removing, run in itertools.groupby(self.operations, key=lambda op: _removed_member(op) is not None):
             operations = list(run)
             if removing:
@@ -128,7 +129,7 @@ def _remove_members(resource: Resource[Any], member_ids: set[str]) -> None:
 def patch_op_model(model: ResourceModel) -> Any:
     """`PatchOp[model]`, held here: pydantic keeps parametrised classes only weakly, so each full
     garbage collection dropped it and the next PATCH rebuilt it (tens of ms, on the request path)."""
-    return PatchOp[model]  # type: ignore[valid-type]
+    return PatchOp[model]  # type: ignore[valid-type]  # a model chosen at run time, per app
 
 
 def normalise_patch(model: ResourceModel, body: Any, resource_id: str) -> NormalisedPatch:

@@ -58,7 +58,7 @@ def from_search_body(model: ResourceModel, body: Any, max_results: int) -> ListQ
 def search_request_model(model: ResourceModel) -> Any:
     """`SearchRequest[model]`, held here: pydantic keeps parametrised classes only weakly, so each full
     garbage collection dropped it and the next list rebuilt it (27 ms, on the request path)."""
-    return SearchRequest[model]  # type: ignore[valid-type]
+    return SearchRequest[model]  # type: ignore[valid-type]  # a model chosen at run time, per app
 
 
 def _parse(model: ResourceModel, body: dict[str, Any], max_results: int) -> ListQuery:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import zlib
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -96,7 +96,7 @@ class Simulator:
     """
 
     vendor: str
-    mounts: list[tuple[str, ASGIApp]]
+    mounts: Sequence[tuple[str, ASGIApp]]
     state: Callable[[], Any] = dict
     faults: list[FaultRule] = field(default_factory=list)
     requests: collections.deque[dict[str, Any]] = field(

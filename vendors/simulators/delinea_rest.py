@@ -112,8 +112,8 @@ class UsersApi:
         allowed = ("GET", "POST") if user_id is None else ("GET", "PATCH", "DELETE")
         if method not in allowed:
             raise ApiError(405, f"{method} is not allowed here", "method_not_allowed")
-        body = await _json_body(receive) if method in ("POST", "PATCH") else None
-        changes_roles = isinstance(body, dict) and "roles" in body and self._roles_change(user_id, body["roles"])
+        body = await _json_body(receive) if method in ("POST", "PATCH") else {}
+        changes_roles = "roles" in body and self._roles_change(user_id, body["roles"])
         needed = {READ} if method == "GET" else {WRITE} | ({ADMIN} if changes_roles else set())
         self._authorise(scope, needed)
         if user_id is None:
@@ -221,12 +221,15 @@ def _is_multi(item: Any) -> bool:
     return isinstance(item, dict) and isinstance(item.get("value"), str) and set(item) <= {"value", "type", "primary"}
 
 
-async def _json_body(receive: Receive) -> Any:
+async def _json_body(receive: Receive) -> dict[str, Any]:
     raw = await read_body(receive)
     try:
-        return orjson.loads(raw) if raw else None
+        body = orjson.loads(raw) if raw else None
     except orjson.JSONDecodeError:
         raise ApiError(400, "the body is not JSON", "invalid_request") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "the body must be a JSON object", "invalid_request")
+    return body
 
 
 def _non_negative(value: str, name: str) -> int:

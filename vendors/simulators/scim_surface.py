@@ -34,6 +34,7 @@ from scim2_server.memory import AsyncInMemoryStorage, InMemoryStorage
 from scim2_server.requests import ScimRequest
 from scim2_server.utils import load_default_resource_types, load_default_schemas
 
+from vendors.simulators.base import Receive, Scope, Send
 from vendors.simulators.seed import DemoData
 
 _CONFIG = ServiceProviderConfig(
@@ -65,6 +66,10 @@ class ScimSurface(ASGIApplication):
         super().__init__(AsyncInMemoryStorage(self.memory), vendor_provider())
         self.token = token
         self.rejected_tokens = dict(rejected_tokens or {})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
+        # scim2-server annotates the ASGI scope and messages as dict; every ASGI server passes one.
+        await super().__call__(scope, receive, send)  # type: ignore[arg-type]
 
     def check_auth(self, request: ScimRequest) -> None:
         scheme, _, credential = (request.header("Authorization") or "").partition(" ")
