@@ -75,20 +75,28 @@ class Metrics:
             FamiliesCollector(self.requests, self.request_seconds, self.upstream, self.upstream_seconds, self.in_flight)
         )
         self.throttled = Counter(
-            "scim_gateway_throttled_requests", "Requests delayed past their budget or refused", ["tenant", "where"],
+            "scim_gateway_throttled_requests",
+            "Requests delayed past their budget or refused",
+            ["tenant", "where"],
             registry=r,
         )
         self.retries = Counter(
-            "scim_gateway_upstream_retries", "Vendor requests resent after a retryable failure",
-            ["tenant", "app", "vendor", "reason"], registry=r,
+            "scim_gateway_upstream_retries",
+            "Vendor requests resent after a retryable failure",
+            ["tenant", "app", "vendor", "reason"],
+            registry=r,
         )
         self.oversized = Counter(
-            "scim_gateway_upstream_oversized_responses", "Vendor answers refused for exceeding max_response_bytes",
-            ["tenant", "app", "vendor"], registry=r,
+            "scim_gateway_upstream_oversized_responses",
+            "Vendor answers refused for exceeding max_response_bytes",
+            ["tenant", "app", "vendor"],
+            registry=r,
         )
         self.throttle_fallbacks = Counter(
-            "scim_gateway_throttle_fallbacks", "Limit decisions served locally because Redis failed or was slow",
-            ["reason"], registry=r,
+            "scim_gateway_throttle_fallbacks",
+            "Limit decisions served locally because Redis failed or was slow",
+            ["reason"],
+            registry=r,
         )
         self.audit_dropped = Gauge(
             "scim_gateway_audit_records_dropped", "Audit records that could not be written", registry=r
@@ -160,16 +168,25 @@ class AppStateCollector(Collector):
         self._apps = apps
 
     def collect(self) -> Iterable[Any]:
-        up = GaugeMetricFamily("scim_gateway_app_up", "Last connectivity check succeeded (1) or not (0)",
-                               labels=["tenant", "app", "vendor"])
-        refreshes = CounterMetricFamily("scim_gateway_token_refreshes", "OAuth token requests",
-                                        labels=["tenant", "app", "outcome"])
-        expiry = GaugeMetricFamily("scim_gateway_token_expiry_seconds", "Seconds until the cached token expires",
-                                   labels=["tenant", "app"])
-        circuit = GaugeMetricFamily("scim_gateway_circuit_state", "1 for the circuit's current state, else 0",
-                                    labels=["tenant", "app", "vendor", "state"])
-        circuit_open = GaugeMetricFamily("scim_gateway_circuit_open", "1 while the app's circuit is open",
-                                         labels=["tenant", "app", "vendor"])
+        up = GaugeMetricFamily(
+            "scim_gateway_app_up",
+            "Last connectivity check succeeded (1) or not (0)",
+            labels=["tenant", "app", "vendor"],
+        )
+        refreshes = CounterMetricFamily(
+            "scim_gateway_token_refreshes", "OAuth token requests", labels=["tenant", "app", "outcome"]
+        )
+        expiry = GaugeMetricFamily(
+            "scim_gateway_token_expiry_seconds", "Seconds until the cached token expires", labels=["tenant", "app"]
+        )
+        circuit = GaugeMetricFamily(
+            "scim_gateway_circuit_state",
+            "1 for the circuit's current state, else 0",
+            labels=["tenant", "app", "vendor", "state"],
+        )
+        circuit_open = GaugeMetricFamily(
+            "scim_gateway_circuit_open", "1 while the app's circuit is open", labels=["tenant", "app", "vendor"]
+        )
         for app in self._apps():
             labels = [app.tenant, app.name, app.vendor]
             if app.health.checked:

@@ -226,7 +226,7 @@ def _e(value: object) -> str:
 def _login_page() -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>scim-gateway status: sign in</title>'
-        f'<style>{_STYLE}</style></head><body><header><h1>scim-gateway status</h1></header>'
+        f"<style>{_STYLE}</style></head><body><header><h1>scim-gateway status</h1></header>"
         '<form method="post" action="/status"><label for="token">Operator token</label>'
         '<input id="token" name="token" type="password" autocomplete="current-password" autofocus>'
         '<button type="submit">Open status page</button></form></body></html>'

@@ -42,11 +42,7 @@ class Rendered:
         self.files = files
         self.notes = next((text for name, text in files.items() if name.endswith("NOTES.txt")), "")
         self.manifests = [
-            doc
-            for name, text in files.items()
-            if name.endswith(".yaml")
-            for doc in yaml.safe_load_all(text)
-            if doc
+            doc for name, text in files.items() if name.endswith(".yaml") for doc in yaml.safe_load_all(text) if doc
         ]
 
     def all(self, kind: str) -> list[dict[str, Any]]:
@@ -107,8 +103,9 @@ def pod_environment(rendered: Rendered, secrets: dict[str, dict[str, str]]) -> d
             ref = item["valueFrom"]["secretKeyRef"]
             env[item["name"]] = secrets[ref["name"]][ref["key"]]
         else:
-            env[item["name"]] = re.sub(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", lambda m: env.get(m.group(1), m.group(0)),
-                                       item["value"])
+            env[item["name"]] = re.sub(
+                r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", lambda m: env.get(m.group(1), m.group(0)), item["value"]
+            )
     return env
 
 

@@ -94,8 +94,10 @@ def dockerignore_excludes(path: str) -> bool:
             continue
         negate = pattern.startswith("!")
         pattern = pattern.lstrip("!").rstrip("/")
-        if any(fnmatch.fnmatch(prefix, pattern) or fnmatch.fnmatch(prefix, pattern.removeprefix("**/"))
-               for prefix in prefixes):
+        if any(
+            fnmatch.fnmatch(prefix, pattern) or fnmatch.fnmatch(prefix, pattern.removeprefix("**/"))
+            for prefix in prefixes
+        ):
             excluded = not negate
     return excluded
 
@@ -146,8 +148,10 @@ def test_every_python_package_in_the_source_tree_ships_in_the_wheel():
 
 def test_every_data_file_in_a_package_ships_as_package_data():
     setuptools = PYPROJECT["tool"]["setuptools"]
-    directories = {package: setuptools.get("package-dir", {}).get(package, package.replace(".", "/"))
-                   for package in setuptools["packages"]}
+    directories = {
+        package: setuptools.get("package-dir", {}).get(package, package.replace(".", "/"))
+        for package in setuptools["packages"]
+    }
     for package, directory in directories.items():
         patterns = setuptools.get("package-data", {}).get(package, [])
         for path in (ROOT / directory).iterdir():
@@ -195,8 +199,9 @@ def _minimal_app():
 
 
 async def _exit_code(command: list[str]) -> int:
-    process = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.DEVNULL,
-                                                   stderr=asyncio.subprocess.DEVNULL)
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+    )
     return await asyncio.wait_for(process.wait(), 20)
 
 

@@ -82,8 +82,14 @@ def test_every_manifest_is_valid_against_the_kubernetes_schema(name, kube):
 def test_schema_rejects_typos_literal_credentials_and_bad_sizes():
     assert "replicaCuont" in render_error({"replicaCuont": 3})
     assert "minimum" in render_error({"replicaCount": 0})
-    literal = {"tenants": {"acme": {"tokens": [{"name": "okta", "sha256": "a" * 64}],
-                                    "apps": {"invicti": {"vendor": "invicti", "credentials": {"token": "s3cr3t"}}}}}}
+    literal = {
+        "tenants": {
+            "acme": {
+                "tokens": [{"name": "okta", "sha256": "a" * 64}],
+                "apps": {"invicti": {"vendor": "invicti", "credentials": {"token": "s3cr3t"}}},
+            }
+        }
+    }
     assert "/config/tenants/acme/apps/invicti/credentials/token" in render_error({"config": literal})
     assert "tokens" in render_error({"config": {"tenants": {"acme": {"tokens": []}}}})
 
@@ -161,7 +167,12 @@ def test_default_install_is_one_pod_with_local_limits_and_a_placeholder_tenant(d
     assert "no tenants are configured" in default.notes
     assert not default.all("ServiceMonitor") and not default.all("PrometheusRule")
     assert {doc["kind"] for doc in default.manifests} == {
-        "ConfigMap", "Deployment", "Service", "ServiceAccount", "NetworkPolicy"}
+        "ConfigMap",
+        "Deployment",
+        "Service",
+        "ServiceAccount",
+        "NetworkPolicy",
+    }
 
 
 def test_production_autoscales_with_a_pdb_and_spreads_over_zones_and_nodes(production):
@@ -246,8 +257,9 @@ def test_network_policy_allows_only_dns_vendors_and_redis_out(production, defaul
     ingress = {rule["ports"][0]["port"]: rule["from"] for rule in spec["ingress"]}
     assert set(ingress) == {"http", "metrics"}
     assert ingress["metrics"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "monitoring"}
-    main_port = merged(production_values(), {"config": {"observability": {"metrics_port": None,
-                                                                          "metrics_on_main_port": True}}})
+    main_port = merged(
+        production_values(), {"config": {"observability": {"metrics_port": None, "metrics_on_main_port": True}}}
+    )
     rules = render(main_port).one("NetworkPolicy")["spec"]["ingress"]
     scrapers = production_values()["networkPolicy"]["metricsFrom"]
     assert {"ports": [{"port": "http", "protocol": "TCP"}], "from": scrapers} in rules, "Prometheus cannot scrape"
@@ -270,8 +282,11 @@ def test_credentials_are_referenced_from_existing_secrets_never_inlined(producti
 
 
 def _with_credential(values: dict, reference: str) -> dict:
-    app = {"vendor": "invicti", "base_url": "https://platform.invicti.com/api/scim/v2",
-           "credentials": {"token": reference}}
+    app = {
+        "vendor": "invicti",
+        "base_url": "https://platform.invicti.com/api/scim/v2",
+        "credentials": {"token": reference},
+    }
     tenant = {"tokens": [{"name": "okta", "sha256": "c" * 64}], "apps": {"invicti": app}}
     return merged(values, {"config": {"tenants": {"extra": tenant}}})
 
@@ -302,8 +317,9 @@ def test_metrics_port_is_exposed_and_scraped_by_the_service_monitor(production):
     default = render()
     assert {p["name"]: p["port"] for p in default.one("Service")["spec"]["ports"]}["metrics"] == 9464, "own port"
     assert not default.config["observability"].get("metrics_on_main_port"), "never on the main port by default"
-    main_port = merged(production_values(), {"config": {"observability": {"metrics_port": None,
-                                                                          "metrics_on_main_port": True}}})
+    main_port = merged(
+        production_values(), {"config": {"observability": {"metrics_port": None, "metrics_on_main_port": True}}}
+    )
     rendered = render(main_port)
     assert rendered.config["observability"]["metrics_port"] is None, "no port the chart does not expose"
     assert "metrics" not in {p["name"] for p in rendered.one("Service")["spec"]["ports"]}
@@ -349,8 +365,11 @@ def _check_config(values: dict, tmp_path: Path) -> None:
     assert CLI.exists(), f"{CLI} is missing: install the project (scripts/setup)"
     rendered = render(values)
     credentials = {key: secrets.token_urlsafe(24) for key in _secret_keys(rendered, values)}
-    store = {values.get("existingSecret", ""): credentials, "scim-gateway-redis": {"url": "redis://redis:6379/0"},
-             "auth": {"redis-password": secrets.token_hex(16)}}
+    store = {
+        values.get("existingSecret", ""): credentials,
+        "scim-gateway-redis": {"url": "redis://redis:6379/0"},
+        "auth": {"redis-password": secrets.token_hex(16)},
+    }
     config_text = rendered.config_text
     for mount_path, secret_name in secret_mounts(rendered):
         directory = tmp_path / "secrets" / secret_name
@@ -360,8 +379,9 @@ def _check_config(values: dict, tmp_path: Path) -> None:
         config_text = config_text.replace(f"file:{mount_path}/", f"file:{directory}/")  # the kubelet's mount
     (tmp_path / "config.yaml").write_text(config_text)
     env = {"PATH": os.environ["PATH"], **pod_environment(rendered, store)}
-    check = subprocess.run([str(CLI), "check-config", str(tmp_path / "config.yaml")],
-                           capture_output=True, text=True, env=env, timeout=60)
+    check = subprocess.run(
+        [str(CLI), "check-config", str(tmp_path / "config.yaml")], capture_output=True, text=True, env=env, timeout=60
+    )
     assert check.returncode == 0, check.stderr
     tenants = len(rendered.config["tenants"])
     assert check.stdout.startswith(f"ok: {tenants} tenants")

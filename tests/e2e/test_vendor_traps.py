@@ -104,9 +104,7 @@ async def test_delinea_update_without_external_id_leaves_no_duplicate(
     assert (await client.get(base, headers=auth("acme"))).json()["externalId"] == "x-2"
 
 
-async def test_orca_rest_token_is_refused_by_the_scim_surface(
-    demo: DemoEnvironment, client: httpx.AsyncClient
-) -> None:
+async def test_orca_rest_token_is_refused_by_the_scim_surface(demo: DemoEnvironment, client: httpx.AsyncClient) -> None:
     root, _ = _vendor(demo, "orca")
     rest_token = os.environ["DEMO_ORCA_ACME_REST_TOKEN"]
     for scheme in ("Bearer", "Token"):

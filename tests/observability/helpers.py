@@ -26,8 +26,6 @@ def require_binary(name: str) -> str:
     return path
 
 
-
-
 def demo_raw_config() -> dict[str, Any]:
     return read_yaml(demo_config_path())
 

@@ -159,7 +159,7 @@ async def test_request_id_generated_when_missing_or_unsafe(tmp_path: Path) -> No
     async with demo_gateway({"audit": {"file": str(audit_file)}}) as demo, scim_client() as client:
         url = demo.scim_url("acme", "invicti") + "/ServiceProviderConfig"
         plain = await client.get(url)
-        unsafe = await client.get(url, headers={"X-Request-ID": 'x" {injected} ' + 'a' * 200})
+        unsafe = await client.get(url, headers={"X-Request-ID": 'x" {injected} ' + "a" * 200})
     ids = [plain.headers["X-Request-ID"], unsafe.headers["X-Request-ID"]]
     assert all(len(value) == 32 and value.isalnum() for value in ids) and ids[0] != ids[1]
     assert [record["request_id"] for record in read_records(audit_file)] == ids

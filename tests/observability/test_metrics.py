@@ -67,10 +67,28 @@ async def test_metrics_count_demo_traffic_with_bounded_labels() -> None:
                  status_class="2xx") == 1  # fmt: skip
     assert value(samples, "scim_gateway_requests_total", tenant="globex", app="spekit", operation="config",
                  status_class="2xx") == 2  # fmt: skip
-    assert value(samples, "scim_gateway_requests_total", tenant="acme", app="unknown", operation="unknown",
-                 status_class="4xx") == 2  # fmt: skip  (wrong token, unknown app)
-    assert value(samples, "scim_gateway_requests_total", tenant="unknown", app="unknown", operation="unknown",
-                 status_class="4xx") == 1  # fmt: skip  (unknown tenant)
+    assert (
+        value(
+            samples,
+            "scim_gateway_requests_total",
+            tenant="acme",
+            app="unknown",
+            operation="unknown",
+            status_class="4xx",
+        )
+        == 2
+    )  # fmt: skip  (wrong token, unknown app)
+    assert (
+        value(
+            samples,
+            "scim_gateway_requests_total",
+            tenant="unknown",
+            app="unknown",
+            operation="unknown",
+            status_class="4xx",
+        )
+        == 1
+    )  # fmt: skip  (unknown tenant)
     upstream = {"tenant": "acme", "app": "invicti", "vendor": "invicti", "method": "GET"}
     assert value(samples, "scim_gateway_upstream_requests_total", **upstream, status_class="2xx") >= 6
     assert value(samples, "scim_gateway_upstream_requests_total", **upstream, status_class="5xx") == 1

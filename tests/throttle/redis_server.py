@@ -45,8 +45,23 @@ def redis_server(directory: Path) -> Iterator[RedisServer]:
     if binary is None:
         pytest.fail("redis-server is not installed; run scripts/setup (Debian package redis-server)")
     port = free_port()
-    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory), "--save", "",
-            "--appendonly", "no", "--enable-debug-command", "yes", "--loglevel", "warning"]
+    args = [
+        binary,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        str(directory),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--enable-debug-command",
+        "yes",
+        "--loglevel",
+        "warning",
+    ]
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     server = RedisServer(process, port)
     try:

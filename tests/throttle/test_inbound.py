@@ -30,9 +30,11 @@ async def test_noisy_neighbour_is_throttled_and_the_other_tenant_is_not() -> Non
                 },
             }
         )
-        async with gateway(config) as server, scim_client(server, "globex", "invicti") as noisy, scim_client(
-            server, "acme", "invicti"
-        ) as quiet:
+        async with (
+            gateway(config) as server,
+            scim_client(server, "globex", "invicti") as noisy,
+            scim_client(server, "acme", "invicti") as quiet,
+        ):
             await globex_sim.settle()
             started = time.monotonic()
             noisy_calls = [noisy.get("/Users", params={"count": "1"}) for _ in range(40)]
@@ -59,8 +61,9 @@ async def test_noisy_neighbour_is_throttled_and_the_other_tenant_is_not() -> Non
 
 async def test_max_wait_absorbs_a_small_burst_instead_of_refusing_it() -> None:
     async with simulator() as sim:
-        config = gateway_config({"acme": {"limits": {"rate": 20, "burst": 1, "max_wait": 0.5}, "apps": {
-            "invicti": app_config(sim)}}})
+        config = gateway_config(
+            {"acme": {"limits": {"rate": 20, "burst": 1, "max_wait": 0.5}, "apps": {"invicti": app_config(sim)}}}
+        )
         async with gateway(config) as server, scim_client(server, "acme", "invicti") as client:
             started = time.monotonic()
             answers = await asyncio.gather(*(client.get("/ServiceProviderConfig") for _ in range(5)))
@@ -86,9 +89,11 @@ async def test_per_app_limit_inside_a_tenant_leaves_other_apps_alone() -> None:
     async with simulator() as sim:
         apps = {"invicti": app_config(sim, limits={"rate": 1, "burst": 2, "max_wait": 0}), "other": app_config(sim)}
         config = gateway_config({"acme": {"limits": {"rate": 1000, "burst": 1000}, "apps": apps}})
-        async with gateway(config) as server, scim_client(server, "acme", "invicti") as limited, scim_client(
-            server, "acme", "other"
-        ) as free:
+        async with (
+            gateway(config) as server,
+            scim_client(server, "acme", "invicti") as limited,
+            scim_client(server, "acme", "other") as free,
+        ):
             limited_codes = [(await limited.get("/ServiceProviderConfig")).status_code for _ in range(5)]
             free_codes = [(await free.get("/ServiceProviderConfig")).status_code for _ in range(5)]
             assert limited_codes == [200, 200, 429, 429, 429]
@@ -97,8 +102,9 @@ async def test_per_app_limit_inside_a_tenant_leaves_other_apps_alone() -> None:
 
 async def test_retry_after_says_when_a_slot_frees() -> None:
     async with simulator() as sim:
-        config = gateway_config({"acme": {"limits": {"rate": 0.25, "burst": 1, "max_wait": 0}, "apps": {
-            "invicti": app_config(sim)}}})
+        config = gateway_config(
+            {"acme": {"limits": {"rate": 0.25, "burst": 1, "max_wait": 0}, "apps": {"invicti": app_config(sim)}}}
+        )
         async with gateway(config) as server, scim_client(server, "acme", "invicti") as client:
             assert (await client.get("/ServiceProviderConfig")).status_code == 200
             refused = await client.get("/ServiceProviderConfig")
