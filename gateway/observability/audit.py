@@ -21,6 +21,7 @@ import queue
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from typing import IO, Any, Literal
 
 import orjson
@@ -41,7 +42,6 @@ class AuditLog:
         self.user_name_mode = user_name
         self.dropped = 0
         self._lines: queue.SimpleQueue[bytes] = queue.SimpleQueue()
-        self._second, self._prefix = -1, b""
         # Opened here, in the lifespan: an unwritable path fails start-up loudly.
         self._stream: IO[Any] = open(path, "ab") if path else sys.stdout  # noqa: SIM115
         self._thread = threading.Thread(target=self._write_forever, name="audit-writer", daemon=True)
@@ -55,23 +55,10 @@ class AuditLog:
         try:
             if self._lines.qsize() >= MAX_QUEUED:
                 raise OverflowError("the audit sink is stalled")
-            self._lines.put(self._line(orjson.dumps(fields)))
+            line = orjson.dumps({"event": "audit", "timestamp": _timestamp(time.time()), **fields})
+            self._lines.put(line)
         except Exception:
             self.dropped += 1
-
-    def _line(self, fields: bytes) -> bytes:
-        """`fields` (a JSON object) behind `{"event":"audit","timestamp":"...",`: a dict merge cost as much as dumps.
-
-        The time is UTC, RFC 3339 with microseconds and `Z` (fixed width); everything up to the seconds is
-        formatted once per second (datetime.isoformat cost about 1.5 µs a record).
-        """
-        now = time.time()
-        second = int(now)
-        if second != self._second:
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)).encode()
-            self._second, self._prefix = second, b'{"event":"audit","timestamp":"' + stamp + b"."
-        more = b"," if len(fields) > 2 else b""
-        return b'%b%06dZ"%b%b' % (self._prefix, int((now - second) * 1_000_000), more, fields[1:])
 
     def target(self, user_name: str | None) -> str | None:
         """The userName as this log is configured to keep it."""
@@ -115,3 +102,8 @@ class AuditLog:
                 stream.flush()
                 if self.path:
                     stream.close()
+
+
+def _timestamp(now: float) -> str:
+    """UTC, RFC 3339 with microseconds and `Z`: fixed width, so records sort as text."""
+    return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

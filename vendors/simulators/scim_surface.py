@@ -51,7 +51,7 @@ _CONFIG = ServiceProviderConfig(
 def vendor_provider() -> ScimProvider:
     """RFC 7643's User (with the Enterprise extension) and Group, no Bulk, no ETag.
 
-    Built once: the models it generates cost ~0.4 s, and every surface can share them.
+    Built once: generating its models takes a noticeable part of a second, and every surface can share them.
     """
     return ScimProvider.from_discovery(
         load_default_schemas().values(), load_default_resource_types().values(), config=_CONFIG
