@@ -12,5 +12,4 @@ This package is the interface vendors/ depends on (and nothing else of the gatew
     breaker.py   the per-app circuit breaker
     guard.py     the bundle of policies one app's client applies
     pause.py     the vendor's 429 back-off window, remembered per app
-    timeouts.py  the bound on one whole vendor exchange
 """

@@ -44,7 +44,6 @@ from gateway.outbound.errors import ConnectorError, VendorBadResponse, VendorThr
 from gateway.outbound.guard import UpstreamGuard, default_guard
 from gateway.outbound.retry import RETRYABLE_STATUSES, may_have_acted, parse_retry_after, retry_delay
 from gateway.outbound.statuses import error_for
-from gateway.outbound.timeouts import timeout
 
 #: Statuses of the upstream calls made for the current inbound request (for audit).
 upstream_statuses: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("upstream_statuses", default=None)
@@ -98,10 +97,9 @@ class UpstreamClient:
     guarding (an OAuth token endpoint), so they are retried like GETs.
     `attempt_timeout` bounds one exchange, from asking for a pooled connection
     to the last byte of the answer (the app's `read_timeout`), within the
-    request deadline. It runs on the gateway's coarse watchdog: aiohttp's
-    `sock_read` re-armed a loop timer on every chunk received (~10k of a
-    proxied GET's instructions), and a vendor dripping bytes slowly could
-    hold a call open past it. `max_body` caps an answer's decompressed size
+    request deadline: one timeout around the whole exchange, not aiohttp's
+    `sock_read`, which restarts with every chunk so that a vendor dripping
+    bytes slowly could hold a call open past it. `max_body` caps an answer's decompressed size
     (ResponseTooLarge, 502, past it; `on_oversized` counts each). `secrets`:
     the app's credential values, kept out of error details.
     """
@@ -132,7 +130,6 @@ class UpstreamClient:
         self.on_oversized = on_oversized
         self.secrets = secrets
         self._origin = _origin(self.base_url)
-        self._loop: asyncio.AbstractEventLoop | None = None  # the session's, learnt on the first call
         # Static credentials sign every request alike: the signed headers are built once (never changed
         # afterwards: aiohttp copies the headers it is given into its own).
         fixed = auth.fixed_headers()
@@ -255,11 +252,8 @@ class UpstreamClient:
         left = deadline - self.guard.clock.now()
         if self.attempt_timeout is not None and self.attempt_timeout < left:
             left = self.attempt_timeout
-        loop = self._loop
-        if loop is None:  # an aiohttp session serves one loop, so the first call's is every call's
-            loop = self._loop = asyncio.get_running_loop()
         try:
-            with timeout(max(0.001, left), loop):
+            async with asyncio.timeout(max(0.001, left)):
                 async with self.session.request(
                     method, url, data=body, headers=headers, allow_redirects=False
                 ) as raw:
