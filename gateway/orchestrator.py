@@ -86,7 +86,7 @@ async def _authorised(runtime: Runtime, call: Call, request: Request) -> Respons
     # The request's deadline bounds every wait from here on (this task's context only).
     start_deadline(app.guard.clock, app.guard.retry.deadline)
     await app.admission.admit()  # inbound throttle: wait up to max_wait, else 429 with Retry-After
-    return await _serve(app, target, request, _base_url(request, runtime), call)
+    return await _serve(app, target, request, _base_url(request, app), call)
 
 
 async def _authenticate(runtime: Runtime, call: Call, tenant: str, authorization: str | None) -> str:
@@ -105,32 +105,16 @@ async def _authenticate(runtime: Runtime, call: Call, tenant: str, authorization
     return name
 
 
-def _base_url(request: Request, runtime: Runtime) -> str:
-    """The app's SCIM root as the caller reaches it, memoised per (public URL or scheme, Host, server; tenant, app).
+def _base_url(request: Request, app: AppRuntime) -> str:
+    """The app's SCIM root: under the configured public URL, else as the caller reached it (scheme and Host).
 
-    Building it cost ~8k instructions a request (request.url alone ~10 µs). The Host header is the caller's:
-    the memo is bounded in entries (cleared when full) and holds no Host longer than a DNS name and port.
-    Tenant and app are configured names by now (unknown ones were refused).
+    The scheme is the one uvicorn's proxy-headers support settled (X-Forwarded-Proto from a trusted peer).
     """
-    scope = request.scope
-    params = scope["path_params"]
-    public = runtime.config.public_url
-    host = header(request, b"host") if public is None else None
-    key = (public, scope.get("scheme"), host, scope.get("server"), params["tenant"], params["app"])
-    base = _BASES.get(key)
-    if base is None:
-        root = public or f"{request.url.scheme}://{request.url.netloc}"
-        base = f"{root.rstrip('/')}/tenants/{params['tenant']}/apps/{params['app']}/scim/v2"
-        if host is None or len(host) <= _MAX_HOST:
-            if len(_BASES) >= MAX_MEMOISED_BASES:
-                _BASES.clear()
-            _BASES[key] = base
-    return base
-
-
-MAX_MEMOISED_BASES = 4096
-_MAX_HOST = 253 + len(":65535")
-_BASES: dict[tuple[Any, ...], str] = {}
+    if app.public_base is not None:
+        return app.public_base
+    host = header(request, b"host")
+    netloc = host if host else request.url.netloc  # no Host (HTTP/1.0): the server's own address
+    return f"{request.scope['scheme']}://{netloc}{app.scim_path}"
 
 
 async def _serve(app: AppRuntime, target: Target, request: Request, base: str, call: Call) -> Response:

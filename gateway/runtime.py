@@ -54,6 +54,10 @@ class AppRuntime:
     auth: VendorAuth
     admission: Admission
     guard: UpstreamGuard
+    #: The app's SCIM root below the server's origin: /tenants/{tenant}/apps/{app}/scim/v2.
+    scim_path: str = ""
+    #: That root under the configured `public_url`; None when each request's Host and scheme decide.
+    public_base: str | None = None
     health: AppHealth = field(default_factory=AppHealth)
     #: The app's credential values, scrubbed from whatever vendor text is shown (never printed).
     secrets: tuple[str, ...] = field(default=(), repr=False)
@@ -116,7 +120,11 @@ def build_runtime(config: GatewayConfig, version: str) -> Runtime:
         for app_name, app in tenant.apps.items():
             admission = build_admission(store, tenant_name, tenant, app_name, app, metrics)
             guard = build_guard(store, tenant_name, app_name, app, metrics)
-            runtime.apps[app_name] = _build_app(tenant_name, app_name, app, metrics, admission, guard)
+            built_app = _build_app(tenant_name, app_name, app, metrics, admission, guard)
+            built_app.scim_path = f"/tenants/{tenant_name}/apps/{app_name}/scim/v2"
+            if config.public_url is not None:
+                built_app.public_base = config.public_url.rstrip("/") + built_app.scim_path
+            runtime.apps[app_name] = built_app
         tenants[tenant_name] = runtime
     failed_auth = build_failed_auth(store, config.throttle, metrics)
     built = Runtime(
