@@ -17,11 +17,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.create import create_once
-from gateway.deadline import start_deadline
 from gateway.inbound.recording import Call
 from gateway.inbound.render import render_error
 from gateway.observability.metrics import UNKNOWN
-from gateway.outbound.client import upstream_statuses
+from gateway.outbound.budget import CallBudget
 from gateway.runtime import AppRuntime, Runtime
 from gateway.scim import query as list_query
 from gateway.scim.http import error_response, header, list_response, read_json, scim_response
@@ -50,7 +49,6 @@ async def handle_scim(request: Request) -> Response:
     """The endpoint behind /tenants/{tenant}/apps/{app}/scim/v2/{rest}."""
     runtime: Runtime = request.app.state.runtime
     call = Call.begin(request, route=SCIM_ROOT + "{rest}")
-    upstream_token = upstream_statuses.set(call.upstream)
     runtime.metrics.in_flight.value += 1
     try:
         response = await _authorised(runtime, call, request)
@@ -65,7 +63,6 @@ async def handle_scim(request: Request) -> Response:
         response = render_error(exc)
     finally:
         runtime.metrics.in_flight.value -= 1
-        upstream_statuses.reset(upstream_token)
     call.finish(response, runtime.metrics, runtime.audit)
     return response
 
@@ -83,10 +80,10 @@ async def _authorised(runtime: Runtime, call: Call, request: Request) -> Respons
     call.operation, call.route = target.action, SCIM_ROOT + target.template
     call.resource_type = target.kind.value if target.kind else None
     call.resource_id = target.ident
-    # The request's deadline bounds every wait from here on (this task's context only).
-    start_deadline(app.guard.clock, app.guard.retry.deadline)
-    await app.admission.admit()  # inbound throttle: wait up to max_wait, else 429 with Retry-After
-    return await _serve(app, target, request, _base_url(request, app), call)
+    # The request's deadline bounds every wait from here on; its vendor calls' statuses land in the audit record.
+    budget = CallBudget.starting_now(app.guard.clock, app.guard.retry.deadline, call.upstream)
+    await app.admission.admit(budget.deadline)  # inbound throttle: wait up to max_wait, else 429 with Retry-After
+    return await _serve(app, target, request, _base_url(request, app), call, budget)
 
 
 async def _authenticate(runtime: Runtime, call: Call, tenant: str, authorization: str | None) -> str:
@@ -117,45 +114,47 @@ def _base_url(request: Request, app: AppRuntime) -> str:
     return f"{request.scope['scheme']}://{netloc}{app.scim_path}"
 
 
-async def _serve(app: AppRuntime, target: Target, request: Request, base: str, call: Call) -> Response:
+async def _serve(
+    app: AppRuntime, target: Target, request: Request, base: str, call: Call, budget: CallBudget
+) -> Response:
     if target.kind is None:
         return _discovery(app, target, base)
     kind, ident, ops = target.kind, target.ident, app.operations
     action = target.action
     ops.require(kind, _ACTION_OPS[action])  # 501 before reading the body or calling the vendor
     if action in ("list", "search"):
-        return await _list(app, kind, request, base)
+        return await _list(app, kind, request, base, budget)
     include, exclude = _projection(request, app, kind)
     if action == "get":
-        resource = await ops.get(kind, ident)  # type: ignore[arg-type]
+        resource = await ops.get(budget, kind, ident)  # type: ignore[arg-type]
     elif action == "create":
         body = _validated(app, kind, await read_json(request, MAX_BODY_BYTES), Context.RESOURCE_CREATION_REQUEST)
         call.user_name = body.get("userName")
-        created = present(kind, await create_once(ops, kind, body), base, include, exclude)
+        created = present(kind, await create_once(budget, ops, kind, body), base, include, exclude)
         call.resource_id = created["id"]
         return scim_response(created, status=201, headers={"Location": created["meta"]["location"]})
     elif action == "replace":
         body = _validated(app, kind, await read_json(request, MAX_BODY_BYTES), Context.RESOURCE_REPLACEMENT_REQUEST)
         call.user_name = body.get("userName")
-        resource = await ops.replace(kind, ident, body)  # type: ignore[arg-type]
+        resource = await ops.replace(budget, kind, ident, body)  # type: ignore[arg-type]
     elif action == "patch":
         patch = normalise_patch(ops.schemas[kind], await read_json(request, MAX_BODY_BYTES), ident)  # type: ignore[arg-type]
-        resource = await ops.patch(kind, ident, patch)  # type: ignore[arg-type]
+        resource = await ops.patch(budget, kind, ident, patch)  # type: ignore[arg-type]
     else:
-        await ops.delete(kind, ident)  # type: ignore[arg-type]
+        await ops.delete(budget, kind, ident)  # type: ignore[arg-type]
         return Response(status_code=204)
     call.user_name = call.user_name or resource.get("userName")
     return scim_response(present(kind, resource, base, include, exclude))
 
 
-async def _list(app: AppRuntime, kind: Kind, request: Request, base: str) -> Response:
+async def _list(app: AppRuntime, kind: Kind, request: Request, base: str, budget: CallBudget) -> Response:
     if request.method == "POST":
         parsed = list_query.from_search_body(
             app.operations.schemas[kind], await read_json(request, MAX_BODY_BYTES), app.max_results
         )
     else:
         parsed = list_query.from_query_params(app.operations.schemas[kind], request.query_params, app.max_results)
-    page = await app.operations.search(kind, parsed)
+    page = await app.operations.search(budget, kind, parsed)
     core, extensions = core_schema(kind), app.operations.schemas.extension_urns[kind]
     include = parse_specs(parsed.attributes, core, extensions)
     exclude = parse_specs(parsed.excluded_attributes, core, extensions)

@@ -3,16 +3,18 @@
 Per app: one aiohttp ClientSession (its own bounded pool and timeouts), the
 vendor auth object, the connector, its AppOperations and its discovery
 documents. Per tenant: the token verifier. Nothing here is built per request.
+`build_connector` is the one place a connector is assembled (tests reuse it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import aiohttp
 from scim2_models import NotFoundException
 
-from gateway.config import AppConfig, GatewayConfig, secret_values
+from gateway.config import AppConfig, GatewayConfig, HttpConfig, secret_values
 from gateway.inbound.auth import NO_TOKENS, TokenVerifier
 from gateway.observability.audit import AuditLog
 from gateway.observability.metrics import AppStateCollector, Metrics
@@ -20,13 +22,13 @@ from gateway.operations import AppOperations
 from gateway.outbound.auth import VendorAuth
 from gateway.outbound.breaker import Breaker
 from gateway.outbound.client import UpstreamClient
-from gateway.outbound.guard import UpstreamGuard
+from gateway.outbound.guard import UpstreamGuard, default_guard
 from gateway.scim.discovery import Discovery
 from gateway.scim.models import SchemaSet
 from gateway.throttle.admission import Admission, Store
 from gateway.throttle.build import build_admission, build_failed_auth, build_guard, build_store
 from gateway.throttle.failed_auth import FailedAuthThrottle
-from vendors.base import Connector
+from vendors.base import Connector, ConnectorSettings
 from vendors.registry import connector_class
 
 
@@ -134,6 +136,49 @@ def build_runtime(config: GatewayConfig, version: str) -> Runtime:
     return built
 
 
+def build_connector(
+    cls: type[Connector],
+    settings: ConnectorSettings,
+    session: aiohttp.ClientSession,
+    label: str,
+    guard: UpstreamGuard | None = None,
+    http: HttpConfig | None = None,
+    *,
+    observe: Callable[[str, int, float], None] | None = None,
+    on_oversized: Callable[[], None] | None = None,
+) -> Connector:
+    """One app's connector on `session`: its vendor auth, bound to a token client, and its UpstreamClient.
+
+    `label` names the app in errors and logs (tenant/app). `guard` holds the app's retry policy, breaker,
+    pause and outbound limits (default: `default_guard`), shared by the token client for calls made while
+    signing; `http` the app's timeouts and answer cap (default: HttpConfig's defaults). The app's credential
+    values are kept out of error details. The runtime builds every app this way, and tests reuse it.
+    """
+    guard = guard if guard is not None else default_guard(label)
+    http = http if http is not None else HttpConfig()
+    secrets = tuple(secret_values(settings))
+
+    def client(base_url: str, auth: VendorAuth, client_guard: UpstreamGuard, resend: bool) -> UpstreamClient:
+        return UpstreamClient(
+            session,
+            base_url,
+            auth,
+            label,
+            observe,
+            client_guard,
+            resend_posts=resend,
+            attempt_timeout=http.read_timeout,
+            max_body=http.max_response_bytes,
+            on_oversized=on_oversized,
+            secrets=secrets,
+        )
+
+    auth = cls.vendor_auth(settings)
+    token_guard = guard.for_token_requests()
+    auth.bind(lambda base_url, client_auth: client(base_url, client_auth, token_guard, True))
+    return cls(settings, client(cls.base_url(settings), auth, guard, False))
+
+
 def _build_app(
     tenant: str, name: str, app: AppConfig, metrics: Metrics, admission: Admission, guard: UpstreamGuard
 ) -> AppRuntime:
@@ -151,7 +196,6 @@ def _build_app(
         # aiohttp (>= 3.13.3) inflates in bounded steps; gateway/outbound/body.py caps the total.
         auto_decompress=True,
     )
-    label = f"{tenant}/{name}"
 
     def observe(method: str, status: int, seconds: float) -> None:
         metrics.observe_upstream(tenant, name, app.vendor, method, status, seconds)
@@ -159,28 +203,10 @@ def _build_app(
     def oversized() -> None:
         metrics.count_oversized(tenant, name, app.vendor)
 
-    secrets = tuple(secret_values(app.settings))
-
-    def client(base_url: str, client_auth: VendorAuth, client_guard: UpstreamGuard, resend: bool) -> UpstreamClient:
-        return UpstreamClient(
-            session,
-            base_url,
-            client_auth,
-            label,
-            observe,
-            client_guard,
-            resend_posts=resend,
-            attempt_timeout=app.http.read_timeout,
-            max_body=app.http.max_response_bytes,
-            on_oversized=oversized,
-            secrets=secrets,
-        )
-
-    auth = cls.vendor_auth(app.settings)
-    token_guard = guard.for_token_requests()
-    auth.bind(lambda base_url, client_auth: client(base_url, client_auth, token_guard, True))
-    upstream = client(cls.base_url(app.settings), auth, guard, False)
-    connector = cls(app.settings, upstream)
+    connector = build_connector(
+        cls, app.settings, session, f"{tenant}/{name}", guard, app.http, observe=observe, on_oversized=oversized
+    )
+    auth, secrets = connector.upstream.auth, connector.upstream.secrets
     schemas = SchemaSet(cls.user_extensions)
     operations = AppOperations(connector, schemas)
     return AppRuntime(

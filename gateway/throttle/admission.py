@@ -20,7 +20,6 @@ from scim2_models import SCIMException
 
 from gateway.clock import Clock
 from gateway.config import LimitConfig, UpstreamConfig
-from gateway.deadline import current_deadline
 from gateway.outbound.errors import VendorThrottled
 from gateway.throttle.gcra import Decision, Limit
 
@@ -68,11 +67,14 @@ class Admission:
         self.on_throttled = on_throttled
         self._reserve_now = _reserve_now(store)
 
-    async def admit(self) -> None:
-        """Return once the request may proceed (after waiting at most max_wait); raise Throttled (429)."""
+    async def admit(self, deadline: float | None = None) -> None:
+        """Return once the request may proceed (after waiting at most max_wait); raise Throttled (429).
+
+        `deadline` (monotonic, this admission's clock) is the request's: no wait runs past it.
+        """
         if not self.limits:
             return
-        budget = _within_deadline(self.max_wait, self.clock)
+        budget = _within_deadline(self.max_wait, deadline, self.clock)
         reserve_now = self._reserve_now
         if reserve_now is not None:
             reserved, wait = reserve_now(self.limits, budget)
@@ -165,12 +167,8 @@ def _reserve_now(store: Store) -> Callable[[tuple[Limit, ...], float], Decision]
     return getattr(store, "reserve_now", None)
 
 
-def _within_deadline(max_wait: float, clock: Clock) -> float:
-    """`max_wait`, cut to what is left of the request's deadline (never below 0)."""
-    deadline = current_deadline()
+def _within_deadline(max_wait: float, deadline: float | None, clock: Clock) -> float:
+    """`max_wait`, cut to what is left before `deadline` (never below 0)."""
     if deadline is None:
         return max_wait
-    left = deadline - clock.now()  # comparisons, not min()/max(): this runs for every request
-    if max_wait < left:
-        return max_wait
-    return left if left > 0.0 else 0.0
+    return max(0.0, min(max_wait, deadline - clock.now()))
