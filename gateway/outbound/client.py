@@ -47,7 +47,7 @@ from gateway.outbound.statuses import error_for
 #: The largest vendor answer read by default (decompressed), as `http.max_response_bytes`.
 DEFAULT_MAX_BODY = 8 * 1024 * 1024
 _ACCEPT = {"Accept": "application/scim+json, application/json"}
-#: Content-Type only on requests with a body (a GET's would describe nothing and costs aiohttp a header).
+#: Content-Type only on requests with a body (a GET's would describe nothing).
 _JSON_HEADERS = {"Content-Type": "application/scim+json", **_ACCEPT}
 
 
