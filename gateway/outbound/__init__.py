@@ -4,6 +4,7 @@ This package is the interface vendors/ depends on (and nothing else of the gatew
 
     client.py    UpstreamClient: the one layer around aiohttp (breaker, outbound limits, signing,
                  timeouts, retries with backoff, Retry-After); UpstreamResponse
+    budget.py    CallBudget: one request's deadline and the statuses of its vendor calls, passed down
     auth.py      VendorAuth (signs each request with the app's own credential), StaticTokenAuth
     oauth.py     OAuth2 client credentials with least privilege and single-flight refresh
     errors.py    the connector error vocabulary (unknown id, already exists, throttled, ...)
