@@ -25,7 +25,7 @@ from vendors.base import Kind
         ("PUT", "/Users/...", Target("replace", Kind.USER, "...")),
     ],
 )
-def test_routes(method, rest, expected):
+def test_routes(method: str, rest: str, expected: Target) -> None:
     assert route(method, rest) == expected
 
 
@@ -47,7 +47,7 @@ def test_routes(method, rest, expected):
         ("", "", 404),
     ],
 )
-def test_refused_routes(method, rest, status):
+def test_refused_routes(method: str, rest: str, status: int) -> None:
     with pytest.raises(SCIMException) as caught:
         route(method, rest)
     assert caught.value.status == status
