@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from gateway import gateway_version
 from gateway.config import GatewayConfig
@@ -69,7 +70,7 @@ def create_app(config: GatewayConfig) -> Starlette:
                 gc.unfreeze()  # collectable again (tests build many apps in one process)
 
     routes = [
-        Route(SCIM_ROOT + "{rest:path}", handle_scim, methods=_SCIM_METHODS),
+        Route(SCIM_ROOT + "{rest:path}", ScimEndpoint(), methods=_SCIM_METHODS),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]
@@ -82,6 +83,19 @@ def create_app(config: GatewayConfig) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.ready = False
     return app
+
+
+class ScimEndpoint:
+    """The SCIM route's endpoint, as an ASGI app (starlette's documented form for a class endpoint).
+
+    handle_scim answers every outcome itself (errors rendered, audit written), so starlette's
+    request-response wrapper, whose job is routing exceptions to handlers, has nothing to catch here.
+    The route still goes through the router and every middleware like any other.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await handle_scim(Request(scope, receive, send))
+        await response(scope, receive, send)
 
 
 async def _answered(runtime: Runtime, patience: float = 2.0) -> None:
