@@ -6,13 +6,12 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Match, Route
+from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from gateway import gateway_version
@@ -71,7 +70,7 @@ def create_app(config: GatewayConfig) -> Starlette:
                 gc.unfreeze()  # collectable again (tests build many apps in one process)
 
     routes = [
-        Route(SCIM_ROOT + "{rest:path}", handle_scim, methods=_SCIM_METHODS),
+        Route(SCIM_ROOT + "{rest:path}", ScimEndpoint(), methods=_SCIM_METHODS),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]
@@ -81,39 +80,22 @@ def create_app(config: GatewayConfig) -> Starlette:
         routes.append(Route("/status", status, methods=["GET", "POST"]))
     # Last: every other path is a 404 that is still audited (probes and scrapes above are not).
     routes.append(Route("/{path:path}", unrouted, methods=[*_SCIM_METHODS, "HEAD", "OPTIONS"]))
-    app = _Gateway(routes=routes, lifespan=lifespan, scim_route=routes[0])
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.ready = False
     return app
 
 
-class _Gateway(Starlette):
-    """Starlette, with SCIM requests handed to the orchestrator directly.
+class ScimEndpoint:
+    """The SCIM route's endpoint, as an ASGI app (starlette's documented form for a class endpoint).
 
-    handle_scim renders every error itself, so the exception middlewares and the router walk add
-    nothing on its route but ~10% of a GET's CPU; every other request takes the usual stack.
-    The SCIM route is matched with one compiled pattern (the same one starlette builds for it).
+    handle_scim answers every outcome itself (errors rendered, audit written), so starlette's
+    request-response wrapper, whose job is routing exceptions to handlers, has nothing to catch here.
+    The route still goes through the router and every middleware like any other.
     """
 
-    def __init__(self, *, scim_route: Route, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._scim_route = scim_route
-        self._scim_path = scim_route.path_regex
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in _SCIM_METHODS:
-            if scope.get("root_path"):  # mounted below a prefix: let starlette strip it
-                match, child = self._scim_route.matches(scope)
-                params = child.get("path_params") if match is Match.FULL else None
-            else:
-                found = self._scim_path.match(scope["path"])
-                params = found.groupdict() if found is not None else None
-            if params is not None:
-                scope["app"] = self
-                scope["path_params"] = params
-                response = await handle_scim(Request(scope, receive, send))
-                await response(scope, receive, send)
-                return
-        await super().__call__(scope, receive, send)
+        response = await handle_scim(Request(scope, receive, send))
+        await response(scope, receive, send)
 
 
 async def _answered(runtime: Runtime, patience: float = 2.0) -> None:

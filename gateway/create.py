@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 
 from gateway.operations import AppOperations
+from gateway.outbound.budget import CallBudget
 from gateway.outbound.client import AmbiguousWrite
 from gateway.outbound.errors import AlreadyExists
 from gateway.scim import query as list_query
@@ -34,7 +35,7 @@ MAX_CREATE_ATTEMPTS = 3
 _UNIQUE = {Kind.USER: "userName", Kind.GROUP: "displayName"}
 
 
-async def create_once(operations: AppOperations, kind: Kind, resource: Resource) -> Resource:
+async def create_once(budget: CallBudget, operations: AppOperations, kind: Kind, resource: Resource) -> Resource:
     """Create `resource` at most once; raises what `operations.create` raises (AlreadyExists on a real clash).
 
     After an ambiguous failure that neither a lookup nor a resend settles, raises that failure's own
@@ -43,17 +44,17 @@ async def create_once(operations: AppOperations, kind: Kind, resource: Resource)
     ambiguous: AmbiguousWrite | None = None
     for _ in range(MAX_CREATE_ATTEMPTS):
         try:
-            return await operations.create(kind, resource)
+            return await operations.create(budget, kind, resource)
         except AmbiguousWrite as exc:
             ambiguous = exc
         except AlreadyExists:
             if ambiguous is None:
                 raise
-            found = await find_created(operations, kind, resource)
+            found = await find_created(budget, operations, kind, resource)
             if found is None:
                 raise
             return found
-        found = await find_created(operations, kind, resource)
+        found = await find_created(budget, operations, kind, resource)
         if found is not None:
             return found
         if not ambiguous.resend:
@@ -62,7 +63,9 @@ async def create_once(operations: AppOperations, kind: Kind, resource: Resource)
     raise ambiguous.error
 
 
-async def find_created(operations: AppOperations, kind: Kind, resource: Resource) -> Resource | None:
+async def find_created(
+    budget: CallBudget, operations: AppOperations, kind: Kind, resource: Resource
+) -> Resource | None:
     """The resource the vendor holds under `resource`'s unique attribute, if it is the one we sent.
 
     Raises AlreadyExists when the holder is someone else (different externalId).
@@ -73,7 +76,7 @@ async def find_created(operations: AppOperations, kind: Kind, resource: Resource
         return None
     text = f"{attribute} eq {orjson.dumps(value).decode()}"
     query = list_query.from_search_body(operations.schemas[kind], {"filter": text, "count": 2}, 2)
-    page = await operations.search(kind, query)
+    page = await operations.search(budget, kind, query)
     for found in page.resources:
         if str(found.get(attribute, "")).lower() != value.lower():
             continue

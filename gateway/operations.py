@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 from scim2_models import Context
 
+from gateway.outbound.budget import CallBudget
 from gateway.outbound.errors import AlreadyExists, NotSupported, UnknownResource, VendorBadResponse, VendorRejected
 from gateway.scim.models import SchemaSet, dump_request, parse_response
 from gateway.scim.patch import NormalisedPatch
@@ -62,21 +63,21 @@ class AppOperations:
     def _native(self, kind: Kind, op: Op) -> bool:
         return op in self.native.get(kind, frozenset())
 
-    async def get(self, kind: Kind, resource_id: str) -> Resource:
+    async def get(self, budget: CallBudget, kind: Kind, resource_id: str) -> Resource:
         self.require(kind, Op.GET)
         if self._native(kind, Op.GET):
-            return await self.connector.get(kind, resource_id)
-        async for resource in self._walk(kind):
+            return await self.connector.get(budget, kind, resource_id)
+        async for resource in self._walk(budget, kind):
             if resource.get("id") == resource_id:
                 return resource
         raise UnknownResource(f"{kind.value} {resource_id!r} not found")
 
-    async def search(self, kind: Kind, query: ListQuery) -> Page:
+    async def search(self, budget: CallBudget, kind: Kind, query: ListQuery) -> Page:
         """One page of at most `query.count` resources; `total` counts every match (RFC 7644 §3.4.2.4)."""
         self.require(kind, Op.SEARCH)
         if query.filter is None or (self._native(kind, Op.FILTER) and self.connector.filterable(kind, query.filter)):
             search = SearchQuery(filter=query.filter, start_index=query.start_index, count=query.count)
-            page = await self.connector.search(kind, search)
+            page = await self.connector.search(budget, kind, search)
             if len(page.resources) > query.count:  # a vendor that ignores `count` must not make us ignore it
                 page = Page(total=page.total, resources=page.resources[: query.count])
             return page
@@ -84,20 +85,20 @@ class AppOperations:
         model, scim_filter = self.schemas[kind], query.filter
         matches = [
             r
-            async for r in self._walk(kind)
+            async for r in self._walk(budget, kind)
             if (could_match is None or could_match(r)) and scim_filter.match(parse_response(model, r))
         ]
         start = query.start_index - 1
         return Page(total=len(matches), resources=matches[start : start + query.count])
 
-    async def create(self, kind: Kind, resource: Resource) -> Resource:
+    async def create(self, budget: CallBudget, kind: Kind, resource: Resource) -> Resource:
         """Create and return the resource; raises AlreadyExists (409 uniqueness) for a taken group displayName."""
         self.require(kind, Op.CREATE)
         if kind is Kind.GROUP:
-            await self._refuse_taken_display_name(resource)
-        return await self.connector.create(kind, resource)
+            await self._refuse_taken_display_name(budget, resource)
+        return await self.connector.create(budget, kind, resource)
 
-    async def _refuse_taken_display_name(self, group: Resource) -> None:
+    async def _refuse_taken_display_name(self, budget: CallBudget, group: Resource) -> None:
         """Raise AlreadyExists when another group holds `group`'s displayName, compared without case.
 
         On every app, whether or not the vendor would store the duplicate: IdPs match groups by displayName,
@@ -112,24 +113,26 @@ class AppOperations:
         if not isinstance(name, str) or not name or Op.SEARCH not in self.offered[Kind.GROUP]:
             return
         text = f"displayName eq {orjson.dumps(name).decode()}"
-        page = await self.search(Kind.GROUP, from_search_body(self.schemas[Kind.GROUP], {"filter": text}, 2))
+        page = await self.search(budget, Kind.GROUP, from_search_body(self.schemas[Kind.GROUP], {"filter": text}, 2))
         if any(str(found.get("displayName", "")).casefold() == name.casefold() for found in page.resources):
             raise AlreadyExists(f"a group named {name!r} already exists (group displayName must be unique)")
 
-    async def replace(self, kind: Kind, resource_id: str, resource: Resource) -> Resource:
+    async def replace(self, budget: CallBudget, kind: Kind, resource_id: str, resource: Resource) -> Resource:
         self.require(kind, Op.REPLACE)
         if self._native(kind, Op.REPLACE):
-            return await self.connector.replace(kind, resource_id, resource)
-        return await self._write_back(kind, resource_id, await self.get(kind, resource_id), resource)
+            return await self.connector.replace(budget, kind, resource_id, resource)
+        return await self._write_back(budget, kind, resource_id, await self.get(budget, kind, resource_id), resource)
 
-    async def _write_back(self, kind: Kind, resource_id: str, current: Resource, wanted: Resource) -> Resource:
+    async def _write_back(
+        self, budget: CallBudget, kind: Kind, resource_id: str, current: Resource, wanted: Resource
+    ) -> Resource:
         """Make the resource read `current` become `wanted`: PUT where the vendor has it, else the PATCH difference."""
         if self._native(kind, Op.REPLACE):
-            return await self.connector.replace(kind, resource_id, wanted)
-        result = await self.connector.patch(kind, resource_id, _difference(current, wanted))
-        return result if result is not None else await self.get(kind, resource_id)
+            return await self.connector.replace(budget, kind, resource_id, wanted)
+        result = await self.connector.patch(budget, kind, resource_id, _difference(current, wanted))
+        return result if result is not None else await self.get(budget, kind, resource_id)
 
-    async def patch(self, kind: Kind, resource_id: str, patch: NormalisedPatch) -> Resource:
+    async def patch(self, budget: CallBudget, kind: Kind, resource_id: str, patch: NormalisedPatch) -> Resource:
         """Apply a PATCH and return the resource as it now is (RFC 7644 section 3.5.2).
 
         Forwarded where the vendor has PATCH. An `add`/`replace` through a value filter is checked against
@@ -142,39 +145,39 @@ class AppOperations:
         current: Resource | None = None
         if self._native(kind, Op.PATCH):
             if patch.needs_current:
-                current = await self.get(kind, resource_id)
+                current = await self.get(budget, kind, resource_id)
             if current is None or patch.selects_existing(parse_response(self.schemas[kind], current)):
                 try:
-                    result = await self.connector.patch(kind, resource_id, patch.operations)
+                    result = await self.connector.patch(budget, kind, resource_id, patch.operations)
                 except VendorRejected as exc:
                     if exc.scim_type != "noTarget" or not patch.filtered:
                         raise
                     current = None
                 else:
-                    return result if result is not None else await self.get(kind, resource_id)
-        return await self._apply_here(kind, resource_id, patch, current)
+                    return result if result is not None else await self.get(budget, kind, resource_id)
+        return await self._apply_here(budget, kind, resource_id, patch, current)
 
     async def _apply_here(
-        self, kind: Kind, resource_id: str, patch: NormalisedPatch, current: Resource | None
+        self, budget: CallBudget, kind: Kind, resource_id: str, patch: NormalisedPatch, current: Resource | None
     ) -> Resource:
         """PATCH synthesised: apply to the resource (`current`, or read now) in the gateway and write it back."""
         if current is None:
-            current = await self.get(kind, resource_id)
+            current = await self.get(budget, kind, resource_id)
         model = parse_response(self.schemas[kind], current)
         patch.apply(model)
         return await self._write_back(
-            kind, resource_id, current, dump_request(model, Context.RESOURCE_REPLACEMENT_REQUEST)
+            budget, kind, resource_id, current, dump_request(model, Context.RESOURCE_REPLACEMENT_REQUEST)
         )
 
-    async def delete(self, kind: Kind, resource_id: str) -> None:
+    async def delete(self, budget: CallBudget, kind: Kind, resource_id: str) -> None:
         self.require(kind, Op.DELETE)
-        await self.connector.delete(kind, resource_id)
+        await self.connector.delete(budget, kind, resource_id)
 
-    async def _walk(self, kind: Kind) -> AsyncIterator[Resource]:
+    async def _walk(self, budget: CallBudget, kind: Kind) -> AsyncIterator[Resource]:
         """Every resource of `kind`, page by page; never a silently truncated list."""
         start, seen = 1, 0
         for _ in range(MAX_WALK_PAGES):
-            page = await self.connector.search(kind, SearchQuery(start_index=start, count=WALK_PAGE_SIZE))
+            page = await self.connector.search(budget, kind, SearchQuery(start_index=start, count=WALK_PAGE_SIZE))
             for resource in page.resources:
                 yield resource
             seen += len(page.resources)

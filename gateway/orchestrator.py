@@ -17,11 +17,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.create import create_once
-from gateway.deadline import start_deadline
 from gateway.inbound.recording import Call
 from gateway.inbound.render import render_error
 from gateway.observability.metrics import UNKNOWN
-from gateway.outbound.client import upstream_statuses
+from gateway.outbound.budget import CallBudget
 from gateway.runtime import AppRuntime, Runtime
 from gateway.scim import query as list_query
 from gateway.scim.http import error_response, header, list_response, read_json, scim_response
@@ -50,7 +49,6 @@ async def handle_scim(request: Request) -> Response:
     """The endpoint behind /tenants/{tenant}/apps/{app}/scim/v2/{rest}."""
     runtime: Runtime = request.app.state.runtime
     call = Call.begin(request, route=SCIM_ROOT + "{rest}")
-    upstream_token = upstream_statuses.set(call.upstream)
     runtime.metrics.in_flight.value += 1
     try:
         response = await _authorised(runtime, call, request)
@@ -65,7 +63,6 @@ async def handle_scim(request: Request) -> Response:
         response = render_error(exc)
     finally:
         runtime.metrics.in_flight.value -= 1
-        upstream_statuses.reset(upstream_token)
     call.finish(response, runtime.metrics, runtime.audit)
     return response
 
@@ -83,10 +80,10 @@ async def _authorised(runtime: Runtime, call: Call, request: Request) -> Respons
     call.operation, call.route = target.action, SCIM_ROOT + target.template
     call.resource_type = target.kind.value if target.kind else None
     call.resource_id = target.ident
-    # The request's deadline bounds every wait from here on (this task's context only).
-    start_deadline(app.guard.clock, app.guard.retry.deadline)
-    await app.admission.admit()  # inbound throttle: wait up to max_wait, else 429 with Retry-After
-    return await _serve(app, target, request, _base_url(request, runtime), call)
+    # The request's deadline bounds every wait from here on; its vendor calls' statuses land in the audit record.
+    budget = CallBudget.starting_now(app.guard.clock, app.guard.retry.deadline, call.upstream)
+    await app.admission.admit(budget.deadline)  # inbound throttle: wait up to max_wait, else 429 with Retry-After
+    return await _serve(app, target, request, _base_url(request, app), call, budget)
 
 
 async def _authenticate(runtime: Runtime, call: Call, tenant: str, authorization: str | None) -> str:
@@ -105,73 +102,59 @@ async def _authenticate(runtime: Runtime, call: Call, tenant: str, authorization
     return name
 
 
-def _base_url(request: Request, runtime: Runtime) -> str:
-    """The app's SCIM root as the caller reaches it, memoised per (public URL or scheme, Host, server; tenant, app).
+def _base_url(request: Request, app: AppRuntime) -> str:
+    """The app's SCIM root: under the configured public URL, else as the caller reached it (scheme and Host).
 
-    Building it cost ~8k instructions a request (request.url alone ~10 µs). The Host header is the caller's:
-    the memo is bounded in entries (cleared when full) and holds no Host longer than a DNS name and port.
-    Tenant and app are configured names by now (unknown ones were refused).
+    The scheme is the one uvicorn's proxy-headers support settled (X-Forwarded-Proto from a trusted peer).
     """
-    scope = request.scope
-    params = scope["path_params"]
-    public = runtime.config.public_url
-    host = header(request, b"host") if public is None else None
-    key = (public, scope.get("scheme"), host, scope.get("server"), params["tenant"], params["app"])
-    base = _BASES.get(key)
-    if base is None:
-        root = public or f"{request.url.scheme}://{request.url.netloc}"
-        base = f"{root.rstrip('/')}/tenants/{params['tenant']}/apps/{params['app']}/scim/v2"
-        if host is None or len(host) <= _MAX_HOST:
-            if len(_BASES) >= MAX_MEMOISED_BASES:
-                _BASES.clear()
-            _BASES[key] = base
-    return base
+    if app.public_base is not None:
+        return app.public_base
+    host = header(request, b"host")
+    netloc = host if host else request.url.netloc  # no Host (HTTP/1.0): the server's own address
+    return f"{request.scope['scheme']}://{netloc}{app.scim_path}"
 
 
-MAX_MEMOISED_BASES = 4096
-_MAX_HOST = 253 + len(":65535")
-_BASES: dict[tuple[Any, ...], str] = {}
-
-
-async def _serve(app: AppRuntime, target: Target, request: Request, base: str, call: Call) -> Response:
+async def _serve(
+    app: AppRuntime, target: Target, request: Request, base: str, call: Call, budget: CallBudget
+) -> Response:
     if target.kind is None:
         return _discovery(app, target, base)
     kind, ident, ops = target.kind, target.ident, app.operations
     action = target.action
     ops.require(kind, _ACTION_OPS[action])  # 501 before reading the body or calling the vendor
     if action in ("list", "search"):
-        return await _list(app, kind, request, base)
+        return await _list(app, kind, request, base, budget)
     include, exclude = _projection(request, app, kind)
     if action == "get":
-        resource = await ops.get(kind, ident)  # type: ignore[arg-type]
+        resource = await ops.get(budget, kind, ident)  # type: ignore[arg-type]
     elif action == "create":
         body = _validated(app, kind, await read_json(request, MAX_BODY_BYTES), Context.RESOURCE_CREATION_REQUEST)
         call.user_name = body.get("userName")
-        created = present(kind, await create_once(ops, kind, body), base, include, exclude)
+        created = present(kind, await create_once(budget, ops, kind, body), base, include, exclude)
         call.resource_id = created["id"]
         return scim_response(created, status=201, headers={"Location": created["meta"]["location"]})
     elif action == "replace":
         body = _validated(app, kind, await read_json(request, MAX_BODY_BYTES), Context.RESOURCE_REPLACEMENT_REQUEST)
         call.user_name = body.get("userName")
-        resource = await ops.replace(kind, ident, body)  # type: ignore[arg-type]
+        resource = await ops.replace(budget, kind, ident, body)  # type: ignore[arg-type]
     elif action == "patch":
         patch = normalise_patch(ops.schemas[kind], await read_json(request, MAX_BODY_BYTES), ident)  # type: ignore[arg-type]
-        resource = await ops.patch(kind, ident, patch)  # type: ignore[arg-type]
+        resource = await ops.patch(budget, kind, ident, patch)  # type: ignore[arg-type]
     else:
-        await ops.delete(kind, ident)  # type: ignore[arg-type]
+        await ops.delete(budget, kind, ident)  # type: ignore[arg-type]
         return Response(status_code=204)
     call.user_name = call.user_name or resource.get("userName")
     return scim_response(present(kind, resource, base, include, exclude))
 
 
-async def _list(app: AppRuntime, kind: Kind, request: Request, base: str) -> Response:
+async def _list(app: AppRuntime, kind: Kind, request: Request, base: str, budget: CallBudget) -> Response:
     if request.method == "POST":
         parsed = list_query.from_search_body(
             app.operations.schemas[kind], await read_json(request, MAX_BODY_BYTES), app.max_results
         )
     else:
         parsed = list_query.from_query_params(app.operations.schemas[kind], request.query_params, app.max_results)
-    page = await app.operations.search(kind, parsed)
+    page = await app.operations.search(budget, kind, parsed)
     core, extensions = core_schema(kind), app.operations.schemas.extension_urns[kind]
     include = parse_specs(parsed.attributes, core, extensions)
     exclude = parse_specs(parsed.excluded_attributes, core, extensions)

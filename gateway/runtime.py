@@ -3,17 +3,19 @@
 Per app: one aiohttp ClientSession (its own bounded pool and timeouts), the
 vendor auth object, the connector, its AppOperations and its discovery
 documents. Per tenant: the token verifier. Nothing here is built per request.
+`build_connector` is the one place a connector is assembled (tests reuse it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import aiohttp
 from scim2_models import NotFoundException
 
 from gateway.apps import VendorApp, vendor_apps
-from gateway.config import AppConfig, GatewayConfig, secret_values
+from gateway.config import AppConfig, GatewayConfig, HttpConfig, secret_values
 from gateway.inbound.auth import NO_TOKENS, TokenVerifier
 from gateway.observability.audit import AuditLog
 from gateway.observability.metrics import AppStateCollector, Metrics
@@ -21,13 +23,13 @@ from gateway.operations import AppOperations
 from gateway.outbound.auth import VendorAuth
 from gateway.outbound.breaker import Breaker
 from gateway.outbound.client import UpstreamClient
-from gateway.outbound.guard import UpstreamGuard
+from gateway.outbound.guard import UpstreamGuard, default_guard
 from gateway.scim.discovery import Discovery
 from gateway.scim.models import SchemaSet
 from gateway.throttle.admission import Admission, Store
 from gateway.throttle.build import build_admission, build_failed_auth, build_guard, build_store
 from gateway.throttle.failed_auth import FailedAuthThrottle
-from vendors.base import Connector
+from vendors.base import Connector, ConnectorSettings
 
 
 @dataclass
@@ -54,6 +56,10 @@ class AppRuntime:
     auth: VendorAuth
     admission: Admission
     guard: UpstreamGuard
+    #: The app's SCIM root below the server's origin: /tenants/{tenant}/apps/{app}/scim/v2.
+    scim_path: str = ""
+    #: That root under the configured `public_url`; None when each request's Host and scheme decide.
+    public_base: str | None = None
     health: AppHealth = field(default_factory=AppHealth)
     #: The app's credential values, scrubbed from whatever vendor text is shown (never printed).
     secrets: tuple[str, ...] = field(default=(), repr=False)
@@ -121,7 +127,11 @@ def build_runtime(config: GatewayConfig, version: str) -> Runtime:
             admission = build_admission(store, tenant_name, tenant, app_name, app, metrics)
             guard = build_guard(store, tenant_name, app_name, app, metrics)
             vendor = vendors[(tenant_name, app_name)]
-            runtime.apps[app_name] = _build_app(tenant_name, app_name, app, vendor, metrics, admission, guard)
+            built_app = _build_app(tenant_name, app_name, app, vendor, metrics, admission, guard)
+            built_app.scim_path = f"/tenants/{tenant_name}/apps/{app_name}/scim/v2"
+            if config.public_url is not None:
+                built_app.public_base = config.public_url.rstrip("/") + built_app.scim_path
+            runtime.apps[app_name] = built_app
         tenants[tenant_name] = runtime
     failed_auth = build_failed_auth(store, config.throttle, metrics)
     built = Runtime(
@@ -129,6 +139,49 @@ def build_runtime(config: GatewayConfig, version: str) -> Runtime:
     )
     metrics.add_collector(AppStateCollector(built.apps))
     return built
+
+
+def build_connector(
+    cls: type[Connector],
+    settings: ConnectorSettings,
+    session: aiohttp.ClientSession,
+    label: str,
+    guard: UpstreamGuard | None = None,
+    http: HttpConfig | None = None,
+    *,
+    observe: Callable[[str, int, float], None] | None = None,
+    on_oversized: Callable[[], None] | None = None,
+) -> Connector:
+    """One app's connector on `session`: its vendor auth, bound to a token client, and its UpstreamClient.
+
+    `label` names the app in errors and logs (tenant/app). `guard` holds the app's retry policy, breaker,
+    pause and outbound limits (default: `default_guard`), shared by the token client for calls made while
+    signing; `http` the app's timeouts and answer cap (default: HttpConfig's defaults). The app's credential
+    values are kept out of error details. The runtime builds every app this way, and tests reuse it.
+    """
+    guard = guard if guard is not None else default_guard(label)
+    http = http if http is not None else HttpConfig()
+    secrets = tuple(secret_values(settings))
+
+    def client(base_url: str, auth: VendorAuth, client_guard: UpstreamGuard, resend: bool) -> UpstreamClient:
+        return UpstreamClient(
+            session,
+            base_url,
+            auth,
+            label,
+            observe,
+            client_guard,
+            resend_posts=resend,
+            attempt_timeout=http.read_timeout,
+            max_body=http.max_response_bytes,
+            on_oversized=on_oversized,
+            secrets=secrets,
+        )
+
+    auth = cls.vendor_auth(settings)
+    token_guard = guard.for_token_requests()
+    auth.bind(lambda base_url, client_auth: client(base_url, client_auth, token_guard, True))
+    return cls(settings, client(cls.base_url(settings), auth, guard, False))
 
 
 def _build_app(
@@ -154,7 +207,6 @@ def _build_app(
         # aiohttp (>= 3.13.3) inflates in bounded steps; gateway/outbound/body.py caps the total.
         auto_decompress=True,
     )
-    label = f"{tenant}/{name}"
 
     def observe(method: str, status: int, seconds: float) -> None:
         metrics.observe_upstream(tenant, name, app.vendor, method, status, seconds)
@@ -162,28 +214,10 @@ def _build_app(
     def oversized() -> None:
         metrics.count_oversized(tenant, name, app.vendor)
 
-    secrets = tuple(secret_values(settings))
-
-    def client(base_url: str, client_auth: VendorAuth, client_guard: UpstreamGuard, resend: bool) -> UpstreamClient:
-        return UpstreamClient(
-            session,
-            base_url,
-            client_auth,
-            label,
-            observe,
-            client_guard,
-            resend_posts=resend,
-            attempt_timeout=app.http.read_timeout,
-            max_body=app.http.max_response_bytes,
-            on_oversized=oversized,
-            secrets=secrets,
-        )
-
-    auth = cls.vendor_auth(settings)
-    token_guard = guard.for_token_requests()
-    auth.bind(lambda base_url, client_auth: client(base_url, client_auth, token_guard, True))
-    upstream = client(vendor.base_url, auth, guard, False)
-    connector = cls(settings, upstream)
+    connector = build_connector(
+        cls, settings, session, f"{tenant}/{name}", guard, app.http, observe=observe, on_oversized=oversized
+    )
+    auth, secrets = connector.upstream.auth, connector.upstream.secrets
     schemas = SchemaSet(cls.user_extensions)
     operations = AppOperations(connector, schemas)
     return AppRuntime(

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
 from gateway.outbound.auth import VendorAuth
+from gateway.outbound.budget import CallBudget
 from vendors.base import Connector, ConnectorSettings
 from vendors.facts import DARKTRACE
 from vendors.hmac_auth import HmacAuth
@@ -58,6 +59,6 @@ class DarktraceConnector(Connector):
     def vendor_auth(cls, settings: Any) -> VendorAuth:
         return HmacAuth(settings.credentials.public_token, settings.credentials.private_token)
 
-    async def check(self) -> None:
+    async def check(self, budget: CallBudget) -> None:
         """Signed GET /time: the appliance answers only if the HMAC signature and date are right."""
-        await self.upstream.request("GET", "/time", ok=(200,))
+        await self.upstream.request("GET", "/time", ok=(200,), budget=budget)

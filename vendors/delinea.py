@@ -19,6 +19,7 @@ from scim2_models import ScimFilter
 from scim2_models.path import CompareOperator, Comparison
 
 from gateway.outbound.auth import VendorAuth
+from gateway.outbound.budget import CallBudget
 from gateway.outbound.errors import VendorBadResponse
 from gateway.outbound.oauth import ClientCredentialsAuth
 from vendors.base import Connector, ConnectorSettings, Kind, Op, Page, Resource, SearchQuery, quote_id
@@ -167,18 +168,20 @@ class DelineaConnector(Connector):
     def filterable(self, kind: Kind, scim_filter: ScimFilter[Any]) -> bool:
         return _username_equals(scim_filter) is not None
 
-    async def get(self, kind: Kind, resource_id: str) -> Resource:
-        response = await self.upstream.request("GET", f"/users/{quote_id(resource_id)}", ok=(200,), scope="read")
+    async def get(self, budget: CallBudget, kind: Kind, resource_id: str) -> Resource:
+        response = await self.upstream.request(
+            "GET", f"/users/{quote_id(resource_id)}", ok=(200,), scope="read", budget=budget
+        )
         return to_scim(response.json())
 
-    async def search(self, kind: Kind, query: SearchQuery) -> Page:
+    async def search(self, budget: CallBudget, kind: Kind, query: SearchQuery) -> Page:
         """SCIM startIndex/count as skip/take pages of at most 100 (RFC 7644 section 3.4.2.4).
 
         The first page tells the total; the rest of the window (only as far as
         the total reaches) is fetched concurrently, at most _CONCURRENT_PAGES at once.
         """
         skip = query.start_index - 1
-        first = await self._page(query, skip, min(query.count, MAX_TAKE))
+        first = await self._page(budget, query, skip, min(query.count, MAX_TAKE))
         end = min(skip + query.count, first.total)
         start = skip + len(first.resources)  # not skip + 100: a short first page must leave no gap
         if not first.resources or start >= end:
@@ -187,40 +190,44 @@ class DelineaConnector(Connector):
 
         async def one(offset: int) -> Page:
             async with limiter:
-                return await self._page(query, offset, min(MAX_TAKE, end - offset))
+                return await self._page(budget, query, offset, min(MAX_TAKE, end - offset))
 
         rest = await asyncio.gather(*(one(offset) for offset in range(start, end, MAX_TAKE)))
         return Page(total=first.total, resources=[r for page in (first, *rest) for r in page.resources])
 
-    async def _page(self, query: SearchQuery, skip: int, take: int) -> Page:
+    async def _page(self, budget: CallBudget, query: SearchQuery, skip: int, take: int) -> Page:
         params = {"skip": str(skip), "take": str(max(take, 1))}
         user_name = _username_equals(query.filter) if query.filter is not None else None
         if user_name is not None:
             params["filter"] = "userName eq '{}'".format(user_name.replace("'", "''"))
-        body = (await self.upstream.request("GET", "/users", params=params, ok=(200,), scope="read")).json()
+        body = (
+            await self.upstream.request("GET", "/users", params=params, ok=(200,), scope="read", budget=budget)
+        ).json()
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
             raise VendorBadResponse(f"app {self.upstream.app!r}: Delinea's user list is malformed")
         users = body["data"][:take] if take else []
         return Page(total=int(body.get("total", len(users))), resources=[to_scim(user) for user in users])
 
-    async def create(self, kind: Kind, resource: Resource) -> Resource:
+    async def create(self, budget: CallBudget, kind: Kind, resource: Resource) -> Resource:
         body = {key: value for key, value in from_scim(resource).items() if value is not None}
         scope = "admin" if body.get("roles") else "write"
-        response = await self.upstream.request("POST", "/users", json=body, ok=(200, 201), scope=scope)
+        response = await self.upstream.request("POST", "/users", json=body, ok=(200, 201), scope=scope, budget=budget)
         return to_scim(response.json())
 
-    async def replace(self, kind: Kind, resource_id: str, resource: Resource) -> Resource:
-        current = await self.get(kind, resource_id)
+    async def replace(self, budget: CallBudget, kind: Kind, resource_id: str, resource: Resource) -> Resource:
+        current = await self.get(budget, kind, resource_id)
         body = from_scim(resource)
         scope = "admin" if sorted(_roles(current)) != sorted(body.get("roles") or []) else "write"
         if scope == "write":
             body.pop("roles")  # unchanged: leave role assignment alone, and need no admin scope
         path = f"/users/{quote_id(resource_id)}"
-        response = await self.upstream.request("PATCH", path, json=body, ok=(200,), scope=scope)
+        response = await self.upstream.request("PATCH", path, json=body, ok=(200,), scope=scope, budget=budget)
         return to_scim(response.json())
 
-    async def delete(self, kind: Kind, resource_id: str) -> None:
-        await self.upstream.request("DELETE", f"/users/{quote_id(resource_id)}", ok=(200, 204), scope="write")
+    async def delete(self, budget: CallBudget, kind: Kind, resource_id: str) -> None:
+        await self.upstream.request(
+            "DELETE", f"/users/{quote_id(resource_id)}", ok=(200, 204), scope="write", budget=budget
+        )
 
 
 def _roles(scim: Resource) -> list[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.outbound.budget import CallBudget
 from vendors.base import Kind, Op, Resource
 from vendors.facts import DELINEA
 from vendors.scim_passthrough import ALL_OPS, ScimPassthroughConnector
@@ -24,27 +25,29 @@ class DelineaScimConnector(ScimPassthroughConnector):
     capabilities = {Kind.USER: ALL_OPS, Kind.GROUP: ALL_OPS - {Op.REPLACE}}
     max_page_size = DELINEA.max_page_size
 
-    async def create(self, kind: Kind, resource: Resource) -> Resource:
+    async def create(self, budget: CallBudget, kind: Kind, resource: Resource) -> Resource:
         if kind is Kind.USER and not resource.get("externalId") and isinstance(resource.get("userName"), str):
             resource = {**resource, "externalId": resource["userName"]}
-        return await super().create(kind, resource)
+        return await super().create(budget, kind, resource)
 
-    async def replace(self, kind: Kind, resource_id: str, resource: Resource) -> Resource:
+    async def replace(self, budget: CallBudget, kind: Kind, resource_id: str, resource: Resource) -> Resource:
         if kind is Kind.USER and "externalId" not in resource:
-            external_id = await self._stored_external_id(kind, resource_id)
+            external_id = await self._stored_external_id(budget, kind, resource_id)
             if external_id is not None:
                 resource = {**resource, "externalId": external_id}
-        return await super().replace(kind, resource_id, resource)
+        return await super().replace(budget, kind, resource_id, resource)
 
-    async def patch(self, kind: Kind, resource_id: str, operations: list[dict[str, Any]]) -> Resource | None:
+    async def patch(
+        self, budget: CallBudget, kind: Kind, resource_id: str, operations: list[dict[str, Any]]
+    ) -> Resource | None:
         if kind is Kind.USER and not any(_names_external_id(op) for op in operations):
-            external_id = await self._stored_external_id(kind, resource_id)
+            external_id = await self._stored_external_id(budget, kind, resource_id)
             if external_id is not None:
                 operations = [*operations, {"op": "replace", "path": "externalId", "value": external_id}]
-        return await super().patch(kind, resource_id, operations)
+        return await super().patch(budget, kind, resource_id, operations)
 
-    async def _stored_external_id(self, kind: Kind, resource_id: str) -> str | None:
-        value = (await self.get(kind, resource_id)).get("externalId")
+    async def _stored_external_id(self, budget: CallBudget, kind: Kind, resource_id: str) -> str | None:
+        value = (await self.get(budget, kind, resource_id)).get("externalId")
         return value if isinstance(value, str) else None
 
 

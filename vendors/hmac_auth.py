@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from gateway.outbound.auth import VendorAuth
+from gateway.outbound.auth import Signed, VendorAuth
 
 DATE_FORMAT = "%Y%m%dT%H%M%S"
 
@@ -42,7 +42,7 @@ class HmacAuth(VendorAuth):
         self._private = private_token
         self.clock = clock
 
-    async def sign(self, method: str, url: str, headers: MutableMapping[str, str], scope: str | None = None) -> None:
+    async def sign(self, method: str, url: str, headers: MutableMapping[str, str], scope: str | None = None) -> Signed:
         parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         date = self.clock().strftime(DATE_FORMAT)
@@ -50,6 +50,7 @@ class HmacAuth(VendorAuth):
         headers["DTAPI-Token"] = public
         headers["DTAPI-Date"] = date
         headers["DTAPI-Signature"] = signature(self._private.get_secret_value(), target, public, date)
+        return None
 
     def __repr__(self) -> str:
         return "HmacAuth(<redacted>)"

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from gateway.outbound.auth import StaticTokenAuth, VendorAuth
+from gateway.outbound.budget import CallBudget
 from gateway.outbound.errors import UnknownResource, VendorBadResponse, VendorRejected
 from vendors.base import Connector, ConnectorSettings, Kind, Op, Page, Resource, SearchQuery, quote_id
 from vendors.facts import ORCA
@@ -121,40 +122,40 @@ class OrcaConnector(Connector):
         # The connector contract types settings as the base model; an OrcaConnector is built with OrcaSettings.
         return self.settings.options  # type: ignore[attr-defined,no-any-return]
 
-    async def check(self) -> None:
+    async def check(self, budget: CallBudget) -> None:
         """One small list page: proves the host and the Token credential without walking every user."""
-        await self._fetch_page(0, 1)
+        await self._fetch_page(budget, 0, 1)
 
-    async def get(self, kind: Kind, resource_id: str) -> Resource:
+    async def get(self, budget: CallBudget, kind: Kind, resource_id: str) -> Resource:
         if kind is Kind.GROUP:
-            return await self._role_group(resource_id)
-        return to_scim(await self._read_user(resource_id))
+            return await self._role_group(budget, resource_id)
+        return to_scim(await self._read_user(budget, resource_id))
 
-    async def search(self, kind: Kind, query: SearchQuery) -> Page:
-        users = await self.users.users()
+    async def search(self, budget: CallBudget, kind: Kind, query: SearchQuery) -> Page:
+        users = await self.users.users(budget)
         if kind is Kind.GROUP:
             return _window([self._group_of(role, users) for role in self.options.roles], query)
         return _window([to_scim(user) for user in users], query)
 
-    async def create(self, kind: Kind, resource: Resource) -> Resource:
+    async def create(self, budget: CallBudget, kind: Kind, resource: Resource) -> Resource:
         wanted = from_scim(resource, self.options.default_role)
         self._check_email(wanted["email"])
         self._check_role(wanted["role"])
         invite = {key: wanted[key] for key in ("email", "name", "role") if wanted.get(key) is not None}
-        created = (await self.upstream.request("POST", "/rbac/users", json=invite, ok=(200, 201))).json()
+        created = (await self.upstream.request("POST", "/rbac/users", json=invite, ok=(200, 201), budget=budget)).json()
         self.users.forget()
         if not isinstance(created, dict) or not isinstance(created.get("id"), str):
             raise VendorBadResponse(f"app {self.upstream.app!r}: Orca's invite answer has no id")
         expected = {**invite, "status": created.get("status") or "invited"}
         if wanted["status"] == "inactive":
-            await self._patch_user(created["id"], {"status": "inactive"})
+            await self._patch_user(budget, created["id"], {"status": "inactive"})
             expected["status"] = "inactive"
-        return to_scim(await self._confirmed(created["id"], expected))
+        return to_scim(await self._confirmed(budget, created["id"], expected))
 
-    async def replace(self, kind: Kind, resource_id: str, resource: Resource) -> Resource:
+    async def replace(self, budget: CallBudget, kind: Kind, resource_id: str, resource: Resource) -> Resource:
         if kind is Kind.GROUP:
-            return await self._replace_role_group(resource_id, resource)
-        current = await self._read_user(resource_id)
+            return await self._replace_role_group(budget, resource_id, resource)
+        current = await self._read_user(budget, resource_id)
         wanted = from_scim(resource, current.get("role") or self.options.default_role)
         self._check_email(wanted["email"])
         if wanted["role"] != current.get("role"):
@@ -164,39 +165,41 @@ class OrcaConnector(Connector):
         changes = {key: value for key, value in wanted.items() if current.get(key) != value}
         if not changes:
             return to_scim(current)
-        await self._patch_user(resource_id, changes)
-        return to_scim(await self._confirmed(resource_id, {**current, **changes}))
+        await self._patch_user(budget, resource_id, changes)
+        return to_scim(await self._confirmed(budget, resource_id, {**current, **changes}))
 
-    async def delete(self, kind: Kind, resource_id: str) -> None:
+    async def delete(self, budget: CallBudget, kind: Kind, resource_id: str) -> None:
         if self.options.delete_mode == "deactivate":
-            current = await self._read_user(resource_id)
+            current = await self._read_user(budget, resource_id)
             if current.get("status") != "inactive":
-                await self._patch_user(resource_id, {"status": "inactive"})
-                await self._confirmed(resource_id, {**current, "status": "inactive"})
+                await self._patch_user(budget, resource_id, {"status": "inactive"})
+                await self._confirmed(budget, resource_id, {**current, "status": "inactive"})
             return
-        await self.upstream.request("DELETE", f"/rbac/users/{quote_id(resource_id)}", ok=(200, 204))
+        await self.upstream.request("DELETE", f"/rbac/users/{quote_id(resource_id)}", ok=(200, 204), budget=budget)
         self.users.remember(resource_id, None)
-        await self._confirmed(resource_id, None)
+        await self._confirmed(budget, resource_id, None)
 
-    async def _fetch_page(self, offset: int, limit: int) -> list[dict[str, Any]]:
+    async def _fetch_page(self, budget: CallBudget, offset: int, limit: int) -> list[dict[str, Any]]:
         params = {"offset": str(offset), "limit": str(limit)}
-        body = (await self.upstream.request("GET", "/rbac/users", params=params, ok=(200,))).json()
+        body = (await self.upstream.request("GET", "/rbac/users", params=params, ok=(200,), budget=budget)).json()
         page = body.get("data") if isinstance(body, dict) else None
         if not isinstance(page, list):
             raise VendorBadResponse(f"app {self.upstream.app!r}: Orca's user list is malformed")
         return page
 
-    async def _read_user(self, user_id: str) -> dict[str, Any]:
-        user = (await self.upstream.request("GET", f"/rbac/users/{quote_id(user_id)}", ok=(200,))).json()
+    async def _read_user(self, budget: CallBudget, user_id: str) -> dict[str, Any]:
+        user = (await self.upstream.request("GET", f"/rbac/users/{quote_id(user_id)}", ok=(200,), budget=budget)).json()
         if not isinstance(user, dict):
             raise VendorBadResponse(f"app {self.upstream.app!r}: Orca's user answer is malformed")
         return user
 
-    async def _patch_user(self, user_id: str, changes: dict[str, Any]) -> None:
-        await self.upstream.request("PATCH", f"/rbac/users/{quote_id(user_id)}", json=changes, ok=(200, 204))
+    async def _patch_user(self, budget: CallBudget, user_id: str, changes: dict[str, Any]) -> None:
+        await self.upstream.request(
+            "PATCH", f"/rbac/users/{quote_id(user_id)}", json=changes, ok=(200, 204), budget=budget
+        )
         self.users.forget()
 
-    async def _confirmed(self, user_id: str, expected: dict[str, Any] | None) -> dict[str, Any]:
+    async def _confirmed(self, budget: CallBudget, user_id: str, expected: dict[str, Any] | None) -> dict[str, Any]:
         """Read the user back until it shows `expected` (None: until it is gone), a bounded number of times.
 
         Orca's reads lag its writes: a 404 right after an invite means "not yet".
@@ -208,7 +211,7 @@ class OrcaConnector(Connector):
             if attempt:
                 await asyncio.sleep(self.options.confirm_delay * 2 ** (attempt - 1))
             try:
-                seen = await self._read_user(user_id)
+                seen = await self._read_user(budget, user_id)
             except UnknownResource:
                 if expected is None:
                     return {}
@@ -222,10 +225,10 @@ class OrcaConnector(Connector):
             self.users.remember(user_id, state)
         return state
 
-    async def _role_group(self, role: str) -> Resource:
+    async def _role_group(self, budget: CallBudget, role: str) -> Resource:
         if role not in self.options.roles:
             raise UnknownResource(f"Group {role!r} not found: Orca roles are {', '.join(self.options.roles)}")
-        return self._group_of(role, await self.users.users())
+        return self._group_of(role, await self.users.users(budget))
 
     def _group_of(self, role: str, users: list[dict[str, Any]]) -> Resource:
         members = [
@@ -241,7 +244,7 @@ class OrcaConnector(Connector):
             "meta": {"resourceType": "Group"},
         }
 
-    async def _replace_role_group(self, role: str, resource: Resource) -> Resource:
+    async def _replace_role_group(self, budget: CallBudget, role: str, resource: Resource) -> Resource:
         """Members of a role group hold the role: added members get it, removed ones fall back to default_role.
 
         Raises UnknownResource for a role Orca does not have, VendorRejected for
@@ -251,7 +254,7 @@ class OrcaConnector(Connector):
             raise UnknownResource(f"Group {role!r} not found: Orca roles are {', '.join(self.options.roles)}")
         if resource.get("displayName") not in (None, role):
             raise VendorRejected("Orca roles are platform-defined and cannot be renamed", scim_type="mutability")
-        current = await self._role_group(role)
+        current = await self._role_group(budget, role)
         before = {member["value"] for member in current["members"]}
         after = {member["value"] for member in resource.get("members") or [] if member.get("value")}
         changes = [(user_id, role) for user_id in sorted(after - before)]
@@ -262,13 +265,13 @@ class OrcaConnector(Connector):
         async def assign(user_id: str, new_role: str) -> None:
             async with limit:
                 try:
-                    await self._patch_user(user_id, {"role": new_role})
+                    await self._patch_user(budget, user_id, {"role": new_role})
                 except UnknownResource:
                     raise VendorRejected(f"member {user_id!r} is not an Orca user", scim_type="invalidValue") from None
-                await self._confirmed(user_id, {"role": new_role})
+                await self._confirmed(budget, user_id, {"role": new_role})
 
         await asyncio.gather(*(assign(user_id, new_role) for user_id, new_role in changes))
-        return await self._role_group(role)
+        return await self._role_group(budget, role)
 
     @staticmethod
     def _check_email(email: Any) -> None:

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from scim2_models import URN, Extension, Mutability
 
+from gateway.outbound.budget import CallBudget
 from gateway.outbound.errors import VendorBadResponse
 from vendors.base import Resource
 
@@ -85,7 +86,8 @@ def _formatted(name: Any) -> str | None:
     return name.get("formatted") or " ".join(part for part in parts if part) or None
 
 
-FetchPage = Callable[[int, int], Awaitable[list[dict[str, Any]]]]
+#: Fetches one page (offset, limit) under the budget of the request that asked.
+FetchPage = Callable[[CallBudget, int, int], Awaitable[list[dict[str, Any]]]]
 
 
 class UserList:
@@ -119,11 +121,16 @@ class UserList:
         self._writes: dict[str, tuple[float, dict[str, Any] | None]] = {}
         self._generation = 0  # bumped by every write: a walk begun before it must not become the snapshot
 
-    async def users(self) -> list[dict[str, Any]]:
+    async def users(self, budget: CallBudget) -> list[dict[str, Any]]:
+        """Every user, Orca's list overlaid with this connector's recent writes.
+
+        A walk that must be made runs under `budget`, the asking request's: a request that joins a walk
+        already under way waits for it (its pages are recorded in the budget of the request that began it).
+        """
         if self._snapshot is not None and self.clock() - self._snapshot[0] < self.ttl:
             return self._overlaid(self._snapshot[1])
         if self._walk is None:
-            self._walk = asyncio.ensure_future(self._walk_all())
+            self._walk = asyncio.ensure_future(self._walk_all(budget))
         walk = self._walk
         try:
             users = await asyncio.shield(walk)
@@ -143,12 +150,12 @@ class UserList:
         self._walk = None
         self._generation += 1
 
-    async def _walk_all(self) -> list[dict[str, Any]]:
+    async def _walk_all(self, budget: CallBudget) -> list[dict[str, Any]]:
         started, generation = self.clock(), self._generation
         users: dict[str, dict[str, Any]] = {}
         offset = 0
         for _ in range(MAX_PAGES):
-            page = await self.fetch(offset, self.limit)
+            page = await self.fetch(budget, offset, self.limit)
             if not page:
                 if generation == self._generation:
                     self._snapshot = (started, list(users.values()))

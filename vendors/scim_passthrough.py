@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
 from gateway.outbound.auth import StaticTokenAuth, VendorAuth
+from gateway.outbound.budget import CallBudget
 from gateway.outbound.errors import VendorBadResponse
 from vendors.base import Connector, ConnectorSettings, Kind, Op, Page, Resource, SearchQuery, quote_id
 
@@ -70,21 +71,21 @@ class ScimPassthroughConnector(Connector):
         """The filter as the vendor spells it (RFC spelling by default)."""
         return None if query.filter is None else str(query.filter)
 
-    async def get(self, kind: Kind, resource_id: str) -> Resource:
-        response = await self.upstream.request("GET", _resource_path(kind, resource_id), ok=(200,))
+    async def get(self, budget: CallBudget, kind: Kind, resource_id: str) -> Resource:
+        response = await self.upstream.request("GET", _resource_path(kind, resource_id), ok=(200,), budget=budget)
         return _as_resource(response.json())
 
-    async def search(self, kind: Kind, query: SearchQuery) -> Page:
+    async def search(self, budget: CallBudget, kind: Kind, query: SearchQuery) -> Page:
         if not self.paginates:
-            page = await self._fetch_page(kind, query, start_index=1, count=None)
+            page = await self._fetch_page(budget, kind, query, start_index=1, count=None)
             window = page.resources[query.start_index - 1 : query.start_index - 1 + query.count]
             return Page(total=page.total, resources=window)
         cap = self.max_page_size
         if cap is None or query.count <= cap:
-            return await self._fetch_page(kind, query, query.start_index, query.count)
-        return await self._fetch_pages(kind, query, cap)
+            return await self._fetch_page(budget, kind, query, query.start_index, query.count)
+        return await self._fetch_pages(budget, kind, query, cap)
 
-    async def _fetch_pages(self, kind: Kind, query: SearchQuery, cap: int) -> Page:
+    async def _fetch_pages(self, budget: CallBudget, kind: Kind, query: SearchQuery, cap: int) -> Page:
         """Serve a count above the vendor's cap with several pages, a few at a time."""
         starts = range(query.start_index, query.start_index + query.count, cap)
         limiter = asyncio.Semaphore(_CONCURRENT_PAGES)
@@ -92,20 +93,22 @@ class ScimPassthroughConnector(Connector):
         async def one(start: int) -> Page:
             async with limiter:
                 size = min(cap, query.start_index + query.count - start)
-                return await self._fetch_page(kind, query, start, size)
+                return await self._fetch_page(budget, kind, query, start, size)
 
         pages = await asyncio.gather(*(one(start) for start in starts))
         resources = [resource for page in pages for resource in page.resources]
         return Page(total=pages[0].total, resources=resources[: query.count])
 
-    async def _fetch_page(self, kind: Kind, query: SearchQuery, start_index: int, count: int | None) -> Page:
+    async def _fetch_page(
+        self, budget: CallBudget, kind: Kind, query: SearchQuery, start_index: int, count: int | None
+    ) -> Page:
         params = {"startIndex": str(start_index)}
         if count is not None:
             params["count"] = str(count)
         text = self.render_filter(query)
         if text:
             params["filter"] = text
-        response = await self.upstream.request("GET", kind.endpoint, params=params, ok=(200,))
+        response = await self.upstream.request("GET", kind.endpoint, params=params, ok=(200,), budget=budget)
         body = response.json()
         resources = body.get("Resources", []) if isinstance(body, dict) else None
         if not isinstance(resources, list):
@@ -113,25 +116,27 @@ class ScimPassthroughConnector(Connector):
         total = body.get("totalResults", len(resources))
         return Page(total=int(total), resources=[_as_resource(r) for r in resources])
 
-    async def create(self, kind: Kind, resource: Resource) -> Resource:
-        response = await self.upstream.request("POST", kind.endpoint, json=resource, ok=(200, 201))
+    async def create(self, budget: CallBudget, kind: Kind, resource: Resource) -> Resource:
+        response = await self.upstream.request("POST", kind.endpoint, json=resource, ok=(200, 201), budget=budget)
         return _as_resource(response.json())
 
-    async def replace(self, kind: Kind, resource_id: str, resource: Resource) -> Resource:
+    async def replace(self, budget: CallBudget, kind: Kind, resource_id: str, resource: Resource) -> Resource:
         path = _resource_path(kind, resource_id)
-        response = await self.upstream.request("PUT", path, json=resource, ok=(200,))
+        response = await self.upstream.request("PUT", path, json=resource, ok=(200,), budget=budget)
         return _as_resource(response.json())
 
-    async def patch(self, kind: Kind, resource_id: str, operations: list[dict[str, Any]]) -> Resource | None:
+    async def patch(
+        self, budget: CallBudget, kind: Kind, resource_id: str, operations: list[dict[str, Any]]
+    ) -> Resource | None:
         message = {"schemas": [PATCH_SCHEMA], "Operations": operations}
         path = _resource_path(kind, resource_id)
-        response = await self.upstream.request("PATCH", path, json=message, ok=(200, 204))
+        response = await self.upstream.request("PATCH", path, json=message, ok=(200, 204), budget=budget)
         if response.status == 204 or not response.body:
             return None
         return _as_resource(response.json())
 
-    async def delete(self, kind: Kind, resource_id: str) -> None:
-        await self.upstream.request("DELETE", _resource_path(kind, resource_id), ok=(200, 204))
+    async def delete(self, budget: CallBudget, kind: Kind, resource_id: str) -> None:
+        await self.upstream.request("DELETE", _resource_path(kind, resource_id), ok=(200, 204), budget=budget)
 
 
 def _resource_path(kind: Kind, resource_id: str) -> str:

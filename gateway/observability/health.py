@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 import structlog
 
 from gateway.clock import SYSTEM_CLOCK, Clock
+from gateway.outbound.budget import CallBudget
 from gateway.outbound.errors import ConnectorError
 from gateway.outbound.vendor_text import scrub
 from gateway.runtime import AppRuntime, Runtime
@@ -29,7 +30,9 @@ DETAIL_LIMIT = 500
 async def check_app(app: AppRuntime, clock: Clock = SYSTEM_CLOCK) -> None:
     """Run one app's connectivity check and store the result on `app.health` (`checked_at`: the clock's wall time)."""
     try:
-        await asyncio.wait_for(app.connector.check(), CHECK_TIMEOUT)
+        # A budget of its own (the app's request deadline from now): no inbound request asked for this check.
+        budget = CallBudget.starting_now(app.guard.clock, app.guard.retry.deadline)
+        await asyncio.wait_for(app.connector.check(budget), CHECK_TIMEOUT)
         ok, detail = True, "ok"
     except ConnectorError as exc:  # shown in a log line and on /status: never the app's secrets
         ok, detail = False, scrub(exc.detail, app.secrets, DETAIL_LIMIT)

@@ -4,6 +4,7 @@ This package is the interface vendors/ depends on (and nothing else of the gatew
 
     client.py    UpstreamClient: the one layer around aiohttp (breaker, outbound limits, signing,
                  timeouts, retries with backoff, Retry-After); UpstreamResponse
+    budget.py    CallBudget: one request's deadline and the statuses of its vendor calls, passed down
     auth.py      VendorAuth (signs each request with the app's own credential), StaticTokenAuth
     oauth.py     OAuth2 client credentials with least privilege and single-flight refresh
     errors.py    the connector error vocabulary (unknown id, already exists, throttled, ...)
@@ -12,5 +13,4 @@ This package is the interface vendors/ depends on (and nothing else of the gatew
     breaker.py   the per-app circuit breaker
     guard.py     the bundle of policies one app's client applies
     pause.py     the vendor's 429 back-off window, remembered per app
-    timeouts.py  the bound on one whole vendor exchange
 """

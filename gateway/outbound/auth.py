@@ -18,13 +18,19 @@ if TYPE_CHECKING:
 
 #: Builds an UpstreamClient on the app's own session: (base URL, auth) -> client.
 ClientFactory = Callable[[str, "VendorAuth"], "UpstreamClient"]
+#: What `sign` signed a request with, opaque to its caller: handed back to `invalidate` after a 401.
+#: None when there is nothing to tell apart (static credentials).
+Signed = object | None
 
 
 class VendorAuth:
-    """Signs upstream requests. Subclasses override `sign` (and `invalidate` if stateful)."""
+    """Signs upstream requests. Subclasses override `sign` (and `invalidate` if they cache credentials).
 
-    async def sign(self, method: str, url: str, headers: MutableMapping[str, str], scope: str | None = None) -> None:
-        """Add the credential to `headers` for a request of `method` to `url`.
+    No state links one `sign` to a later `invalidate`: the caller keeps what `sign` returned and hands it back.
+    """
+
+    async def sign(self, method: str, url: str, headers: MutableMapping[str, str], scope: str | None = None) -> Signed:
+        """Add the credential to `headers` for a request of `method` to `url`; return what it signed with.
 
         `scope` names the least privilege the request needs, for auth that can
         ask for exactly that (OAuth2); static credentials ignore it.
@@ -35,8 +41,11 @@ class VendorAuth:
         """The headers `sign` adds when they are the same for every request (then callers add them once); else None."""
         return None
 
-    def invalidate(self) -> bool:
-        """Forget cached credentials after a 401; True if a resend may now succeed."""
+    def invalidate(self, signed: Signed) -> bool:
+        """Forget the credential `signed` (what `sign` returned for the request answered 401).
+
+        True if a resend may now succeed. None: forget every cached credential.
+        """
         return False
 
     def bind(self, make_client: ClientFactory) -> None:
@@ -54,8 +63,9 @@ class StaticTokenAuth(VendorAuth):
         self._value = f"{scheme} {token.get_secret_value()}"
         self.scheme = scheme
 
-    async def sign(self, method: str, url: str, headers: MutableMapping[str, str], scope: str | None = None) -> None:
+    async def sign(self, method: str, url: str, headers: MutableMapping[str, str], scope: str | None = None) -> Signed:
         headers["Authorization"] = self._value
+        return None
 
     def fixed_headers(self) -> dict[str, str] | None:
         # Only while `sign` is this one: a subclass that signs per request must not be bypassed.

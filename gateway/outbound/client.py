@@ -2,8 +2,8 @@
 
 Per call, in this order: the vendor's 429 pause, the circuit breaker (fail
 fast while open), the app's outbound rate budget and concurrency permit
-(bounded by the request deadline), signing with the app's VendorAuth, the exchange under the app's
-pool and timeouts, one resend after a 401 when the auth can refresh, then
+(bounded by the caller's CallBudget deadline), signing with the app's VendorAuth, the exchange under
+the app's pool and timeouts, one resend after a 401 when the auth can refresh, then
 retries with full-jitter backoff on 429/502/503/504 and transport failures,
 honouring Retry-After, until `retry.attempts` or the request deadline runs
 out (then 503 with Retry-After, or 429 when the vendor was throttling).
@@ -21,13 +21,12 @@ already held changes nothing, RFC 7644 section 3.5.2.1), and a DELETE
 answered 404 after an unanswered attempt counts as done. Redirects are never followed and absolute
 links (pagination) must stay on the vendor's configured origin. Statuses
 map to the connector error vocabulary in gateway/outbound/statuses.py; each
-call's status is recorded for the audit record.
+exchange's status is appended to the caller's CallBudget (for the audit record).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -37,22 +36,18 @@ import aiohttp
 import orjson
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from gateway.deadline import current_deadline
-from gateway.outbound.auth import VendorAuth
+from gateway.outbound.auth import Signed, VendorAuth
 from gateway.outbound.body import ResponseTooLarge, read_capped
+from gateway.outbound.budget import CallBudget
 from gateway.outbound.errors import ConnectorError, VendorBadResponse, VendorThrottled, VendorUnavailable
 from gateway.outbound.guard import UpstreamGuard, default_guard
 from gateway.outbound.retry import RETRYABLE_STATUSES, may_have_acted, parse_retry_after, retry_delay
 from gateway.outbound.statuses import error_for
-from gateway.outbound.timeouts import timeout
-
-#: Statuses of the upstream calls made for the current inbound request (for audit).
-upstream_statuses: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("upstream_statuses", default=None)
 
 #: The largest vendor answer read by default (decompressed), as `http.max_response_bytes`.
 DEFAULT_MAX_BODY = 8 * 1024 * 1024
 _ACCEPT = {"Accept": "application/scim+json, application/json"}
-#: Content-Type only on requests with a body (a GET's would describe nothing and costs aiohttp a header).
+#: Content-Type only on requests with a body (a GET's would describe nothing).
 _JSON_HEADERS = {"Content-Type": "application/scim+json", **_ACCEPT}
 
 
@@ -98,10 +93,9 @@ class UpstreamClient:
     guarding (an OAuth token endpoint), so they are retried like GETs.
     `attempt_timeout` bounds one exchange, from asking for a pooled connection
     to the last byte of the answer (the app's `read_timeout`), within the
-    request deadline. It runs on the gateway's coarse watchdog: aiohttp's
-    `sock_read` re-armed a loop timer on every chunk received (~10k of a
-    proxied GET's instructions), and a vendor dripping bytes slowly could
-    hold a call open past it. `max_body` caps an answer's decompressed size
+    request deadline: one timeout around the whole exchange, not aiohttp's
+    `sock_read`, which restarts with every chunk so that a vendor dripping
+    bytes slowly could hold a call open past it. `max_body` caps an answer's decompressed size
     (ResponseTooLarge, 502, past it; `on_oversized` counts each). `secrets`:
     the app's credential values, kept out of error details.
     """
@@ -132,7 +126,6 @@ class UpstreamClient:
         self.on_oversized = on_oversized
         self.secrets = secrets
         self._origin = _origin(self.base_url)
-        self._loop: asyncio.AbstractEventLoop | None = None  # the session's, learnt on the first call
         # Static credentials sign every request alike: the signed headers are built once (never changed
         # afterwards: aiohttp copies the headers it is given into its own).
         fixed = auth.fixed_headers()
@@ -150,12 +143,14 @@ class UpstreamClient:
         headers: dict[str, str] | None = None,
         ok: tuple[int, ...] = (200, 201, 204),
         scope: str | None = None,
+        budget: CallBudget,
     ) -> UpstreamResponse:
         """Send (with retries) and return the response if its status is in `ok`; otherwise raise a ConnectorError.
 
         `path` is relative to the base URL, or an absolute URL on the vendor's
         own origin (else VendorBadResponse). `scope` is passed to the app's
-        auth: the least privilege this request needs. Raises AmbiguousWrite
+        auth: the least privilege this request needs. `budget` bounds every
+        wait and retry by its deadline and collects each exchange's status. Raises AmbiguousWrite
         for a POST that may have reached the vendor, CircuitOpen while the
         app's circuit is open, VendorThrottled (429 with retry_after) when
         the vendor's 429 pause outlasts the deadline, VendorUnavailable (503) or
@@ -167,7 +162,7 @@ class UpstreamClient:
             url = f"{url}?{urlencode(params, quote_via=quote)}"
         body = orjson.dumps(json) if json is not None else data
         guard, clock = self.guard, self.guard.clock
-        deadline = current_deadline() or clock.now() + guard.retry.deadline
+        deadline = budget.deadline
         guarded = method != "POST" or self.resend_posts
         ambiguous_before = False
         attempt = 0
@@ -182,9 +177,9 @@ class UpstreamClient:
             status: int | None = None
             retry_after: float | None = None
             try:
-                response = await self._exchange(method, url, body, headers, scope, deadline)
-                if response.status == 401 and self.auth.invalidate():  # a token the auth can renew: once more
-                    response = await self._exchange(method, url, body, headers, scope, deadline)
+                response, signed = await self._exchange(method, url, body, headers, scope, budget)
+                if response.status == 401 and self.auth.invalidate(signed):  # a token the auth can renew: once more
+                    response, _ = await self._exchange(method, url, body, headers, scope, budget)
             except _TransportFailure as failure:
                 guard.breaker.record_failure()
                 reason, ambiguous = failure.reason, failure.sent
@@ -226,9 +221,13 @@ class UpstreamClient:
             await clock.sleep(delay)
 
     async def _exchange(
-        self, method: str, url: str, body: Any, extra: dict[str, str] | None, scope: str | None, deadline: float
-    ) -> UpstreamResponse:
-        """One signed exchange inside the vendor budget (a rate slot and a concurrency permit)."""
+        self, method: str, url: str, body: Any, extra: dict[str, str] | None, scope: str | None, budget: CallBudget
+    ) -> tuple[UpstreamResponse, Signed]:
+        """One signed exchange inside the vendor budget (a rate slot and a concurrency permit).
+
+        Returns the answer and what the request was signed with (for `VendorAuth.invalidate` after a 401).
+        """
+        deadline = budget.deadline
         guard = self.guard
         limiter = guard.limiter
         held = False
@@ -236,52 +235,55 @@ class UpstreamClient:
             await limiter.wait_for_slot(deadline)
             held = not guard.nested and await limiter.acquire_permit(deadline)
         try:
-            signed = self._signed_bodiless if body is None else self._signed_json
-            if signed is not None and extra is None:
-                headers = signed
+            fixed = self._signed_bodiless if body is None else self._signed_json
+            signed: Signed = None
+            if fixed is not None and extra is None:
+                headers = fixed
             else:
                 headers = {**(_ACCEPT if body is None else _JSON_HEADERS), **(extra or {})}
                 # Signing may fetch a token (its own guarded call); its errors are final here, not retried twice.
-                await self.auth.sign(method, url, headers, scope)
-            return await self._send(method, url, body, headers, deadline)
+                signed = await self.auth.sign(method, url, headers, scope)
+            return await self._send(method, url, body, headers, budget), signed
         finally:
             if held and limiter is not None:
                 limiter.release_permit()
 
     async def _send(
-        self, method: str, url: str, body: Any, headers: dict[str, str], deadline: float
+        self, method: str, url: str, body: Any, headers: dict[str, str], budget: CallBudget
     ) -> UpstreamResponse:
         started = time.perf_counter()
-        left = deadline - self.guard.clock.now()
+        left = budget.deadline - self.guard.clock.now()
         if self.attempt_timeout is not None and self.attempt_timeout < left:
             left = self.attempt_timeout
-        loop = self._loop
-        if loop is None:  # an aiohttp session serves one loop, so the first call's is every call's
-            loop = self._loop = asyncio.get_running_loop()
         try:
-            with timeout(max(0.001, left), loop):
-                async with self.session.request(
-                    method, url, data=body, headers=headers, allow_redirects=False
-                ) as raw:
+            async with asyncio.timeout(max(0.001, left)):
+                async with self.session.request(method, url, data=body, headers=headers, allow_redirects=False) as raw:
                     try:
                         payload = await read_capped(raw, self.max_body, self.app)
                     except ResponseTooLarge:
-                        self._record(method, raw.status, started)
+                        self._record(method, raw.status, started, budget)
                         if self.on_oversized is not None:
                             self.on_oversized()
                         raise
                     response = UpstreamResponse(raw.status, raw.headers, payload)
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-            self._record(method, 0, started)
+            self._record(method, 0, started, budget)
             raise _TransportFailure("connection", False, f"cannot reach the vendor ({type(exc).__name__})") from None
         except TimeoutError:
-            self._record(method, 0, started)
+            self._record(method, 0, started, budget)
             raise _TransportFailure("timeout", True, "the vendor did not answer in time") from None
         except aiohttp.ClientError as exc:
-            self._record(method, 0, started)
+            self._record(method, 0, started, budget)
             raise _TransportFailure("connection", True, f"the connection failed ({type(exc).__name__})") from None
-        self._record(method, response.status, started)
+        self._record(method, response.status, started, budget)
         return response
+
+    def new_budget(self) -> CallBudget:
+        """A budget of the app's own request deadline from now, for calls no inbound request makes.
+
+        Health checks and OAuth token refreshes use it; an inbound request's calls use the orchestrator's.
+        """
+        return CallBudget.starting_now(self.guard.clock, self.guard.retry.deadline)
 
     def _url(self, path: str) -> str:
         """The absolute URL for `path`; an absolute link must stay on the vendor's configured origin."""
@@ -304,10 +306,8 @@ class UpstreamClient:
             return VendorThrottled(f"{detail}; gave up within the request deadline", retry_after=wait)
         return VendorUnavailable(f"{detail}; gave up within the request deadline", retry_after=wait)
 
-    def _record(self, method: str, status: int, started: float) -> None:
-        statuses = upstream_statuses.get()
-        if statuses is not None:
-            statuses.append(status)
+    def _record(self, method: str, status: int, started: float, budget: CallBudget) -> None:
+        budget.statuses.append(status)
         if self.observe is not None:
             self.observe(method, status, time.perf_counter() - started)
 

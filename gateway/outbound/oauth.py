@@ -14,19 +14,18 @@ never appears in a repr, a log line or an error detail.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import math
 import re
 import time
 from collections.abc import Callable, Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import structlog
 from pydantic import SecretStr
 
-from gateway.outbound.auth import ClientFactory, VendorAuth
+from gateway.outbound.auth import ClientFactory, Signed, VendorAuth
 from gateway.outbound.errors import ConnectorError, VendorAuthFailed, VendorBadResponse, VendorUnavailable
 
 if TYPE_CHECKING:
@@ -40,11 +39,6 @@ REFRESH_MARGIN = 30.0
 #: Assumed lifetime when the token endpoint does not say (RFC 6749 section 5.1 makes expires_in optional).
 DEFAULT_LIFETIME = 300.0
 
-#: (auth, scope, token) the current task last signed with; read by `invalidate` after that request's 401.
-_signed_with: contextvars.ContextVar[tuple[ClientCredentialsAuth, str, str] | None] = contextvars.ContextVar(
-    "oauth_signed_with", default=None
-)
-
 
 @dataclass
 class _Token:
@@ -52,10 +46,18 @@ class _Token:
     expires_at: float
 
 
+@dataclass(frozen=True)
+class BearerSigned:
+    """What a request was signed with: the scope set's cache key and the token (never printed)."""
+
+    scope: str
+    token: str = field(repr=False)
+
+
 class NoAuth(VendorAuth):
     """For the token endpoint itself: the client authenticates in the form body."""
 
-    async def sign(self, method: str, url: str, headers: MutableMapping[str, str], scope: str | None = None) -> None:
+    async def sign(self, method: str, url: str, headers: MutableMapping[str, str], scope: str | None = None) -> Signed:
         return None
 
 
@@ -92,22 +94,25 @@ class ClientCredentialsAuth(VendorAuth):
     def bind(self, make_client: ClientFactory) -> None:
         self.token_client = make_client(self.token_url, NoAuth())
 
-    async def sign(self, method: str, url: str, headers: MutableMapping[str, str], scope: str | None = None) -> None:
+    async def sign(
+        self, method: str, url: str, headers: MutableMapping[str, str], scope: str | None = None
+    ) -> BearerSigned:
         wanted = self.scopes.get(scope or "", self.default_scope)
         token = await self.token(wanted)
-        _signed_with.set((self, wanted, token))
         headers["Authorization"] = f"Bearer {token}"
+        return BearerSigned(wanted, token)
 
-    def invalidate(self) -> bool:
-        """Drop the token the failed request used, unless another request already replaced it."""
-        signed = _signed_with.get()
-        if signed is None or signed[0] is not self:  # not signed by us in this task: drop everything
+    def invalidate(self, signed: Signed) -> bool:
+        """Drop the token a request answered 401 was signed with, unless another request already replaced it.
+
+        `signed` is what `sign` returned for it; anything else (None) drops every cached token.
+        """
+        if not isinstance(signed, BearerSigned):
             self._tokens.clear()
             return True
-        _, scope, token = signed
-        cached = self._tokens.get(scope)
-        if cached is not None and cached.value == token:
-            del self._tokens[scope]
+        cached = self._tokens.get(signed.scope)
+        if cached is not None and cached.value == signed.token:
+            del self._tokens[signed.scope]
         return True
 
     async def token(self, scope: str) -> str:
@@ -160,6 +165,8 @@ class ClientCredentialsAuth(VendorAuth):
                 data=form.encode(),
                 headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
                 ok=(200,),
+                # A refresh serves every request waiting for the token, so no one request's budget bounds it.
+                budget=self.token_client.new_budget(),
             )
         except VendorUnavailable as exc:
             detail = f"app {app!r}: the vendor's token endpoint is unavailable"

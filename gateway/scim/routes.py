@@ -48,25 +48,8 @@ _COLLECTION = {"GET": "list", "POST": "create"}
 _ITEM = {"GET": "get", "PUT": "replace", "PATCH": "patch", "DELETE": "delete"}
 
 
-#: The common shape in one step: `/Users/{id}` or `/Groups/{id}` with an id _check_id accepts (no dot
-#: segment, separator or control character, not over MAX_ID_LENGTH), not `.search`, no `.scim` to strip.
-#: Anything else takes the segment walk, whose answer this agrees with (the segment walk cost ~15k
-#: instructions of every GET by id).
-_ITEM_PATH = re.compile(
-    rf"/(Users|Groups)/((?!\.\.?\Z|\.search\Z)(?!.*\.scim\Z)[^/\\\x00-\x1f\x7f]{{1,{MAX_ID_LENGTH}}})\Z"
-)
-
-
 def route(method: str, rest: str) -> Target:
-    """Parse `rest` (e.g. `/Users/2819c223`); raises SCIMException 404/405/501."""
-    item = _ITEM_PATH.match(rest)
-    if item is not None:
-        return Target(_allow_map(method, _ITEM), _KINDS[item[1]], item[2])
-    return route_segments(method, rest)
-
-
-def route_segments(method: str, rest: str) -> Target:
-    """route() for any shape: the path's non-empty segments, walked."""
+    """Parse `rest` (e.g. `/Users/2819c223`) by its non-empty segments; raises SCIMException 404/405/501."""
     parts = [part for part in rest.removesuffix(".scim").split("/") if part]
     if not parts:
         raise NotFoundException(detail="no SCIM endpoint here; try /ServiceProviderConfig")

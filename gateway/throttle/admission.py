@@ -6,15 +6,13 @@ past the request deadline, then is refused with 429 and a Retry-After of
 when a slot frees (RFC 6585 section 4). Outbound: a vendor call waits for a
 slot in the app's vendor budget and a concurrency permit, both bounded by
 the request deadline; when the budget cannot be met in time the caller gets
-503 with Retry-After, and the vendor never sees more than its configured rate.
+429 with Retry-After, and the vendor never sees more than its configured rate.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
-from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
@@ -22,9 +20,7 @@ from scim2_models import SCIMException
 
 from gateway.clock import Clock
 from gateway.config import LimitConfig, UpstreamConfig
-from gateway.deadline import current_deadline
-from gateway.outbound.errors import VendorUnavailable
-from gateway.outbound.timeouts import timeout
+from gateway.outbound.errors import VendorThrottled
 from gateway.throttle.gcra import Decision, Limit
 
 
@@ -45,8 +41,12 @@ class Throttled(SCIMException):
         self.retry_after = max(1, math.ceil(retry_after))
 
 
-class OutboundThrottled(VendorUnavailable):
-    """The gateway's own budget for a vendor cannot serve this call before its deadline."""
+class OutboundThrottled(VendorThrottled):
+    """The gateway's own budget for a vendor cannot serve this call before its deadline: 429 with Retry-After.
+
+    429 like a vendor's own throttling, not 503: IdPs reschedule a 429 after Retry-After, while a 503 counts
+    towards Entra's quarantine of the app.
+    """
 
 
 class Admission:
@@ -67,11 +67,14 @@ class Admission:
         self.on_throttled = on_throttled
         self._reserve_now = _reserve_now(store)
 
-    async def admit(self) -> None:
-        """Return once the request may proceed (after waiting at most max_wait); raise Throttled (429)."""
+    async def admit(self, deadline: float | None = None) -> None:
+        """Return once the request may proceed (after waiting at most max_wait); raise Throttled (429).
+
+        `deadline` (monotonic, this admission's clock) is the request's: no wait runs past it.
+        """
         if not self.limits:
             return
-        budget = _within_deadline(self.max_wait, self.clock)
+        budget = _within_deadline(self.max_wait, deadline, self.clock)
         reserve_now = self._reserve_now
         if reserve_now is not None:
             reserved, wait = reserve_now(self.limits, budget)
@@ -108,7 +111,7 @@ class OutboundLimiter:
         self.app = f"{tenant}/{app}"
         self.clock = clock
         self.limits = () if config.rate is None else (Limit(f"out:{{{tenant}}}:{app}", config.rate, config.burst),)
-        self.permits = None if config.concurrency is None else Permits(config.concurrency)
+        self.permits = None if config.concurrency is None else asyncio.Semaphore(config.concurrency)
         self.on_throttled: Callable[[], None] | None = None
         self._reserve_now = _reserve_now(store)
 
@@ -133,15 +136,20 @@ class OutboundLimiter:
             await self.clock.sleep(wait)
 
     async def acquire_permit(self, deadline: float) -> bool:
-        """Take a concurrency permit before `deadline` (True if one was taken; release it after the call)."""
+        """Take a concurrency permit before `deadline` (True if one was taken; release it after the call).
+
+        Waiters are served first come, first served (asyncio.Semaphore: a free permit is not taken past a
+        waiter); one that gives up at its deadline takes nothing.
+        """
         permits = self.permits
         if permits is None:
             return False
-        if permits.try_take():  # a free permit is taken without waiting: no timer to arm
+        if not permits.locked():
+            await permits.acquire()  # free: taken without waiting, so no timer is armed
             return True
         try:
-            with timeout(max(0.0, deadline - self.clock.now())):
-                await permits.take()
+            async with asyncio.timeout(max(0.0, deadline - self.clock.now())):
+                await permits.acquire()
         except TimeoutError:
             if self.on_throttled is not None:
                 self.on_throttled()
@@ -154,58 +162,13 @@ class OutboundLimiter:
             self.permits.release()
 
 
-class Permits:
-    """A counting semaphore for vendor calls whose uncontended take is a decrement (no coroutine, no future).
-
-    Waiters are served first come, first served: a free permit is not taken past
-    a waiter. A waiter cancelled (or timed out) takes nothing; one cancelled just
-    after a permit was handed to it passes that permit on.
-    """
-
-    def __init__(self, count: int) -> None:
-        self.free = count
-        self._waiters: deque[asyncio.Future[None]] = deque()
-
-    def try_take(self) -> bool:
-        if self.free > 0 and not self._waiters:
-            self.free -= 1
-            return True
-        return False
-
-    async def take(self) -> None:
-        """Wait for a permit (call after try_take failed)."""
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        try:
-            await waiter
-        except BaseException:
-            if waiter.done() and not waiter.cancelled():
-                self.release()  # handed one as we were cancelled: the next waiter gets it
-            else:
-                with contextlib.suppress(ValueError):
-                    self._waiters.remove(waiter)
-            raise
-
-    def release(self) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)  # straight to the first waiter: never counted as free in between
-                return
-        self.free += 1
-
-
 def _reserve_now(store: Store) -> Callable[[tuple[Limit, ...], float], Decision] | None:
     """The store's synchronous reserve, if it has one (the in-process store: no I/O, so no coroutine)."""
     return getattr(store, "reserve_now", None)
 
 
-def _within_deadline(max_wait: float, clock: Clock) -> float:
-    """`max_wait`, cut to what is left of the request's deadline (never below 0)."""
-    deadline = current_deadline()
+def _within_deadline(max_wait: float, deadline: float | None, clock: Clock) -> float:
+    """`max_wait`, cut to what is left before `deadline` (never below 0)."""
     if deadline is None:
         return max_wait
-    left = deadline - clock.now()  # comparisons, not min()/max(): this runs for every request
-    if max_wait < left:
-        return max_wait
-    return left if left > 0.0 else 0.0
+    return max(0.0, min(max_wait, deadline - clock.now()))

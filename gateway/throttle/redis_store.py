@@ -13,6 +13,7 @@ after RECHECK_SECONDS. A Redis failure never fails a request.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 
 import structlog
@@ -23,7 +24,6 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from gateway.clock import SYSTEM_CLOCK, Clock
-from gateway.outbound.timeouts import timeout
 from gateway.throttle.gcra import Decision, Limit, LocalStore
 
 log = structlog.get_logger("scim_gateway.throttle")
@@ -119,7 +119,7 @@ class RedisStore:
     async def _try_redis(self, limits: tuple[Limit, ...], max_wait: float) -> Decision | str:
         keys, args = self._call(limits)
         try:
-            with timeout(self.timeout):
+            async with asyncio.timeout(self.timeout):
                 reserved, wait = await self._script(keys=keys, args=[max_wait, *args])
         except (TimeoutError, RedisTimeoutError):  # ours or the client's own socket timeout, whichever came first
             return "timeout"

@@ -47,7 +47,7 @@ class ConnectorContract(IdpCompatContract):
 
     async def test_check_succeeds_with_good_credentials(self, env: Harness) -> None:
         await env.clear_requests()
-        await env.connector.check()
+        await env.connector.check(env.budget())
         log = [entry for entry in await env.requests() if entry["path"] != self.token_path]
         assert log, "check() sent nothing to the vendor"
         assert all(entry["method"] == "GET" for entry in log), "a connectivity check must only read"
@@ -60,7 +60,7 @@ class ConnectorContract(IdpCompatContract):
         wrong = self.wrong_credentials(good)
         async with self.running(credentials=wrong) as env:
             with pytest.raises(VendorAuthFailed) as raised:
-                await env.connector.check()
+                await env.connector.check(env.budget())
             error = " ".join((str(raised.value), raised.value.detail, repr(raised.value)))
             reprs = repr(env.connector.settings) + repr(env.connector.upstream.auth)
         for name in good:
@@ -92,7 +92,7 @@ class ConnectorContract(IdpCompatContract):
             if not any(self.cls.supports(other, op) for other in Kind):
                 assert getattr(self.cls, op.value) is base, f"{op.value} is implemented but declared for no kind"
             with pytest.raises(NotSupported) as raised:
-                await base(env.connector, kind, *arguments[op])
+                await base(env.connector, env.budget(), kind, *arguments[op])
             assert self.cls.vendor in raised.value.detail
         assert await env.requests() == [], "an undeclared operation reached the vendor"
 
@@ -100,19 +100,19 @@ class ConnectorContract(IdpCompatContract):
 
     @needs(Kind.USER, Op.SEARCH)
     async def test_search_total_counts_every_match(self, env: Harness) -> None:
-        page = await env.connector.search(Kind.USER, SearchQuery(start_index=1, count=2))
+        page = await env.connector.search(env.budget(), Kind.USER, SearchQuery(start_index=1, count=2))
         assert page.total == self.expected_users()
         assert len(page.resources) == 2
         assert all(isinstance(resource.get("id"), str) for resource in page.resources)
 
     @needs(Kind.USER, Op.SEARCH)
     async def test_search_pages_partition_the_listing(self, env: Harness) -> None:
-        everything = await env.connector.search(Kind.USER, SearchQuery(start_index=1, count=100))
+        everything = await env.connector.search(env.budget(), Kind.USER, SearchQuery(start_index=1, count=100))
         total = self.expected_users()
         assert everything.total == total and len(everything.resources) == total
         walked: list[str] = []
         for start in range(1, total + 1, 3):
-            page = await env.connector.search(Kind.USER, SearchQuery(start_index=start, count=3))
+            page = await env.connector.search(env.budget(), Kind.USER, SearchQuery(start_index=start, count=3))
             assert page.total == total
             assert len(page.resources) == min(3, total - start + 1)
             walked.extend(ids(page.resources))
@@ -121,14 +121,16 @@ class ConnectorContract(IdpCompatContract):
 
     @needs(Kind.USER, Op.SEARCH)
     async def test_search_beyond_the_end_is_empty_with_the_true_total(self, env: Harness) -> None:
-        page = await env.connector.search(Kind.USER, SearchQuery(start_index=self.expected_users() + 1, count=5))
+        page = await env.connector.search(
+            env.budget(), Kind.USER, SearchQuery(start_index=self.expected_users() + 1, count=5)
+        )
         assert page.resources == []
         assert page.total == self.expected_users()
 
     @needs(Kind.USER, Op.SEARCH)
     async def test_search_count_zero_gives_only_the_total(self, env: Harness) -> None:
         """RFC 7644 section 3.4.2.4: count=0 asks for totalResults and no resources."""
-        page = await env.connector.search(Kind.USER, SearchQuery(start_index=1, count=0))
+        page = await env.connector.search(env.budget(), Kind.USER, SearchQuery(start_index=1, count=0))
         assert page.resources == []
         assert page.total == self.expected_users()
 
@@ -143,12 +145,14 @@ class ConnectorContract(IdpCompatContract):
                 await self.create_users(env, total - self.expected_users())
             walked = ids(await self.list_all(env, Kind.USER, page_size=10))
             assert len(walked) == total
-            page = await env.connector.search(Kind.USER, SearchQuery(start_index=1, count=cap + 20))
+            page = await env.connector.search(env.budget(), Kind.USER, SearchQuery(start_index=1, count=cap + 20))
             assert page.total == total
             assert ids(page.resources) == walked[: cap + 20]
-            later = await env.connector.search(Kind.USER, SearchQuery(start_index=3, count=cap + 20))
+            later = await env.connector.search(env.budget(), Kind.USER, SearchQuery(start_index=3, count=cap + 20))
             assert ids(later.resources) == walked[2 : 2 + cap + 20]
-            tail = await env.connector.search(Kind.USER, SearchQuery(start_index=total - 4, count=cap + 20))
+            tail = await env.connector.search(
+                env.budget(), Kind.USER, SearchQuery(start_index=total - 4, count=cap + 20)
+            )
             assert tail.total == total
             assert ids(tail.resources) == walked[total - 5 :]
 
@@ -156,22 +160,22 @@ class ConnectorContract(IdpCompatContract):
 
     @needs(Kind.USER, Op.GET, Op.SEARCH)
     async def test_get_returns_the_known_resource(self, env: Harness) -> None:
-        listed = (await env.connector.search(Kind.USER, SearchQuery(start_index=2, count=1))).resources[0]
-        fetched = await env.connector.get(Kind.USER, listed["id"])
+        listed = (await env.connector.search(env.budget(), Kind.USER, SearchQuery(start_index=2, count=1))).resources[0]
+        fetched = await env.connector.get(env.budget(), Kind.USER, listed["id"])
         assert fetched["id"] == listed["id"]
         assert fetched["userName"] == listed["userName"]
 
     @needs(Kind.USER, Op.GET)
     async def test_get_unknown_id_raises_unknown_resource(self, env: Harness) -> None:
         with pytest.raises(UnknownResource):
-            await env.connector.get(Kind.USER, "contract-no-such-id")
+            await env.connector.get(env.budget(), Kind.USER, "contract-no-such-id")
 
     @pytest.mark.parametrize("hostile", HOSTILE_IDS)
     @needs(Kind.USER, Op.GET)
     async def test_get_id_is_quoted_and_cannot_escape_its_path(self, env: Harness, hostile: str) -> None:
         await env.clear_requests()
         with pytest.raises(UnknownResource):
-            await env.connector.get(Kind.USER, hostile)
+            await env.connector.get(env.budget(), Kind.USER, hostile)
         # The simulator logs the decoded path: the whole id must still sit in one segment after the
         # endpoint, with no query split off (an unquoted ../ would be normalised away, ? and # cut off).
         # A bare dot segment cannot be sent at all, so nothing may reach the vendor for it.
@@ -189,16 +193,18 @@ class ConnectorContract(IdpCompatContract):
         await env.clear_requests()
         with pytest.raises(UnknownResource):
             if op is Op.REPLACE:
-                await env.connector.replace(Kind.USER, hostile, body)
+                await env.connector.replace(env.budget(), Kind.USER, hostile, body)
             else:
-                await env.connector.delete(Kind.USER, hostile)
+                await env.connector.delete(env.budget(), Kind.USER, hostile)
         log = [entry for entry in await env.requests() if entry["path"] != self.token_path]
         assert log, "nothing reached the vendor"
         for entry in log:
             assert entry["path"].endswith(f"{self.user_path}/{hostile}"), entry
             assert entry["query"] == "", entry
         if self.cls.supports(Kind.USER, Op.SEARCH):
-            assert (await env.connector.search(Kind.USER, SearchQuery(count=0))).total == self.expected_users()
+            assert (
+                await env.connector.search(env.budget(), Kind.USER, SearchQuery(count=0))
+            ).total == self.expected_users()
 
     # -- create ----------------------------------------------------------------------------
 
@@ -206,20 +212,20 @@ class ConnectorContract(IdpCompatContract):
     async def test_create_returns_the_created_user(self, env: Harness) -> None:
         wanted = self.new_user("created")
         body = self.request_body(env, Kind.USER, wanted, Context.RESOURCE_CREATION_REQUEST)
-        created = await env.connector.create(Kind.USER, body)
+        created = await env.connector.create(env.budget(), Kind.USER, body)
         assert isinstance(created.get("id"), str) and created["id"]
         assert created["userName"].lower() == wanted["userName"].lower()
         stored = await self.read(env, Kind.USER, created["id"])
         assert stored["userName"].lower() == wanted["userName"].lower()
         if self.cls.supports(Kind.USER, Op.SEARCH):
-            page = await env.connector.search(Kind.USER, SearchQuery(count=1))
+            page = await env.connector.search(env.budget(), Kind.USER, SearchQuery(count=1))
             assert page.total == self.expected_users() + 1
 
     @needs(Kind.USER, Op.CREATE)
     async def test_create_round_trips_what_the_vendor_holds(self, env: Harness) -> None:
         wanted = self.full_user("roundtrip")
         body = self.request_body(env, Kind.USER, wanted, Context.RESOURCE_CREATION_REQUEST)
-        created = await env.connector.create(Kind.USER, body)
+        created = await env.connector.create(env.budget(), Kind.USER, body)
         stored = await self.read(env, Kind.USER, created["id"])
         for path in self.round_trip:
             assert value_at(stored, path) == value_at(wanted, path), path
@@ -227,15 +233,15 @@ class ConnectorContract(IdpCompatContract):
     @needs(Kind.USER, Op.CREATE)
     async def test_create_duplicate_user_name_raises_already_exists(self, env: Harness) -> None:
         body = self.request_body(env, Kind.USER, self.new_user("twice"), Context.RESOURCE_CREATION_REQUEST)
-        await env.connector.create(Kind.USER, body)
+        await env.connector.create(env.budget(), Kind.USER, body)
         with pytest.raises(AlreadyExists):
-            await env.connector.create(Kind.USER, body)
+            await env.connector.create(env.budget(), Kind.USER, body)
 
     @needs(Kind.USER, Op.CREATE, Op.SEARCH)
     async def test_concurrent_duplicate_creates_leave_one_user(self, env: Harness) -> None:
         """An IdP retrying a create (or two workers racing) must not end with two accounts."""
         body = self.request_body(env, Kind.USER, self.new_user("racing"), Context.RESOURCE_CREATION_REQUEST)
-        attempts = [env.connector.create(Kind.USER, body) for _ in range(4)]
+        attempts = [env.connector.create(env.budget(), Kind.USER, body) for _ in range(4)]
         outcomes = await asyncio.gather(*attempts, return_exceptions=True)
         created = [outcome for outcome in outcomes if isinstance(outcome, dict)]
         refused = [outcome for outcome in outcomes if isinstance(outcome, AlreadyExists)]
@@ -252,7 +258,7 @@ class ConnectorContract(IdpCompatContract):
         for key in ("meta", "groups"):
             wanted.pop(key, None)
         body = self.request_body(env, Kind.USER, wanted, Context.RESOURCE_REPLACEMENT_REQUEST)
-        result = await env.connector.replace(Kind.USER, user["id"], body)
+        result = await env.connector.replace(env.budget(), Kind.USER, user["id"], body)
         assert result["id"] == user["id"]
         assert result["displayName"] == "Replaced Name"
         stored = await self.read(env, Kind.USER, user["id"])
@@ -267,7 +273,7 @@ class ConnectorContract(IdpCompatContract):
         wanted = {key: value for key, value in user.items() if key not in ("meta", "groups")}
         wanted.update(userName=new_name, active=False, emails=[{"value": new_name, "type": "work", "primary": True}])
         body = self.request_body(env, Kind.USER, wanted, Context.RESOURCE_REPLACEMENT_REQUEST)
-        await env.connector.replace(Kind.USER, user["id"], body)
+        await env.connector.replace(env.budget(), Kind.USER, user["id"], body)
         stored = await self.read(env, Kind.USER, user["id"])
         assert stored["userName"] == new_name
         assert stored["active"] is False
@@ -283,11 +289,11 @@ class ConnectorContract(IdpCompatContract):
         with_it = self.request_body(
             env, Kind.USER, {**wanted, self.clearable: "Set"}, Context.RESOURCE_REPLACEMENT_REQUEST
         )
-        await env.connector.replace(Kind.USER, user["id"], with_it)
+        await env.connector.replace(env.budget(), Kind.USER, user["id"], with_it)
         assert (await self.read(env, Kind.USER, user["id"])).get(self.clearable) == "Set"
         wanted.pop(self.clearable, None)
         without = self.request_body(env, Kind.USER, wanted, Context.RESOURCE_REPLACEMENT_REQUEST)
-        await env.connector.replace(Kind.USER, user["id"], without)
+        await env.connector.replace(env.budget(), Kind.USER, user["id"], without)
         assert (await self.read(env, Kind.USER, user["id"])).get(self.clearable) is None
 
     @needs(Kind.USER, Op.PATCH)
@@ -296,10 +302,12 @@ class ConnectorContract(IdpCompatContract):
             pytest.skip(f"{self.vendor} holds no optional attribute to clear")
         user = await self.a_user(env, "unset")
         add = {"op": "add", "path": self.clearable, "value": "Set"}
-        await env.connector.patch(Kind.USER, user["id"], self.patch_ops(env, Kind.USER, user["id"], add))
+        await env.connector.patch(env.budget(), Kind.USER, user["id"], self.patch_ops(env, Kind.USER, user["id"], add))
         assert (await self.read(env, Kind.USER, user["id"])).get(self.clearable) == "Set"
         remove = {"op": "remove", "path": self.clearable}
-        await env.connector.patch(Kind.USER, user["id"], self.patch_ops(env, Kind.USER, user["id"], remove))
+        await env.connector.patch(
+            env.budget(), Kind.USER, user["id"], self.patch_ops(env, Kind.USER, user["id"], remove)
+        )
         stored = await self.read(env, Kind.USER, user["id"])
         assert stored.get(self.clearable) is None
         assert stored["userName"] == user["userName"]
@@ -314,7 +322,7 @@ class ConnectorContract(IdpCompatContract):
             {"op": "replace", "path": "displayName", "value": "Patched Name"},
             {"op": "replace", "path": "active", "value": False},
         )
-        result = await env.connector.patch(Kind.USER, user["id"], operations)
+        result = await env.connector.patch(env.budget(), Kind.USER, user["id"], operations)
         if result is not None:
             assert result["displayName"] == "Patched Name"
         stored = await self.read(env, Kind.USER, user["id"])
@@ -335,14 +343,18 @@ class ConnectorContract(IdpCompatContract):
         with pytest.raises(UnknownResource):
             if op is Op.REPLACE:
                 body = self.request_body(env, Kind.USER, self.new_user("ghost"), Context.RESOURCE_REPLACEMENT_REQUEST)
-                await env.connector.replace(Kind.USER, missing, body)
+                await env.connector.replace(env.budget(), Kind.USER, missing, body)
             elif op is Op.PATCH:
                 operation = {"op": "replace", "path": "displayName", "value": "Ghost"}
-                await env.connector.patch(Kind.USER, missing, self.patch_ops(env, Kind.USER, missing, operation))
+                await env.connector.patch(
+                    env.budget(), Kind.USER, missing, self.patch_ops(env, Kind.USER, missing, operation)
+                )
             else:
-                await env.connector.delete(Kind.USER, missing)
+                await env.connector.delete(env.budget(), Kind.USER, missing)
         if self.cls.supports(Kind.USER, Op.SEARCH):
-            assert (await env.connector.search(Kind.USER, SearchQuery(count=0))).total == self.expected_users()
+            assert (
+                await env.connector.search(env.budget(), Kind.USER, SearchQuery(count=0))
+            ).total == self.expected_users()
 
     # -- filter pushdown -------------------------------------------------------------------
 
@@ -366,15 +378,19 @@ class ConnectorContract(IdpCompatContract):
                 continue
             model = env.schemas[Kind.USER]
             expected = [r["id"] for r in everyone if scim_filter.match(parse_response(model, r))]
-            page = await env.connector.search(Kind.USER, SearchQuery(filter=scim_filter, count=100))
+            page = await env.connector.search(env.budget(), Kind.USER, SearchQuery(filter=scim_filter, count=100))
             assert sorted(ids(page.resources)) == sorted(expected), text
             assert page.total == len(expected), text
             if len(expected) > 1:
-                window = await env.connector.search(Kind.USER, SearchQuery(filter=scim_filter, start_index=2, count=2))
+                window = await env.connector.search(
+                    env.budget(), Kind.USER, SearchQuery(filter=scim_filter, start_index=2, count=2)
+                )
                 assert window.total == len(expected), text
                 assert len(window.resources) == min(2, len(expected) - 1), text
                 assert set(ids(window.resources)) <= set(expected), text
-                first_page = await env.connector.search(Kind.USER, SearchQuery(filter=scim_filter, count=1))
+                first_page = await env.connector.search(
+                    env.budget(), Kind.USER, SearchQuery(filter=scim_filter, count=1)
+                )
                 assert not set(ids(first_page.resources)) & set(ids(window.resources)), text
             pushed += 1
         assert pushed, f"{self.vendor} declares filter but accepts none of the contract's filters"
@@ -387,14 +403,14 @@ class ConnectorContract(IdpCompatContract):
         wanted["emails"] = [{"value": wanted["userName"], "type": "work", "primary": True}]
         wanted["displayName"] = 'Say "hi" \\ O\'Quote'
         body = self.request_body(env, Kind.USER, wanted, Context.RESOURCE_CREATION_REQUEST)
-        created = await env.connector.create(Kind.USER, body)
+        created = await env.connector.create(env.budget(), Kind.USER, body)
         pushed = 0
         for attribute in ("userName", "displayName"):
             text = f"{attribute} eq {json.dumps(wanted[attribute])}"
             scim_filter = self.parse_filter(env, Kind.USER, text)
             if not env.connector.filterable(Kind.USER, scim_filter):
                 continue
-            page = await env.connector.search(Kind.USER, SearchQuery(filter=scim_filter))
+            page = await env.connector.search(env.budget(), Kind.USER, SearchQuery(filter=scim_filter))
             assert ids(page.resources) == [created["id"]], text
             pushed += 1
         if not pushed:
@@ -407,7 +423,7 @@ class ConnectorContract(IdpCompatContract):
         user = await self.a_user(env, "grouped")
         wanted = {"schemas": [GROUP_SCHEMA], "displayName": "Contract Group", "members": [{"value": user["id"]}]}
         body = self.request_body(env, Kind.GROUP, wanted, Context.RESOURCE_CREATION_REQUEST)
-        created = await env.connector.create(Kind.GROUP, body)
+        created = await env.connector.create(env.budget(), Kind.GROUP, body)
         assert isinstance(created.get("id"), str) and created["id"]
         stored = await self.read(env, Kind.GROUP, created["id"])
         assert stored["displayName"] == "Contract Group"
@@ -428,7 +444,7 @@ class ConnectorContract(IdpCompatContract):
 
     @needs(Kind.GROUP, Op.DELETE, Op.SEARCH)
     async def test_group_delete_removes_it(self, env: Harness) -> None:
-        group = (await env.connector.search(Kind.GROUP, SearchQuery(count=1))).resources[0]
-        await env.connector.delete(Kind.GROUP, group["id"])
+        group = (await env.connector.search(env.budget(), Kind.GROUP, SearchQuery(count=1))).resources[0]
+        await env.connector.delete(env.budget(), Kind.GROUP, group["id"])
         with pytest.raises(UnknownResource):
             await self.read(env, Kind.GROUP, group["id"])

@@ -2,9 +2,8 @@
 
 `ContractHarness` holds what a backend's subclass says (connector, simulator,
 settings from the simulator's URL and demo credentials, vendor quirks) and
-how a test gets a fresh simulator plus the connector built exactly as
-gateway/runtime.py builds it: one aiohttp ClientSession, the class's vendor
-auth bound to a client factory, one UpstreamClient. Each test gets a freshly
+how a test gets a fresh simulator plus the connector built by
+gateway/runtime.py's `build_connector`, as every app is. Each test gets a freshly
 built simulator (fresh state) behind a loopback server that lives for the
 session (tests/connectors/hosting.py). Request bodies are put in the
 gateway's normalised form by the same scim2-models code the orchestrator
@@ -24,8 +23,9 @@ import aiohttp
 import pytest
 from scim2_models import Context, ScimFilter
 
-from gateway.outbound.client import UpstreamClient
+from gateway.outbound.budget import CallBudget
 from gateway.outbound.errors import UnknownResource
+from gateway.runtime import build_connector
 from gateway.scim.models import SchemaSet, dump_request, validate_resource
 from gateway.scim.patch import normalise_patch
 from gateway.scim.query import from_query_params
@@ -52,6 +52,10 @@ class Harness:
     credentials: dict[str, str]
     session: aiohttp.ClientSession
     schemas: SchemaSet
+
+    def budget(self) -> CallBudget:
+        """A fresh budget for one connector call, as a request (or a health check) would hand it."""
+        return self.connector.upstream.new_budget()
 
     async def requests(self) -> list[dict[str, Any]]:
         """The simulator's request log (method, path, query, auth_scheme, status), oldest first."""
@@ -83,15 +87,6 @@ def needs(kind: Kind, *ops: Op) -> Callable[[F], F]:
         return test
 
     return mark
-
-
-def build_connector(cls: type[Connector], raw: dict[str, Any], session: aiohttp.ClientSession) -> Connector:
-    """The connector as gateway/runtime.py `_build_app` builds it, from raw (config-shaped) settings."""
-    settings = cls.Settings.model_validate(raw)
-    label = f"contract/{cls.vendor}"
-    auth = cls.vendor_auth(settings)
-    auth.bind(lambda base_url, client_auth: UpstreamClient(session, base_url, client_auth, label))
-    return cls(settings, UpstreamClient(session, cls.base_url(settings), auth, label))
 
 
 def ids(resources: list[Resource]) -> list[str]:
@@ -223,7 +218,8 @@ class ContractHarness:
             async with aiohttp.ClientSession() as session:
                 raw = self.app_settings(url, sim_settings, credentials if credentials is not None else good)
                 raw.update(overrides)
-                connector = build_connector(self.cls, raw, session)
+                settings = self.cls.Settings.model_validate(raw)
+                connector = build_connector(self.cls, settings, session, f"contract/{self.cls.vendor}")
                 yield Harness(connector, url, sim_settings, good, session, SchemaSet(self.cls.user_extensions))
         finally:
             slot.app = None
@@ -239,7 +235,7 @@ class ContractHarness:
     async def read(self, env: Harness, kind: Kind, resource_id: str) -> Resource:
         """The resource by id: natively where GET is declared, else found in the listing."""
         if self.cls.supports(kind, Op.GET):
-            return await env.connector.get(kind, resource_id)
+            return await env.connector.get(env.budget(), kind, resource_id)
         for resource in await self.list_all(env, kind):
             if resource["id"] == resource_id:
                 return resource
@@ -249,7 +245,9 @@ class ContractHarness:
         """Every resource of `kind`, walked in pages; fails if the walk does not end."""
         found: list[Resource] = []
         for _ in range(_MAX_WALK_PAGES):
-            page = await env.connector.search(kind, SearchQuery(start_index=len(found) + 1, count=page_size))
+            page = await env.connector.search(
+                env.budget(), kind, SearchQuery(start_index=len(found) + 1, count=page_size)
+            )
             found.extend(page.resources)
             if not page.resources or len(found) >= page.total:
                 return found
@@ -276,7 +274,7 @@ class ContractHarness:
             tag = f"bulk{index:04d}"
             body = self.request_body(env, Kind.USER, self.new_user(tag), Context.RESOURCE_CREATION_REQUEST)
             async with limiter:
-                await env.connector.create(Kind.USER, body)
+                await env.connector.create(env.budget(), Kind.USER, body)
 
         await asyncio.gather(*(add(index) for index in range(count)))
 
@@ -284,12 +282,12 @@ class ContractHarness:
         """A user to change: created where CREATE is declared, else a seeded one."""
         if self.cls.supports(Kind.USER, Op.CREATE):
             body = self.request_body(env, Kind.USER, self.new_user(tag), Context.RESOURCE_CREATION_REQUEST)
-            return await env.connector.create(Kind.USER, body)
-        return (await env.connector.search(Kind.USER, SearchQuery(count=1))).resources[0]
+            return await env.connector.create(env.budget(), Kind.USER, body)
+        return (await env.connector.search(env.budget(), Kind.USER, SearchQuery(count=1))).resources[0]
 
     async def check_delete(self, env: Harness) -> None:
         user = await self.a_user(env, "deleted")
-        await env.connector.delete(Kind.USER, user["id"])
+        await env.connector.delete(env.budget(), Kind.USER, user["id"])
         if self.deletes_permanently(env.connector):
             with pytest.raises(UnknownResource):
                 await self.read(env, Kind.USER, user["id"])
@@ -306,14 +304,16 @@ class ContractHarness:
                 if add
                 else {"op": "remove", "path": f'members[value eq "{remove}"]'}
             )
-            await env.connector.patch(Kind.GROUP, group["id"], self.patch_ops(env, Kind.GROUP, group["id"], operation))
+            await env.connector.patch(
+                env.budget(), Kind.GROUP, group["id"], self.patch_ops(env, Kind.GROUP, group["id"], operation)
+            )
             return
         members = [
             {"value": value} for value in sorted(member_ids(group) | ({add} if add else set())) if value != remove
         ]
         wanted = {"schemas": [GROUP_SCHEMA], "id": group["id"], "displayName": group["displayName"], "members": members}
         body = self.request_body(env, Kind.GROUP, wanted, Context.RESOURCE_REPLACEMENT_REQUEST)
-        await env.connector.replace(Kind.GROUP, group["id"], body)
+        await env.connector.replace(env.budget(), Kind.GROUP, group["id"], body)
 
 
 def value_at(resource: dict[str, Any], path: str) -> Any:

@@ -56,7 +56,7 @@ class IdpCompatContract(ContractHarness):
     async def entra_patch(self, env: Harness, user: Resource, *operations: dict[str, Any]) -> Resource:
         body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": list(operations)}
         patch = normalise_patch(env.schemas[Kind.USER], body, user["id"])
-        return await self.gateway(env).patch(Kind.USER, user["id"], patch)
+        return await self.gateway(env).patch(env.budget(), Kind.USER, user["id"], patch)
 
     # -- item 17: the manager cleared with an empty value is absent --------------------------------
 
@@ -71,11 +71,11 @@ class IdpCompatContract(ContractHarness):
         user = await self.a_user(env, "managed")
         boss = next(u for u in await self.list_all(env, Kind.USER) if u["id"] != user["id"])
         await self.entra_patch(env, user, {"op": "Add", "path": MANAGER, "value": boss["id"]})
-        managed = await self.gateway(env).get(Kind.USER, user["id"])
+        managed = await self.gateway(env).get(env.budget(), Kind.USER, user["id"])
         assert managed[ENTERPRISE]["manager"]["value"] == boss["id"]
         for _ in range(2):  # the second clear meets a user without a manager: still a success
             answered = await self.entra_patch(env, user, clear)
-            stored = await self.gateway(env).get(Kind.USER, user["id"])
+            stored = await self.gateway(env).get(env.budget(), Kind.USER, user["id"])
             for document in (answered, stored):
                 assert "manager" not in (document.get(ENTERPRISE) or {}), document.get(ENTERPRISE)
             assert stored["userName"] == user["userName"]
@@ -96,11 +96,11 @@ class IdpCompatContract(ContractHarness):
             {"op": "Replace", "path": f"{work}.streetAddress", "value": "1 Main St"},
             {"op": "Replace", "path": f"{work}.locality", "value": "Springfield"},
         )
-        stored = await self.gateway(env).get(Kind.USER, user["id"])
+        stored = await self.gateway(env).get(env.budget(), Kind.USER, user["id"])
         for document in (answered, stored):
             assert _work_addresses(document) == [("1 Main St", "Springfield")], document.get("addresses")
         await self.entra_patch(env, user, {"op": "Replace", "path": f"{work}.streetAddress", "value": "2 Side St"})
-        stored = await self.gateway(env).get(Kind.USER, user["id"])
+        stored = await self.gateway(env).get(env.budget(), Kind.USER, user["id"])
         assert _work_addresses(stored) == [("2 Side St", "Springfield")], stored.get("addresses")
 
     async def test_entra_replace_of_an_existing_work_email_stays_a_vendor_patch(self, env: Harness) -> None:
@@ -124,9 +124,9 @@ class IdpCompatContract(ContractHarness):
         self.offers(env, Kind.USER, Op.PATCH)
         self.require_held(env, "emails")
         user = await self.a_user(env, "unremoved")
-        before = await self.gateway(env).get(Kind.USER, user["id"])
+        before = await self.gateway(env).get(env.budget(), Kind.USER, user["id"])
         answered = await self.entra_patch(env, user, {"op": "remove", "path": 'emails[type eq "home"]'})
-        stored = await self.gateway(env).get(Kind.USER, user["id"])
+        stored = await self.gateway(env).get(env.budget(), Kind.USER, user["id"])
         for document in (answered, stored):
             assert document["emails"] == before["emails"]
             assert document["userName"] == before["userName"]
@@ -138,7 +138,7 @@ class IdpCompatContract(ContractHarness):
         if not (issubclass(self.cls, ScimPassthroughConnector) and self.cls.supports(Kind.USER, Op.PATCH)):
             pytest.skip(f"{self.vendor} does not forward SCIM PATCH")
         user = await self.a_user(env, "strict")
-        before = await self.gateway(env).get(Kind.USER, user["id"])
+        before = await self.gateway(env).get(env.budget(), Kind.USER, user["id"])
         refusal = {"schemas": [ERROR_SCHEMA], "status": "400", "scimType": "noTarget", "detail": "no match"}
         await env.inject_fault({"status": 400, "method": "PATCH", "body": refusal})
         answered = await self.entra_patch(env, user, {"op": "remove", "path": 'emails[type eq "home"]'})
@@ -154,11 +154,11 @@ class IdpCompatContract(ContractHarness):
         if Op.SEARCH not in operations.offered[Kind.GROUP]:
             pytest.skip(f"the gateway cannot list {self.vendor}'s groups")
         name = "Contract Unique Group"
-        await create_once(operations, Kind.GROUP, self._group_body(env, name, "ext-first"))
+        await create_once(env.budget(), operations, Kind.GROUP, self._group_body(env, name, "ext-first"))
         for again, external_id in ((name, "ext-first"), (name.upper(), "ext-second")):
             await env.clear_requests()
             with pytest.raises(AlreadyExists) as refused:
-                await create_once(operations, Kind.GROUP, self._group_body(env, again, external_id))
+                await create_once(env.budget(), operations, Kind.GROUP, self._group_body(env, again, external_id))
             assert refused.value.status == 409 and refused.value.scim_type == "uniqueness"
             assert [e for e in await env.requests() if e["method"] == "POST" and e["path"] != self.token_path] == []
         names = [group["displayName"].casefold() for group in await self.list_all(env, Kind.GROUP)]

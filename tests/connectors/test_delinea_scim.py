@@ -21,13 +21,13 @@ class TestDelineaScimContract(ConnectorContract):
     async def test_replace_without_external_id_leaves_no_duplicate_user(self) -> None:
         """Delinea's trap: an update that does not carry externalId is uncorrelated and duplicates the user."""
         async with self.running() as env:
-            user = (await env.connector.search(Kind.USER, SearchQuery(count=1))).resources[0]
+            user = (await env.connector.search(env.budget(), Kind.USER, SearchQuery(count=1))).resources[0]
             wanted = {k: v for k, v in user.items() if k not in ("meta", "groups", "externalId")}
             wanted["displayName"] = "Without External Id"
             body = self.request_body(env, Kind.USER, wanted, Context.RESOURCE_REPLACEMENT_REQUEST)
-            await env.connector.replace(Kind.USER, user["id"], body)
+            await env.connector.replace(env.budget(), Kind.USER, user["id"], body)
             operations = self.patch_ops(env, Kind.USER, user["id"], {"op": "replace", "path": "title", "value": "T"})
-            await env.connector.patch(Kind.USER, user["id"], operations)
+            await env.connector.patch(env.budget(), Kind.USER, user["id"], operations)
             state = await env.state()
         users = state["scim"]["Users"]
         assert len(users) == self.expected_users()
@@ -38,12 +38,12 @@ class TestDelineaScimContract(ConnectorContract):
         async with self.running() as env:
             wanted = {key: value for key, value in self.new_user("noext").items() if key != "externalId"}
             body = self.request_body(env, Kind.USER, wanted, Context.RESOURCE_CREATION_REQUEST)
-            created = await env.connector.create(Kind.USER, body)
+            created = await env.connector.create(env.budget(), Kind.USER, body)
             operations = self.patch_ops(env, Kind.USER, created["id"], {"op": "replace", "path": "title", "value": "T"})
-            await env.connector.patch(Kind.USER, created["id"], operations)
+            await env.connector.patch(env.budget(), Kind.USER, created["id"], operations)
             again = {key: value for key, value in wanted.items() if key != "externalId"}
             replaced = self.request_body(env, Kind.USER, again, Context.RESOURCE_REPLACEMENT_REQUEST)
-            await env.connector.replace(Kind.USER, created["id"], replaced)
+            await env.connector.replace(env.budget(), Kind.USER, created["id"], replaced)
             state = await env.state()
         names = [user["userName"] for user in state["scim"]["Users"]]
         assert names.count(wanted["userName"]) == 1
@@ -52,7 +52,7 @@ class TestDelineaScimContract(ConnectorContract):
     async def test_patch_answered_204_still_applies(self) -> None:
         """Delinea may answer PATCH with 204 and no body: the connector says None and the change is stored."""
         async with self.running() as env:
-            user = (await env.connector.search(Kind.USER, SearchQuery(count=1))).resources[0]
+            user = (await env.connector.search(env.budget(), Kind.USER, SearchQuery(count=1))).resources[0]
             operations = self.patch_ops(env, Kind.USER, user["id"], {"op": "replace", "path": "title", "value": "CTO"})
-            assert await env.connector.patch(Kind.USER, user["id"], operations) is None
-            assert (await env.connector.get(Kind.USER, user["id"]))["title"] == "CTO"
+            assert await env.connector.patch(env.budget(), Kind.USER, user["id"], operations) is None
+            assert (await env.connector.get(env.budget(), Kind.USER, user["id"]))["title"] == "CTO"

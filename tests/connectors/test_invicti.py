@@ -20,10 +20,12 @@ class TestInvictiContract(ConnectorContract):
 
     async def test_filters_go_upstream_in_invictis_operator_spelling(self) -> None:
         async with self.running() as env:
-            user = (await env.connector.search(Kind.USER, SearchQuery(count=1))).resources[0]
+            user = (await env.connector.search(env.budget(), Kind.USER, SearchQuery(count=1))).resources[0]
             text = f'userName eq "{user["userName"]}" and not (active eq false)'
             await env.clear_requests()
-            page = await env.connector.search(Kind.USER, SearchQuery(filter=self.parse_filter(env, Kind.USER, text)))
+            page = await env.connector.search(
+                env.budget(), Kind.USER, SearchQuery(filter=self.parse_filter(env, Kind.USER, text))
+            )
             sent = parse_qs((await env.requests())[-1]["query"])["filter"]
         assert ids(page.resources) == [user["id"]]
         assert sent == [f'userName Eq "{user["userName"]}" And Not (active Eq false)']
@@ -52,8 +54,8 @@ class TestInvictiOAuthContract(TestInvictiContract):
 
     async def test_requests_are_signed_with_a_fetched_token(self) -> None:
         async with self.running() as env:
-            await env.connector.check()
-            await env.connector.check()
+            await env.connector.check(env.budget())
+            await env.connector.check(env.budget())
             log = await env.requests()
         assert [(e["method"], e["path"]) for e in log if e["path"].startswith("/oauth")] == [("POST", "/oauth/token")]
         assert [e["auth_scheme"] for e in log if e["path"].startswith("/api/scim")] == ["Bearer", "Bearer"]

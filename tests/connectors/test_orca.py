@@ -49,7 +49,7 @@ class TestOrcaContract(ConnectorContract):
             scim = env.credentials["scim_token"]
         async with self.running(credentials={"rest_token": scim}) as env:
             with pytest.raises(VendorAuthFailed) as raised:
-                await env.connector.check()
+                await env.connector.check(env.budget())
         assert scim not in str(raised.value)
 
     async def test_create_only_invites_and_says_so(self, env: Harness) -> None:
@@ -58,13 +58,13 @@ class TestOrcaContract(ConnectorContract):
         assert created["urn:ietf:params:scim:schemas:extension:scim-gateway:orca:2.0:User"]["status"] == "invited"
 
     async def test_groups_are_the_platform_roles(self, env: Harness) -> None:
-        groups = (await env.connector.search(Kind.GROUP, SearchQuery())).resources
+        groups = (await env.connector.search(env.budget(), Kind.GROUP, SearchQuery())).resources
         assert sorted(group["id"] for group in groups) == ["Admin", "Viewer"]
         with pytest.raises(UnknownResource):
-            await env.connector.get(Kind.GROUP, "Owner")
+            await env.connector.get(env.budget(), Kind.GROUP, "Owner")
 
     async def test_group_push_assigns_the_orca_role(self, env: Harness) -> None:
-        admins = await env.connector.get(Kind.GROUP, "Admin")
+        admins = await env.connector.get(env.budget(), Kind.GROUP, "Admin")
         viewer = next(u for u in (await self.list_all(env, Kind.USER)) if u["roles"][0]["value"] == "Viewer")
         await self.change_members(env, admins, add=viewer["id"])
         stored = {user["id"]: user for user in (await env.state())["rest"]["users"]}

@@ -23,5 +23,5 @@ class TestOrcaScimContract(ConnectorContract):
             rest = env.credentials["rest_token"]
         async with self.running(credentials={"scim_token": rest}) as env:
             with pytest.raises(VendorAuthFailed) as raised:
-                await env.connector.check()
+                await env.connector.check(env.budget())
         assert rest not in str(raised.value)

@@ -1,7 +1,7 @@
 import pytest
 from scim2_models import SCIMException
 
-from gateway.scim.routes import Target, route, route_segments
+from gateway.scim.routes import Target, route
 from vendors.base import Kind
 
 
@@ -20,9 +20,12 @@ from vendors.base import Kind
             Target("schemas", ident="urn:ietf:params:scim:schemas:core:2.0:User"),
         ),
         ("GET", "/ResourceTypes", Target("resource_types")),
+        ("GET", "/Users/a.scim", Target("get", Kind.USER, "a")),
+        ("GET", "//Users//a/", Target("get", Kind.USER, "a")),
+        ("PUT", "/Users/...", Target("replace", Kind.USER, "...")),
     ],
 )
-def test_routes(method, rest, expected):
+def test_routes(method: str, rest: str, expected: Target) -> None:
     assert route(method, rest) == expected
 
 
@@ -34,6 +37,9 @@ def test_routes(method, rest, expected):
         ("GET", "/Users/..", 404),
         ("GET", "/Users/a\x00b", 404),
         ("GET", "/Users/" + "x" * 300, 404),
+        ("GET", "/Users/a\\b", 404),
+        ("GET", "/users/a", 404),
+        ("POST", "/Users/a", 405),
         ("PUT", "/Users", 405),
         ("GET", "/Users/.search", 405),
         ("POST", "/ServiceProviderConfig", 405),
@@ -41,28 +47,7 @@ def test_routes(method, rest, expected):
         ("", "", 404),
     ],
 )
-def test_refused_routes(method, rest, status):
+def test_refused_routes(method: str, rest: str, status: int) -> None:
     with pytest.raises(SCIMException) as caught:
         route(method, rest)
     assert caught.value.status == status
-
-
-def _outcome(method: str, rest: str, router) -> object:
-    try:
-        return router(method, rest)
-    except SCIMException as exc:
-        return exc.status
-
-
-@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE", "POST"])
-@pytest.mark.parametrize(
-    "rest",
-    [
-        "/Users/2819c223-7f76-453a-919d-413861904646", "/Groups/g-1", "/Users/u%201", "/Users/..", "/Users/.",
-        "/Users/...", "/Users/a.scim", "/Users/.scim", "/Users/a.scim.scim", "/Users/a\\b", "/Users/a\x00b",
-        "/Users/a\x7f", "/Users/a\n", "/Users/" + "x" * 256, "/Users/" + "x" * 257, "/Users/a:b", "/Users/é",
-        "/Users/https:", "/Users/.search", "/Users/a/", "//Users//a", "/users/a", "/Users", "/Users/",
-    ],
-)  # fmt: skip
-def test_the_item_fast_path_agrees_with_the_segment_walk(method: str, rest: str) -> None:
-    assert _outcome(method, rest, route) == _outcome(method, rest, route_segments)

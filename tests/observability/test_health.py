@@ -12,7 +12,9 @@ from gateway.clock import FakeClock
 from gateway.config import parse_config
 from gateway.demo import start_simulators
 from gateway.observability.health import CONCURRENT_CHECKS, check_app, check_forever
+from gateway.outbound.budget import CallBudget
 from gateway.outbound.errors import VendorUnavailable
+from gateway.outbound.guard import default_guard
 from gateway.runtime import AppHealth
 from tests.observability.helpers import demo_gateway, demo_raw_config, scim_client
 
@@ -45,10 +47,12 @@ async def test_a_vendor_down_shows_in_app_up_but_never_makes_the_pod_unready() -
 
 async def test_a_connector_bug_in_check_marks_the_app_down_and_never_escapes() -> None:
     class Broken:
-        async def check(self) -> None:
+        async def check(self, budget: CallBudget) -> None:
             raise KeyError("a bug in a connector")
 
-    app = SimpleNamespace(tenant="acme", name="broken", vendor="x", connector=Broken(), health=AppHealth())
+    app = SimpleNamespace(
+        tenant="acme", name="broken", vendor="x", connector=Broken(), health=AppHealth(), guard=default_guard("x")
+    )
     await check_app(app)  # type: ignore[arg-type]
     assert app.health.checked and not app.health.ok
     assert app.health.detail == "the check failed unexpectedly (KeyError)"
@@ -60,7 +64,7 @@ async def test_checks_of_many_apps_run_a_few_at_a_time() -> None:
     apps: list[SimpleNamespace] = []
 
     class Slow:
-        async def check(self) -> None:
+        async def check(self, budget: CallBudget) -> None:
             nonlocal in_flight, peak, finished
             in_flight += 1
             peak = max(peak, in_flight)
@@ -73,7 +77,10 @@ async def test_checks_of_many_apps_run_a_few_at_a_time() -> None:
                 all_done.set()
 
     apps += [
-        SimpleNamespace(tenant=f"t{i}", name="a", vendor="x", connector=Slow(), health=AppHealth()) for i in range(50)
+        SimpleNamespace(
+            tenant=f"t{i}", name="a", vendor="x", connector=Slow(), health=AppHealth(), guard=default_guard("x")
+        )
+        for i in range(50)
     ]
     task = asyncio.create_task(check_forever(SimpleNamespace(apps=lambda: apps), 3600))  # type: ignore[arg-type]
     await asyncio.wait_for(full.wait(), 5)

@@ -55,7 +55,7 @@ async def test_a_dripping_answer_is_cut_at_the_attempt_timeout() -> None:
         client = UpstreamClient(session, url, StaticTokenAuth(SecretStr("t")), "acme/drip", attempt_timeout=0.3)
         started = time.monotonic()
         with pytest.raises(AmbiguousWrite, match="did not answer in time"):  # a POST: never resent blindly
-            await client.request("POST", "/Users", json={"userName": "drip@example.com"})
+            await client.request("POST", "/Users", json={"userName": "drip@example.com"}, budget=client.new_budget())
         took = time.monotonic() - started
         assert 0.3 <= took < 0.3 + len(BODY) * DRIP_SECONDS / 2, took
 
@@ -63,5 +63,7 @@ async def test_a_dripping_answer_is_cut_at_the_attempt_timeout() -> None:
 async def test_without_an_attempt_timeout_the_whole_answer_is_read() -> None:
     async with dripping_vendor() as url, aiohttp.ClientSession() as session:
         client = UpstreamClient(session, url, StaticTokenAuth(SecretStr("t")), "acme/drip")
-        answer = await client.request("POST", "/Users", json={"userName": "drip@example.com"})
+        answer = await client.request(
+            "POST", "/Users", json={"userName": "drip@example.com"}, budget=client.new_budget()
+        )
         assert (answer.status, answer.body) == (201, BODY)

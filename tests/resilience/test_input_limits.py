@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from pydantic import SecretStr
+from yarl import URL
 
 from gateway.orchestrator import MAX_BODY_BYTES
 from gateway.outbound.auth import StaticTokenAuth
@@ -94,8 +95,8 @@ async def test_filter_length_depth_and_terms_are_capped_before_any_vendor_call()
             assert answer.status_code == 400, text[:40]
             assert answer.json()["scimType"] == scim_type
             searched = await client.post(
-                "/Users/.search", json={"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
-                                        "filter": text}
+                "/Users/.search",
+                json={"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": text},
             )
             assert searched.status_code == 400 and searched.json()["scimType"] == scim_type
         # Brackets and words inside quoted values do not count.
@@ -107,9 +108,10 @@ async def test_filter_length_depth_and_terms_are_capped_before_any_vendor_call()
 async def test_count_is_capped_to_max_results() -> None:
     async with simulator() as sim:
         app = app_config(sim, max_results=3)
-        async with gateway(gateway_config({"acme": {"apps": {"invicti": app}}})) as server, scim_client(
-            server, "acme", "invicti"
-        ) as client:
+        async with (
+            gateway(gateway_config({"acme": {"apps": {"invicti": app}}})) as server,
+            scim_client(server, "acme", "invicti") as client,
+        ):
             await sim.settle()
             answer = await client.get("/Users", params={"count": "100000"})
             assert answer.status_code == 200 and answer.json()["itemsPerPage"] <= 3
@@ -136,9 +138,7 @@ async def test_ids_that_could_steer_the_vendor_path_never_reach_the_simulator(ra
         async with aiohttp.ClientSession() as session:
             for method in ("GET", "DELETE", "PUT"):
                 body = new_user("x@example.com") if method == "PUT" else None
-                async with session.request(
-                    method, aiohttp.client.URL(url, encoded=True), headers=headers, json=body
-                ) as answer:
+                async with session.request(method, URL(url, encoded=True), headers=headers, json=body) as answer:
                     assert answer.status in (404, 405), (method, answer.status)
         assert [entry for entry in sim.requests() if "admin" in entry["path"] or "evil" in entry["path"]] == []
         assert sim.requests() == []
@@ -152,11 +152,13 @@ async def test_links_and_redirects_off_the_vendor_host_are_refused() -> None:
     async with simulator() as sim, aiohttp.ClientSession() as session:
         client = await _client(sim, session)
         same_host = sim.scim_url + "/Users?startIndex=1"
-        assert (await client.request("GET", same_host)).status == 200  # a next link on the vendor's own origin
+        assert (
+            await client.request("GET", same_host, budget=client.new_budget())
+        ).status == 200  # a next link on the vendor's own origin
         for link in ("https://evil.example/scim/v2/Users", "//evil.example/Users", "http://127.0.0.1:1/Users"):
             with pytest.raises(VendorBadResponse):
-                await client.request("GET", link)
+                await client.request("GET", link, budget=client.new_budget())
         sim.fault(status=302, path="/api/scim/v2/Users", body={"detail": "moved"})
         with pytest.raises(VendorBadResponse):
-            await client.request("GET", "/Users")
+            await client.request("GET", "/Users", budget=client.new_budget())
         assert len(sim.requests("GET")) == 2  # the same-host link and the redirect, nothing else

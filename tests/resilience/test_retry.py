@@ -42,7 +42,9 @@ async def upstream(
 ) -> AsyncIterator[tuple[UpstreamClient, list[str]]]:
     reasons: list[str] = []
     guard = UpstreamGuard(
-        retry=retry or RetryConfig(), breaker=Breaker("acme/invicti", 100, 30, clock), clock=clock,
+        retry=retry or RetryConfig(),
+        breaker=Breaker("acme/invicti", 100, 30, clock),
+        clock=clock,
         on_retry=reasons.append,
     )
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(sock_read=0.5)) as session:
@@ -64,7 +66,7 @@ async def test_429_with_retry_after_seconds_is_honoured() -> None:
     clock = FakeClock()
     async with simulator() as sim, upstream(sim, clock) as (client, reasons):
         sim.fault(status=429, path=USERS, retry_after="2", times=2)
-        response = await client.request("GET", "/Users")
+        response = await client.request("GET", "/Users", budget=client.new_budget())
         assert response.status == 200
         assert reasons == ["429", "429"]
         assert len(clock.sleeps) == 2 and all(2 <= wait <= 2.2 for wait in clock.sleeps), clock.sleeps
@@ -75,7 +77,7 @@ async def test_429_with_retry_after_http_date_is_honoured() -> None:
     clock = FakeClock()
     async with simulator() as sim, upstream(sim, clock) as (client, _):
         sim.fault(status=429, path=USERS, retry_after=email.utils.formatdate(clock.wall() + 3, usegmt=True))
-        assert (await client.request("GET", "/Users")).status == 200
+        assert (await client.request("GET", "/Users", budget=client.new_budget())).status == 200
         assert len(clock.sleeps) == 1 and 2 <= clock.sleeps[0] <= 3.2, clock.sleeps
 
 
@@ -85,7 +87,7 @@ async def test_429_without_retry_after_backs_off_with_jitter_and_invents_one_for
     async with simulator() as sim, upstream(sim, clock, retry) as (client, reasons):
         sim.fault(status=429, path=USERS, times=-1)  # Delinea: 429, no Retry-After, ever
         with pytest.raises(VendorThrottled) as raised:
-            await client.request("GET", "/Users")
+            await client.request("GET", "/Users", budget=client.new_budget())
         assert raised.value.retry_after == 5
         assert reasons == ["429"] * 3 and len(sim.requests("GET")) == 4
         ceilings = [0.5, 1.0, 2.0]
@@ -98,7 +100,7 @@ async def test_retryable_5xx_are_retried_for_reads(status: int) -> None:
     clock = FakeClock()
     async with simulator() as sim, upstream(sim, clock) as (client, reasons):
         sim.fault(status=status, path=USERS, times=2)
-        assert (await client.request("GET", "/Users")).status == 200
+        assert (await client.request("GET", "/Users", budget=client.new_budget())).status == 200
         assert reasons == [str(status)] * 2
 
 
@@ -106,7 +108,7 @@ async def test_connection_reset_is_retried_for_reads() -> None:
     clock = FakeClock()
     async with simulator() as sim, upstream(sim, clock) as (client, reasons):
         sim.fault(reset=True, path=USERS, times=1)
-        assert (await client.request("GET", "/Users")).status == 200
+        assert (await client.request("GET", "/Users", budget=client.new_budget())).status == 200
         assert reasons == ["connection"]
 
 
@@ -117,7 +119,7 @@ async def test_deadline_bounds_all_retries_and_the_caller_gets_retry_after() -> 
         sim.fault(status=503, path=USERS, retry_after="10", times=-1)
         started = clock.now()
         with pytest.raises(VendorUnavailable) as raised:
-            await client.request("GET", "/Users")
+            await client.request("GET", "/Users", budget=client.new_budget())
         assert clock.now() - started < 25
         assert len(sim.requests("GET")) == 3  # at 0, ~10, ~20 s; a fourth would land past the deadline
         assert raised.value.retry_after == 10
@@ -127,19 +129,25 @@ async def test_post_is_resent_after_a_429_but_never_after_an_answer_that_may_hav
     clock = FakeClock()
     async with simulator() as sim, upstream(sim, clock) as (client, _):
         sim.fault(status=429, method="POST", path=USERS, retry_after="1", times=1)  # refused before acting
-        created = await client.request("POST", "/Users", json=new_user("first@example.com"), ok=(201,))
+        created = await client.request(
+            "POST", "/Users", json=new_user("first@example.com"), ok=(201,), budget=client.new_budget()
+        )
         assert created.status == 201 and len(sim.requests("POST")) == 2
         # Every 5xx but 501, whatever it is: the vendor (or a proxy) may have stored the user first.
         for status in (500, 502, 503, 504):
             sim.fault(status=status, method="POST", path=USERS, times=1)
             with pytest.raises(AmbiguousWrite) as raised:
-                await client.request("POST", "/Users", json=new_user(f"s{status}@example.com"), ok=(201,))
+                await client.request(
+                    "POST", "/Users", json=new_user(f"s{status}@example.com"), ok=(201,), budget=client.new_budget()
+                )
             assert raised.value.resend is (status != 500)  # a 500 is settled by a lookup, never resent
             assert raised.value.error.status == (502 if status == 500 else 503)
         assert len(sim.requests("POST")) == 6  # none of them resent
         sim.fault(status=501, method="POST", path=USERS, times=1)
         with pytest.raises(NotSupported):  # certainly not acted: no lookup is owed
-            await client.request("POST", "/Users", json=new_user("s501@example.com"), ok=(201,))
+            await client.request(
+                "POST", "/Users", json=new_user("s501@example.com"), ok=(201,), budget=client.new_budget()
+            )
 
 
 async def test_gateway_answers_429_with_retry_after_when_a_vendor_keeps_throttling_without_one() -> None:

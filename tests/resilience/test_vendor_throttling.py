@@ -56,18 +56,20 @@ async def test_retry_after_past_the_deadline_is_a_429_at_once_and_pauses_the_app
     async with simulator() as sim, upstream(sim, clock, RetryConfig(deadline=25)) as (client, held):
         sim.fault(status=429, path=USERS, retry_after="120", times=-1)
         with pytest.raises(VendorThrottled) as first:
-            await client.request("GET", "/Users")
+            await client.request("GET", "/Users", budget=client.new_budget())
         assert first.value.status == 429 and first.value.retry_after == 120
         assert clock.sleeps == [] and await vendor_calls(sim, "GET") == 1  # 120 s cannot fit in 25: no wait
         clock.advance(30)
         with pytest.raises(VendorThrottled) as second:  # inside the window: not sent
-            await client.request("POST", "/Users", json=new_user("paused@example.com"), ok=(201,))
+            await client.request(
+                "POST", "/Users", json=new_user("paused@example.com"), ok=(201,), budget=client.new_budget()
+            )
         assert second.value.status == 429 and second.value.retry_after == pytest.approx(90)
         assert "held back" in second.value.detail
         assert await vendor_calls(sim, "POST") == 0 and held == ["held"]
         clock.advance(90)  # the window is over: calls reach the vendor again
         sim.app.faults.clear()
-        assert (await client.request("GET", "/Users")).status == 200
+        assert (await client.request("GET", "/Users", budget=client.new_budget())).status == 200
         assert await vendor_calls(sim, "GET") == 2
 
 
@@ -77,17 +79,17 @@ async def test_429_without_retry_after_until_attempts_run_out_pauses_for_what_th
     async with simulator() as sim, upstream(sim, clock, retry) as (client, held):
         sim.fault(status=429, path=USERS, times=-1)  # Delinea: 429, no Retry-After, ever
         with pytest.raises(VendorThrottled) as first:
-            await client.request("GET", "/Users")
+            await client.request("GET", "/Users", budget=client.new_budget())
         assert first.value.status == 429 and first.value.retry_after == 30
         assert await vendor_calls(sim, "GET") == 3
         clock.advance(4)  # 26 s of the 30 the caller was told are left: more than a deadline
         with pytest.raises(VendorThrottled) as second:
-            await client.request("GET", "/Users")
+            await client.request("GET", "/Users", budget=client.new_budget())
         assert second.value.retry_after == pytest.approx(26)
         assert await vendor_calls(sim, "GET") == 3 and held == ["held"]
         clock.advance(26)
         sim.app.faults.clear()
-        assert (await client.request("GET", "/Users")).status == 200
+        assert (await client.request("GET", "/Users", budget=client.new_budget())).status == 200
 
 
 async def test_a_call_meeting_a_pause_that_ends_before_its_deadline_waits_for_it_unsent() -> None:
@@ -95,9 +97,9 @@ async def test_a_call_meeting_a_pause_that_ends_before_its_deadline_waits_for_it
     async with simulator() as sim, upstream(sim, clock, RetryConfig(deadline=25)) as (client, held):
         sim.fault(status=429, path=USERS, retry_after="120", times=1)
         with pytest.raises(VendorThrottled):
-            await client.request("GET", "/Users")
+            await client.request("GET", "/Users", budget=client.new_budget())
         clock.advance(110)  # 10 s of the vendor's window left, 25 s of deadline: wait, as a retry would
-        assert (await client.request("GET", "/Users")).status == 200
+        assert (await client.request("GET", "/Users", budget=client.new_budget())).status == 200
         assert 10 <= clock.sleeps[-1] <= 10.2 and clock.now() >= 1000 + 120  # sent only once the window ended
         assert await vendor_calls(sim, "GET") == 2 and held == []
 
@@ -106,7 +108,7 @@ async def test_retry_after_that_fits_is_waited_and_resent_within_the_deadline() 
     clock = FakeClock()
     async with simulator() as sim, upstream(sim, clock, RetryConfig(deadline=25)) as (client, held):
         sim.fault(status=429, path=USERS, retry_after="10", times=2)
-        assert (await client.request("GET", "/Users")).status == 200
+        assert (await client.request("GET", "/Users", budget=client.new_budget())).status == 200
         assert await vendor_calls(sim, "GET") == 3 and held == []
         assert len(clock.sleeps) == 2 and all(10 <= wait <= 11 for wait in clock.sleeps), clock.sleeps
 

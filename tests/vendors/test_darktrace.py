@@ -17,8 +17,8 @@ from pydantic import SecretStr
 from gateway.app import create_app
 from gateway.config import parse_config
 from gateway.inbound.serving import RunningServer, serving
-from gateway.outbound.client import UpstreamClient
 from gateway.outbound.errors import VendorAuthFailed
+from gateway.runtime import build_connector
 from tests.resilience.harness import TEST_METRICS
 from vendors.darktrace import DarktraceConnector
 from vendors.hmac_auth import HmacAuth
@@ -113,14 +113,17 @@ async def test_the_appliance_has_no_user_endpoints() -> None:
 async def test_connectivity_check_signs_get_time(stale: bool) -> None:
     async with appliance() as (simulator, running, settings), aiohttp.ClientSession() as session:
         clock = (lambda: NOW - timedelta(hours=2)) if stale else (lambda: NOW)
-        upstream = UpstreamClient(session, running.url, auth(settings, clock=clock), "test/darktrace")
-        raw = {"base_url": running.url, "credentials": {"public_token": "p", "private_token": "q"}}
-        connector = DarktraceConnector(DarktraceConnector.Settings.model_validate(raw), upstream)
+        credentials = {"public_token": settings.public_token, "private_token": settings.private_token}
+        raw = {"base_url": running.url, "credentials": credentials}
+        connector = build_connector(
+            DarktraceConnector, DarktraceConnector.Settings.model_validate(raw), session, "test/darktrace"
+        )
+        connector.upstream.auth.clock = clock  # type: ignore[attr-defined]  # HmacAuth's date source
         if stale:
             with pytest.raises(VendorAuthFailed):
-                await connector.check()
+                await connector.check(connector.upstream.new_budget())
         else:
-            await connector.check()
+            await connector.check(connector.upstream.new_budget())
         assert [(entry["method"], entry["path"], entry["auth_scheme"]) for entry in simulator.requests] == [
             ("GET", "/time", "DTAPI-HMAC")
         ]

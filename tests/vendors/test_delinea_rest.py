@@ -83,7 +83,7 @@ class Stack:
                 break
             await asyncio.sleep(0.01)
         assert app.health.checked, "the start-up connectivity check did not finish"
-        app.auth.invalidate()  # each test starts with no cached token
+        app.auth.invalidate(None)  # each test starts with no cached token
         self.sim.issuer.requests_by_scope.clear()  # type: ignore[attr-defined]
         self.sim.requests.clear()
 
@@ -232,7 +232,7 @@ async def test_token_endpoint_down_is_a_clear_503_and_the_secret_never_leaks(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     async with delinea_stack() as stack:
-        stack.auth.invalidate()
+        stack.auth.invalidate(None)
         stack.sim.add_fault(FaultRule(status=503, path="/identity/connect/token", times=-1))
 
         answer = await stack.http.get(f"{stack.scim}/Users?count=1")
@@ -562,14 +562,14 @@ async def test_simulator_token_endpoint_refuses_unknown_clients_and_ungranted_sc
         assert (await _grant(http, settings, READ, secret="nope")).json()["error"] == "invalid_client"
         refused = await _grant(http, settings, f"{WRITE} {ADMIN}")
         assert refused.status_code == 400 and refused.json()["error"] == "invalid_scope"
-        assert sim.issuer.requests_by_scope == {READ: 2, f"{WRITE} {ADMIN}": 1}
+        assert sim.issuer.requests_by_scope == {READ: 2, f"{WRITE} {ADMIN}": 1}  # type: ignore[attr-defined]
 
 
 async def test_simulator_rest_enforces_scopes_expiry_and_the_scim_token_trap() -> None:
     async with bare_simulator() as (http, settings, sim):
         read = {"Authorization": "Bearer " + (await _grant(http, settings, READ)).json()["access_token"]}
         write = {"Authorization": "Bearer " + (await _grant(http, settings, WRITE)).json()["access_token"]}
-        user = next(iter(sim.rest.users.values()))
+        user = next(iter(sim.rest.users.values()))  # type: ignore[attr-defined]
         assert (await http.get("/api/v1/users", headers=read)).status_code == 200
         assert (await http.patch(f"/api/v1/users/{user['id']}", json={"title": "x"}, headers=read)).status_code == 403
         assert (await http.patch(f"/api/v1/users/{user['id']}", json={"title": "x"}, headers=write)).status_code == 200
@@ -578,7 +578,7 @@ async def test_simulator_rest_enforces_scopes_expiry_and_the_scim_token_trap() -
         scim = await http.get("/api/v1/users", headers={"Authorization": f"Bearer {settings.scim_token}"})
         assert scim.status_code == 401 and "SCIM token" in scim.json()["message"]
         assert (await http.get(f"/api/v1/users/{user['userName']}", headers=read)).status_code == 404  # id, not name
-        sim.issuer.clock.advance(300)
+        sim.issuer.clock.advance(300)  # type: ignore[attr-defined]
         assert (await http.get("/api/v1/users", headers=read)).status_code == 401
 
 

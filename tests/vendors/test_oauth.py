@@ -136,8 +136,8 @@ async def test_invalidate_drops_only_the_token_the_failed_request_used() -> None
 
         async def signed_then_refused(purpose: str) -> None:
             headers: dict[str, str] = {}
-            await rig.auth.sign("GET", "http://x", headers, purpose)
-            rig.auth.invalidate()  # as UpstreamClient does after a 401
+            signed = await rig.auth.sign("GET", "http://x", headers, purpose)
+            rig.auth.invalidate(signed)  # as UpstreamClient does after a 401, with what the request was signed with
 
         await rig.auth.token(READ)
         await rig.auth.token(WRITE)
@@ -155,6 +155,19 @@ async def test_invalidate_drops_only_the_token_the_failed_request_used() -> None
 
         await asyncio.create_task(stale())
         assert stale_task_token["value"] == f"Bearer {fresh}"
+
+
+async def test_a_burst_of_401s_for_one_revoked_token_causes_one_refresh() -> None:
+    async with token_rig() as rig:
+        burst = [await rig.auth.sign("GET", "http://x", {}, "read") for _ in range(20)]  # all with one token
+        assert rig.requests == {READ: 1}
+        assert rig.auth.invalidate(burst[0])  # the first 401 drops the revoked token...
+        fresh = await rig.auth.token(READ)
+        assert rig.requests == {READ: 2}
+        for signed in burst[1:]:  # ...the later 401s for that same token leave the fresh one alone
+            assert rig.auth.invalidate(signed)
+        assert await rig.auth.token(READ) == fresh and rig.requests == {READ: 2}
+        assert burst[0].token not in repr(burst[0])  # what a request was signed with is never printed
 
 
 async def test_scopes_are_requested_per_purpose_and_the_secret_stays_hidden() -> None:
@@ -216,7 +229,7 @@ async def invicti_pair() -> AsyncIterator[tuple[httpx.AsyncClient, str, Simulato
                 if all(a.health.checked for a in runtime.apps.values()):
                     break
                 await asyncio.sleep(0.01)
-            runtime.apps["invicti"].auth.invalidate()
+            runtime.apps["invicti"].auth.invalidate(None)
             sim.issuer.requests_by_scope.clear()  # type: ignore[attr-defined]
             sim.issuer.issued = 0  # type: ignore[attr-defined]
             sim.requests.clear()

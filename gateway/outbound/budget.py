@@ -1,0 +1,28 @@
+"""CallBudget: what one piece of work allows its vendor calls, and what they did.
+
+The orchestrator makes one per inbound request, once the app is known, and
+passes it down explicitly: AppOperations, create_once, the connector's
+methods, UpstreamClient.request. The client bounds every wait, retry and
+exchange by `deadline` and appends each exchange's status to `statuses`,
+which the orchestrator's audit record reads. Work no inbound request asked
+for (health checks, OAuth token refreshes) makes a budget of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gateway.clock import Clock
+
+
+@dataclass(slots=True)
+class CallBudget:
+    """`deadline`: a monotonic instant on the app's clock; `statuses`: one per exchange (0: no HTTP answer)."""
+
+    deadline: float
+    statuses: list[int] = field(default_factory=list)
+
+    @classmethod
+    def starting_now(cls, clock: Clock, seconds: float, statuses: list[int] | None = None) -> CallBudget:
+        """A budget that ends `seconds` from now; `statuses`, when given, is the list its calls append to."""
+        return cls(clock.now() + seconds, statuses if statuses is not None else [])
