@@ -118,13 +118,15 @@ async def test_apps_are_checked_at_once_then_after_each_interval_of_the_clock() 
     clock, up, checks = SteppedClock(), True, 0
 
     class Vendor:
-        async def check(self) -> None:
+        async def check(self, budget: CallBudget) -> None:
             nonlocal checks
             checks += 1
             if not up:
                 raise VendorUnavailable("the vendor answered 503")
 
-    app = SimpleNamespace(tenant="acme", name="a", vendor="x", connector=Vendor(), health=AppHealth(), secrets=())
+    app = SimpleNamespace(
+        tenant="acme", name="a", vendor="x", connector=Vendor(), health=AppHealth(), secrets=(), guard=default_guard("a")
+    )
     task = asyncio.create_task(check_forever(SimpleNamespace(apps=lambda: [app]), 3600, clock))  # type: ignore[arg-type]
     try:
         await asyncio.wait_for(clock.asleep.wait(), 5)
