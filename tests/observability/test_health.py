@@ -125,7 +125,13 @@ async def test_apps_are_checked_at_once_then_after_each_interval_of_the_clock() 
                 raise VendorUnavailable("the vendor answered 503")
 
     app = SimpleNamespace(
-        tenant="acme", name="a", vendor="x", connector=Vendor(), health=AppHealth(), secrets=(), guard=default_guard("a")
+        tenant="acme",
+        name="a",
+        vendor="x",
+        connector=Vendor(),
+        health=AppHealth(),
+        secrets=(),
+        guard=default_guard("a"),
     )
     task = asyncio.create_task(check_forever(SimpleNamespace(apps=lambda: [app]), 3600, clock))  # type: ignore[arg-type]
     try:
