@@ -79,6 +79,14 @@ class LocalStore:
     async def close(self) -> None:
         return None
 
+    def tracks(self, key: str) -> bool:
+        """Whether the store holds a bucket for `key` (an absent key is a full bucket)."""
+        return key in self._tats
+
+    def __len__(self) -> int:
+        """How many buckets the store holds: what it costs in memory."""
+        return len(self._tats)
+
 
 class BoundedLocalStore(LocalStore):
     """A LocalStore for keys the config does not bound (failed logins per client IP): at most `max_keys`.

@@ -72,9 +72,9 @@ def test_the_bounded_store_keeps_at_most_max_keys_and_forgets_the_idle_first() -
         store.reserve_now([hot], 100.0)  # 50 s of slots reserved: the furthest TAT of all
     for index in range(10_000):
         store.reserve_now([Limit(f"client-{index}", rate=1, burst=5)], 0.0)
-        assert len(store._tats) <= 100
+        assert len(store) <= 100
     assert store.reserve_now([hot], 0.0)[0] is False  # the bucket under most pressure was never forgotten
     clock.advance(10.0)  # every bucket full again: they all go at the next sweep
     for index in range(51):
         store.reserve_now([Limit(f"late-{index}", rate=1, burst=5)], 0.0)
-    assert not any(key.startswith("client-") for key in store._tats)
+    assert not any(store.tracks(f"client-{index}") for index in range(10_000))
