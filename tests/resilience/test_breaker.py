@@ -59,9 +59,11 @@ async def test_circuit_opens_fails_fast_for_one_app_only_then_probes_and_closes(
             "flaky": app_config(flaky_sim, retry=retry, breaker={"failures": 3, "cooldown": COOLDOWN}),
             "healthy": app_config(healthy_sim, retry=retry, breaker={"failures": 3, "cooldown": COOLDOWN}),
         }
-        async with gateway(gateway_config({"acme": {"apps": apps}})) as server, scim_client(
-            server, "acme", "flaky"
-        ) as flaky, scim_client(server, "acme", "healthy") as healthy:
+        async with (
+            gateway(gateway_config({"acme": {"apps": apps}})) as server,
+            scim_client(server, "acme", "flaky") as flaky,
+            scim_client(server, "acme", "healthy") as healthy,
+        ):
             await flaky_sim.settle()
             flaky_sim.fault(status=500, path=USERS, times=-1)
             codes = [(await flaky.get("/Users")).status_code for _ in range(3)]
@@ -95,9 +97,10 @@ async def test_half_open_probe_that_needs_a_fresh_oauth_token_closes_the_circuit
             "retry": {"attempts": 1, "deadline": 5},
             "breaker": {"failures": 2, "cooldown": 0.6},
         }
-        async with gateway(gateway_config({"acme": {"apps": {"invicti": app}}})) as server, scim_client(
-            server, "acme", "invicti"
-        ) as client:
+        async with (
+            gateway(gateway_config({"acme": {"apps": {"invicti": app}}})) as server,
+            scim_client(server, "acme", "invicti") as client,
+        ):
             await sim.settle()
             sim.fault(status=503, path=USERS, times=2)
             assert [(await client.get("/Users")).status_code for _ in range(3)] == [503, 503, 503]

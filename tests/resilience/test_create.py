@@ -27,9 +27,10 @@ FAST_RETRY = {"attempts": 3, "base_delay": 0.01, "max_delay": 0.05, "deadline": 
 async def test_create_after_an_ambiguous_failure_finds_the_user_instead_of_duplicating(fault: dict) -> None:
     async with simulator() as sim:
         app = app_config(sim, retry=FAST_RETRY, http={"read_timeout": 0.3})
-        async with gateway(gateway_config({"acme": {"apps": {"invicti": app}}})) as server, scim_client(
-            server, "acme", "invicti"
-        ) as client:
+        async with (
+            gateway(gateway_config({"acme": {"apps": {"invicti": app}}})) as server,
+            scim_client(server, "acme", "invicti") as client,
+        ):
             await sim.settle()
             sim.fault(method="POST", path=USERS, **fault)
             answer = await client.post("/Users", json=new_user("once@example.com", "ext-once"))
@@ -46,9 +47,10 @@ async def test_create_after_an_ambiguous_failure_finds_the_user_instead_of_dupli
 async def test_create_answered_with_any_5xx_after_the_vendor_stored_it_is_a_201_with_the_user(status: int) -> None:
     async with simulator() as sim:
         app = app_config(sim, retry=FAST_RETRY)
-        async with gateway(gateway_config({"acme": {"apps": {"invicti": app}}})) as server, scim_client(
-            server, "acme", "invicti"
-        ) as client:
+        async with (
+            gateway(gateway_config({"acme": {"apps": {"invicti": app}}})) as server,
+            scim_client(server, "acme", "invicti") as client,
+        ):
             await sim.settle()
             sim.fault(method="POST", path=USERS, status=status, after=True)  # stored, then the answer fails
             answer = await client.post("/Users", json=new_user("stored@example.com", "ext-stored"))
@@ -65,9 +67,10 @@ async def test_create_answered_with_any_5xx_after_the_vendor_stored_it_is_a_201_
 async def test_create_answered_500_before_the_vendor_stored_it_is_looked_up_then_relayed_not_resent() -> None:
     async with simulator() as sim:
         app = app_config(sim, retry=FAST_RETRY)
-        async with gateway(gateway_config({"acme": {"apps": {"invicti": app}}})) as server, scim_client(
-            server, "acme", "invicti"
-        ) as client:
+        async with (
+            gateway(gateway_config({"acme": {"apps": {"invicti": app}}})) as server,
+            scim_client(server, "acme", "invicti") as client,
+        ):
             await sim.settle()
             sim.fault(method="POST", path=USERS, status=500)  # the vendor failed without storing anything
             answer = await client.post("/Users", json=new_user("failed@example.com", "ext-failed"))
@@ -80,9 +83,10 @@ async def test_create_answered_500_before_the_vendor_stored_it_is_looked_up_then
 async def test_create_answered_503_is_looked_up_before_it_is_resent() -> None:
     async with simulator() as sim:
         app = app_config(sim, retry=FAST_RETRY)
-        async with gateway(gateway_config({"acme": {"apps": {"invicti": app}}})) as server, scim_client(
-            server, "acme", "invicti"
-        ) as client:
+        async with (
+            gateway(gateway_config({"acme": {"apps": {"invicti": app}}})) as server,
+            scim_client(server, "acme", "invicti") as client,
+        ):
             await sim.settle()
             sim.fault(method="POST", path=USERS, status=503)  # not stored; a 503 cannot say so
             answer = await client.post("/Users", json=new_user("resent@example.com", "ext-resent"))
@@ -95,9 +99,10 @@ async def test_create_answered_503_is_looked_up_before_it_is_resent() -> None:
 async def test_create_lost_before_the_vendor_acted_is_resent_once() -> None:
     async with simulator() as sim:
         app = app_config(sim, retry=FAST_RETRY)
-        async with gateway(gateway_config({"acme": {"apps": {"invicti": app}}})) as server, scim_client(
-            server, "acme", "invicti"
-        ) as client:
+        async with (
+            gateway(gateway_config({"acme": {"apps": {"invicti": app}}})) as server,
+            scim_client(server, "acme", "invicti") as client,
+        ):
             await sim.settle()
             sim.fault(method="POST", path=USERS, reset=True)  # dropped before the vendor saw it
             answer = await client.post("/Users", json=new_user("later@example.com", "ext-later"))
@@ -109,9 +114,10 @@ async def test_create_lost_before_the_vendor_acted_is_resent_once() -> None:
 async def test_someone_else_holding_the_user_name_is_a_409_not_adopted() -> None:
     async with simulator() as sim:
         app = app_config(sim, retry=FAST_RETRY)
-        async with gateway(gateway_config({"acme": {"apps": {"invicti": app}}})) as server, scim_client(
-            server, "acme", "invicti"
-        ) as client:
+        async with (
+            gateway(gateway_config({"acme": {"apps": {"invicti": app}}})) as server,
+            scim_client(server, "acme", "invicti") as client,
+        ):
             first = await client.post("/Users", json=new_user("taken@example.com", "ext-owner"))
             assert first.status_code == 201
             sim.fault(method="POST", path=USERS, status=502, after=True)  # the clash answer is lost

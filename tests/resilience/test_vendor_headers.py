@@ -14,9 +14,10 @@ USERS = "/api/scim/v2/Users"
 async def test_every_vendor_call_is_signed_and_only_calls_with_a_body_declare_json() -> None:
     async with simulator() as sim:
         app = app_config(sim)
-        async with gateway(gateway_config({"acme": {"apps": {"invicti": app}}})) as server, scim_client(
-            server, "acme", "invicti"
-        ) as client:
+        async with (
+            gateway(gateway_config({"acme": {"apps": {"invicti": app}}})) as server,
+            scim_client(server, "acme", "invicti") as client,
+        ):
             await sim.settle()
             created = await client.post("/Users", json=new_user("wire@example.com", "ext-wire"))
             assert created.status_code == 201, created.text
