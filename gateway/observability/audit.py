@@ -106,4 +106,4 @@ class AuditLog:
 
 def _timestamp(now: float) -> str:
     """UTC, RFC 3339 with microseconds and `Z`: fixed width, so records sort as text."""
-    return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.fromtimestamp(now, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
