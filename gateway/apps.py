@@ -1,6 +1,6 @@
 """Each app's connector and vendor settings, validated against the vendor registry.
 
-gateway/config.py parses what the gateway itself owns and keeps each app's
+gateway/config/ parses what the gateway itself owns and keeps each app's
 vendor-specific keys as given; this step resolves the app's `vendor:` kind to
 its connector (vendors/registry.py) and validates those keys against the
 connector's Settings model. `scim-gateway check-config` and the app's lifespan

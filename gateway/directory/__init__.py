@@ -5,7 +5,7 @@ provisioned or found at the vendor: SCIM id <-> vendor id, userName and
 externalId, the attributes the vendor cannot store (held here), a version,
 created/updated times, the origin (`gateway` or `vendor`), the active flag
 and at most one pending write intent. Apps choose `directory: off | link | full`
-(gateway/config.py); this package is the storage, the request path decides
+(gateway/config/); this package is the storage, the request path decides
 what to keep.
 
 Storage: SQLite (default; one replica; a file path) or PostgreSQL (any number

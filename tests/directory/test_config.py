@@ -1,4 +1,4 @@
-"""The `directory` config section and the per-app `directory` mode (gateway/config.py)."""
+"""The `directory` config section and the per-app `directory` mode (gateway/config/)."""
 
 from __future__ import annotations
 

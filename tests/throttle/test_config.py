@@ -1,4 +1,4 @@
-"""The throttle, limits, upstream, retry and breaker config (gateway/config.py): names, defaults, errors."""
+"""The throttle, limits, upstream, retry and breaker config (gateway/config/): names, defaults, errors."""
 
 from __future__ import annotations
 
