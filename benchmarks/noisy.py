@@ -28,12 +28,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from benchmarks.processes import LOOPBACK, REPO_ROOT, Server, free_port, pinned, plan_cores, start_server, stop_server
+from benchmarks.processes import REPO_ROOT, Server, free_port, pinned, plan_cores, start_server, stop_server
 from benchmarks.pyload import RESULT_MARK
 from benchmarks.scenarios import SCENARIOS
-from benchmarks.stack import GATEWAY_MAIN
+from benchmarks.stack import start_gateway
 from gateway.inbound.auth import hash_token
 
 DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "noisy.json"
@@ -127,18 +125,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             sink_command = [sys.executable, "-m", "benchmarks.upstream", "--port", str(port)]
             sink = start_server("sink", pinned(sink_command, cores.load), port, log_dir=scratch, ready_path="/v2/Users")
             started.append(sink)
-            config = scratch / "gateway.yaml"
-            config.write_text(yaml.safe_dump(gateway_config(upstream.url, tokens)))
-            port = free_port()
-            serve = ["serve", "--config", str(config), "--host", LOOPBACK, "--port", str(port)]
-            gateway = start_server(
-                "gateway",
-                pinned([sys.executable, "-c", GATEWAY_MAIN, *serve], cores.proxy),
-                port,
-                log_dir=scratch,
-                ready_path="/readyz",
-                env={"BENCH_UPSTREAM": "upstream-token"},
-            )
+            config = gateway_config(upstream.url, tokens)
+            gateway = start_gateway(config, scratch, cores.proxy, {"BENCH_UPSTREAM": "upstream-token"})
             started.append(gateway)
             print(f"pinning: {cores.describe()}", file=sys.stderr)
             _result(_load(cores.load, gateway.url, "quiet", tokens["quiet"], args.quiet_rate, 8, 2, scratch))  # warm-up

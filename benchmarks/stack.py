@@ -86,6 +86,16 @@ def gateway_config(upstream_url: str, inbound_token: str) -> dict[str, object]:
     }
 
 
+def start_gateway(config: dict[str, object], work_dir: Path, core: int | None, env: dict[str, str]) -> Server:
+    """`scim-gateway serve` with `config` (written to work_dir) on a free port, pinned to `core`; ready on return."""
+    path = work_dir / "gateway.yaml"
+    path.write_text(yaml.safe_dump(config))
+    port = free_port()
+    serve = ["serve", "--config", str(path), "--host", LOOPBACK, "--port", str(port)]
+    command = pinned([sys.executable, "-c", GATEWAY_MAIN, *serve], core)
+    return start_server("gateway", command, port, log_dir=work_dir, ready_path="/readyz", env=env)
+
+
 @contextlib.contextmanager
 def running_stack(cores: CorePlan, work_dir: Path) -> Iterator[Stack]:
     """Start upstream, gateway and baseline (in that order); stop them all on exit, whatever happens."""
@@ -100,18 +110,7 @@ def running_stack(cores: CorePlan, work_dir: Path) -> Iterator[Stack]:
         )
         started.append(upstream)
 
-        config_path = work_dir / "gateway.yaml"
-        config_path.write_text(yaml.safe_dump(gateway_config(upstream.url, inbound_token)))
-        port = free_port()
-        serve_args = ["serve", "--config", str(config_path), "--host", LOOPBACK, "--port", str(port)]
-        gateway = start_server(
-            "gateway",
-            pinned([sys.executable, "-c", GATEWAY_MAIN, *serve_args], cores.proxy),
-            port,
-            log_dir=work_dir,
-            ready_path="/readyz",
-            env=env,
-        )
+        gateway = start_gateway(gateway_config(upstream.url, inbound_token), work_dir, cores.proxy, env)
         started.append(gateway)
 
         port = free_port()
@@ -125,7 +124,8 @@ def running_stack(cores: CorePlan, work_dir: Path) -> Iterator[Stack]:
             env=env,
         )
         started.append(baseline)
-        yield Stack(upstream, gateway, baseline, inbound_token, "scim-gateway " + " ".join(serve_args))
+        command = f"scim-gateway serve --config {work_dir / 'gateway.yaml'} --host {LOOPBACK} --port {gateway.port}"
+        yield Stack(upstream, gateway, baseline, inbound_token, command)
     finally:
         for server in reversed(started):
             stop_server(server)
