@@ -125,8 +125,9 @@ async def _serve(
     if action in ("list", "search"):
         return await _list(app, kind, request, base, budget)
     include, exclude = _projection(request, app, kind)
+    ident = ident or ""  # every action past here but create names a resource (the router saw to it)
     if action == "get":
-        resource = await ops.get(budget, kind, ident)  # type: ignore[arg-type]
+        resource = await ops.get(budget, kind, ident)
     elif action == "create":
         body = _validated(app, kind, await read_json(request, MAX_BODY_BYTES), Context.RESOURCE_CREATION_REQUEST)
         call.user_name = body.get("userName")
@@ -136,12 +137,12 @@ async def _serve(
     elif action == "replace":
         body = _validated(app, kind, await read_json(request, MAX_BODY_BYTES), Context.RESOURCE_REPLACEMENT_REQUEST)
         call.user_name = body.get("userName")
-        resource = await ops.replace(budget, kind, ident, body)  # type: ignore[arg-type]
+        resource = await ops.replace(budget, kind, ident, body)
     elif action == "patch":
-        patch = normalise_patch(ops.schemas[kind], await read_json(request, MAX_BODY_BYTES), ident)  # type: ignore[arg-type]
-        resource = await ops.patch(budget, kind, ident, patch)  # type: ignore[arg-type]
+        patch = normalise_patch(ops.schemas[kind], await read_json(request, MAX_BODY_BYTES), ident)
+        resource = await ops.patch(budget, kind, ident, patch)
     else:
-        await ops.delete(budget, kind, ident)  # type: ignore[arg-type]
+        await ops.delete(budget, kind, ident)
         return Response(status_code=204)
     call.user_name = call.user_name or resource.get("userName")
     return scim_response(present(kind, resource, base, include, exclude))

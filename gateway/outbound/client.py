@@ -183,7 +183,7 @@ class UpstreamClient:
             except _TransportFailure as failure:
                 guard.breaker.record_failure()
                 reason, ambiguous = failure.reason, failure.sent
-                error: VendorUnavailable = VendorUnavailable(f"app {self.app!r}: {failure.detail}")
+                error: ConnectorError = VendorUnavailable(f"app {self.app!r}: {failure.detail}")
             else:
                 status = response.status
                 if status not in RETRYABLE_STATUSES:
@@ -196,7 +196,7 @@ class UpstreamClient:
                     if status not in ok:
                         final = self.error_for(response)
                         if not guarded and may_have_acted(status):  # e.g. a 500 after the vendor stored it
-                            raise AmbiguousWrite(final, resend=False)  # type: ignore[arg-type]
+                            raise AmbiguousWrite(final, resend=False)
                         raise final
                     return response
                 if status == 429:
@@ -207,7 +207,7 @@ class UpstreamClient:
                 if status == 429 and retry_after is not None:
                     guard.pause.extend(clock.now(), retry_after)
                 reason, ambiguous = str(status), may_have_acted(status)
-                error = self.error_for(response)  # type: ignore[assignment]
+                error = self.error_for(response)
             ambiguous_before = ambiguous_before or ambiguous
             delay = retry_delay(guard.retry, attempt, clock, status, retry_after)
             if attempt >= guard.retry.attempts or clock.now() + delay >= deadline:
@@ -293,14 +293,14 @@ class UpstreamClient:
             raise VendorBadResponse(f"app {self.app!r}: refused a link that leaves the vendor's configured host")
         return path
 
-    def _exhausted(self, error: Exception, status: int | None, retry_after: float | None) -> VendorUnavailable:
+    def _exhausted(self, error: ConnectorError, status: int | None, retry_after: float | None) -> VendorUnavailable:
         """What the caller gets when retries or the deadline run out: 503, or 429 if throttled, with Retry-After.
 
         A vendor still throttling pauses the app's calls for the time the caller is told (Retry-After,
         or `default_retry_after` when the vendor named none).
         """
         wait = retry_after if retry_after is not None else self.guard.retry.default_retry_after
-        detail = getattr(error, "detail", str(error))
+        detail = error.detail
         if status == 429:
             self.guard.pause.extend(self.guard.clock.now(), wait)
             return VendorThrottled(f"{detail}; gave up within the request deadline", retry_after=wait)
@@ -311,7 +311,7 @@ class UpstreamClient:
         if self.observe is not None:
             self.observe(method, status, time.perf_counter() - started)
 
-    def error_for(self, response: UpstreamResponse) -> Exception:
+    def error_for(self, response: UpstreamResponse) -> ConnectorError:
         """Map a vendor status to the connector error vocabulary (gateway/outbound/errors.py)."""
         wall = self.guard.clock.wall()
         return error_for(response.status, response.headers, response.body, self.app, wall, self.secrets)

@@ -15,6 +15,7 @@ import orjson
 
 from gateway.outbound.errors import (
     AlreadyExists,
+    ConnectorError,
     NotSupported,
     UnknownResource,
     UpstreamFailure,
@@ -46,7 +47,7 @@ SCIM_TYPES = frozenset(
 
 def error_for(
     status: int, headers: Mapping[str, str], body: bytes, app: str, wall_now: float, secrets: Iterable[str] = ()
-) -> Exception:
+) -> ConnectorError:
     """The ConnectorError for a vendor answer that is not a success.
 
     Details name the app and never carry `secrets` (the app's credential values) or anything token-shaped.
