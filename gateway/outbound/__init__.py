@@ -13,4 +13,6 @@ This package is the interface vendors/ depends on (and nothing else of the gatew
     breaker.py   the per-app circuit breaker
     guard.py     the bundle of policies one app's client applies
     pause.py     the vendor's 429 back-off window, remembered per app
+    body.py      a vendor answer read up to a cap, counted after decompression
+    vendor_text.py  vendor text scrubbed of the app's secrets and token-shaped strings before it is shown
 """
