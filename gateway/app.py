@@ -16,13 +16,14 @@ from starlette.types import Receive, Scope, Send
 
 from gateway import gateway_version
 from gateway.config import GatewayConfig
+from gateway.directory.store import open_directory
 from gateway.inbound.recording import unrouted
 from gateway.inbound.serving import start_server
 from gateway.observability.health import health_checks
 from gateway.observability.rates import sample_forever
 from gateway.observability.status import StatusPage, status
 from gateway.orchestrator import handle_scim
-from gateway.runtime import Runtime, build_runtime
+from gateway.runtime import Runtime, build_runtime, needs_directory
 from gateway.scim.routes import SCIM_ROOT
 from gateway.startup import collector_paused
 
@@ -37,8 +38,11 @@ def create_app(config: GatewayConfig) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        directory = None
+        if config.directory is not None and needs_directory(config):
+            directory = await open_directory(config.directory)
         with collector_paused():
-            runtime = build_runtime(config, gateway_version())
+            runtime = build_runtime(config, gateway_version(), directory)
             app.state.runtime = runtime
             app.state.status_page = StatusPage.build(runtime, gateway_version())
         # The runtime lives until shutdown: keep it out of later collections, which otherwise walk every

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.config import AppConfig, GatewayConfig, validated
+from gateway.config import AppConfig, DirectoryMode, GatewayConfig, validated
 from gateway.secrets import ConfigError
 from gateway.vendor_urls import url_problem
 from vendors.base import Connector, ConnectorSettings
@@ -22,24 +22,32 @@ from vendors.registry import connector_class
 
 @dataclass(frozen=True)
 class VendorApp:
-    """One app's connector class, its validated settings and the vendor URL its requests are relative to."""
+    """One app's connector class, its validated settings, the vendor URL its requests are relative to,
+    and what the gateway's directory keeps for it (`off`, `link` or `full`)."""
 
     connector: type[Connector]
     settings: ConnectorSettings
     base_url: str
+    directory: DirectoryMode = "off"
 
 
 def vendor_apps(config: GatewayConfig) -> dict[tuple[str, str], VendorApp]:
     """(tenant, app) -> its VendorApp, for every app of the config; raises ConfigError naming the key path."""
     return {
-        (tenant_name, app_name): vendor_app(app, f"tenants.{tenant_name}.apps.{app_name}")
+        (tenant_name, app_name): vendor_app(
+            app, f"tenants.{tenant_name}.apps.{app_name}", has_directory=config.directory is not None
+        )
         for tenant_name, tenant in config.tenants.items()
         for app_name, app in tenant.apps.items()
     }
 
 
-def vendor_app(app: AppConfig, path: str) -> VendorApp:
-    """Validate one app's vendor settings (`path` is the app's key path); raises ConfigError."""
+def vendor_app(app: AppConfig, path: str, has_directory: bool = False) -> VendorApp:
+    """Validate one app's vendor settings (`path` is the app's key path); raises ConfigError.
+
+    `has_directory`: the config has a directory section, so the app's directory mode defaults to its
+    connector's (`full` where the vendor stores less than SCIM, else `link`); without one it is `off`.
+    """
     try:
         connector = connector_class(app.vendor)
     except KeyError as exc:
@@ -50,7 +58,19 @@ def vendor_app(app: AppConfig, path: str) -> VendorApp:
     except ValueError as exc:
         raise ConfigError(f"{path}.base_url", str(exc)) from None
     _check_urls(app, settings, base_url, path)
-    return VendorApp(connector, settings, base_url)
+    return VendorApp(connector, settings, base_url, directory_mode(app, connector, settings, has_directory))
+
+
+def directory_mode(
+    app: AppConfig, connector: type[Connector], settings: ConnectorSettings, has_directory: bool
+) -> DirectoryMode:
+    """The app's directory mode: as configured, else `full` for a vendor that stores less than SCIM's User
+    (it declares a user profile), `link` for one that stores all of it; `off` without a directory section."""
+    if app.directory is not None:
+        return app.directory
+    if not has_directory:
+        return "off"
+    return "link" if connector.user_profile(settings) is None else "full"
 
 
 def _check_urls(app: AppConfig, settings: ConnectorSettings, base_url: str, path: str) -> None:

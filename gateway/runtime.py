@@ -15,7 +15,9 @@ import aiohttp
 from scim2_models import NotFoundException
 
 from gateway.apps import VendorApp, vendor_apps
-from gateway.config import AppConfig, GatewayConfig, HttpConfig, secret_values
+from gateway.config import AppConfig, DirectoryMode, GatewayConfig, HttpConfig, secret_values
+from gateway.directory.resources import Resources
+from gateway.directory.store import Directory
 from gateway.inbound.auth import NO_TOKENS, TokenVerifier
 from gateway.observability.audit import AuditLog
 from gateway.observability.metrics import AppStateCollector, Metrics
@@ -63,6 +65,9 @@ class AppRuntime:
     health: AppHealth = field(default_factory=AppHealth)
     #: The app's credential values, scrubbed from whatever vendor text is shown (never printed).
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    #: What the gateway's directory keeps for this app (gateway/apps.py), and its repository there (None: off).
+    directory_mode: DirectoryMode = "off"
+    resources: Resources | None = None
 
     @property
     def breaker(self) -> Breaker:
@@ -92,6 +97,8 @@ class Runtime:
     audit: AuditLog
     throttle: Store
     failed_auth: FailedAuthThrottle
+    #: The gateway's directory (None when no app keeps anything in it); built and closed by the lifespan.
+    directory: Directory | None = None
 
     def verifier(self, tenant: str) -> TokenVerifier:
         """The tenant's token verifier; an unknown tenant's refuses every token as a known one refuses a bad one."""
@@ -105,13 +112,17 @@ class Runtime:
         for app in self.apps():
             await app.session.close()
         await self.throttle.close()
+        if self.directory is not None:
+            await self.directory.close()
         self.audit.close()
 
 
-def build_runtime(config: GatewayConfig, version: str) -> Runtime:
+def build_runtime(config: GatewayConfig, version: str, directory: Directory | None = None) -> Runtime:
     """Build every tenant and app; must run inside the event loop (aiohttp sessions).
 
-    Raises ConfigError when an app's vendor settings are invalid (gateway/apps.py).
+    `directory` is the opened directory (gateway/directory/store.py), required when an app's directory
+    mode is not `off` (see `needs_directory`). Raises ConfigError when an app's vendor settings are invalid
+    (gateway/apps.py).
     """
     vendors = vendor_apps(config)
     metrics = Metrics(version)
@@ -128,6 +139,11 @@ def build_runtime(config: GatewayConfig, version: str) -> Runtime:
             guard = build_guard(store, tenant_name, app_name, app, metrics)
             vendor = vendors[(tenant_name, app_name)]
             built_app = _build_app(tenant_name, app_name, app, vendor, metrics, admission, guard)
+            if vendor.directory != "off":
+                if directory is None:
+                    raise ValueError(f"{tenant_name}/{app_name} keeps state in the directory: open it first")
+                built_app.directory_mode = vendor.directory
+                built_app.resources = directory.resources(tenant_name, app_name)
             built_app.scim_path = f"/tenants/{tenant_name}/apps/{app_name}/scim/v2"
             if config.public_url is not None:
                 built_app.public_base = config.public_url.rstrip("/") + built_app.scim_path
@@ -135,10 +151,21 @@ def build_runtime(config: GatewayConfig, version: str) -> Runtime:
         tenants[tenant_name] = runtime
     failed_auth = build_failed_auth(store, config.throttle, metrics)
     built = Runtime(
-        config=config, tenants=tenants, metrics=metrics, audit=audit, throttle=store, failed_auth=failed_auth
+        config=config,
+        tenants=tenants,
+        metrics=metrics,
+        audit=audit,
+        throttle=store,
+        failed_auth=failed_auth,
+        directory=directory,
     )
     metrics.add_collector(AppStateCollector(built.apps))
     return built
+
+
+def needs_directory(config: GatewayConfig) -> bool:
+    """Whether any app keeps state in the directory (its mode, configured or its connector's default, is not off)."""
+    return any(vendor.directory != "off" for vendor in vendor_apps(config).values())
 
 
 def build_connector(
