@@ -46,7 +46,7 @@ class RowCodec:
                 None if external_id is None else self.external_id_index(tenant, app, kind, external_id)
             ),
             "external_id": None if external_id is None else self._seal(key, "external_id", external_id.encode()),
-            "attributes": self._seal(key, "attributes", orjson.dumps(dict(state.attributes))),
+            "attributes": self._seal(key, "attributes", orjson.dumps(_values_json(state))),
             "active": state.active,
             "key_id": self.keys.primary_id,
         }
@@ -65,11 +65,13 @@ class RowCodec:
     def entry(self, row: Mapping[Any, Any]) -> Entry:
         """The record of a full row; raises UndecryptableError."""
         key: Key = (row["tenant"], row["app"], row["kind"], row["id"])
+        values = orjson.loads(self._open(key, "attributes", row["attributes"]))
         state = State(
             user_name=self._open_text(key, "user_name", row["user_name"]),
             external_id=self._open_text(key, "external_id", row["external_id"]),
-            attributes=orjson.loads(self._open(key, "attributes", row["attributes"])),
+            attributes=values["held"],
             active=bool(row["active"]),
+            written=values["written"],
         )
         pending = None
         if row["pending_id"] is not None:
@@ -104,14 +106,20 @@ def _context(key: Key, column: str) -> bytes:
     return f"{tenant}\0{app}\0{kind}\0{identifier}\0{column}".encode()
 
 
+def _values_json(state: State) -> dict[str, Any]:
+    """The `attributes` column's plaintext: the held attributes and the vendor's as last written."""
+    return {"held": dict(state.attributes), "written": dict(state.written)}
+
+
 def _state_json(state: State) -> dict[str, Any]:
     return {
         "userName": state.user_name,
         "externalId": state.external_id,
         "attributes": dict(state.attributes),
         "active": state.active,
+        "written": dict(state.written),
     }
 
 
 def _state(data: dict[str, Any]) -> State:
-    return State(data["userName"], data["externalId"], data["attributes"], data["active"])
+    return State(data["userName"], data["externalId"], data["attributes"], data["active"], data["written"])

@@ -30,13 +30,17 @@ class State:
     """The part of a resource the directory keeps: correlation values and the attributes it holds.
 
     `user_name` is for Users (None for Groups); `attributes` is SCIM JSON the
-    vendor cannot store (the caller decides which), kept encrypted.
+    vendor cannot store (the caller decides which); `written` is the SCIM JSON
+    of the attributes the vendor does store, as the gateway last wrote them
+    (what reconciliation compares the vendor with to find drift). Both are kept
+    encrypted.
     """
 
     user_name: str | None = None
     external_id: str | None = None
     attributes: Mapping[str, Any] = field(default_factory=dict)
     active: bool = True
+    written: Mapping[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         # Personal data stays out of reprs (and so out of tracebacks and logs).
