@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +16,8 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from gateway import gateway_version
+from gateway.backed.recovery import sweep_forever
+from gateway.clock import Clock
 from gateway.config import GatewayConfig
 from gateway.directory.store import open_directory
 from gateway.inbound.recording import unrouted
@@ -61,7 +64,7 @@ def create_app(config: GatewayConfig) -> Starlette:
             )
             app.state.metrics_url = metrics_server.url + "/metrics"
         checks = health_checks(runtime, observability.health_check_interval)
-        async with checks, sample_forever(app.state.status_page.rates):
+        async with checks, sample_forever(app.state.status_page.rates), settling(runtime):
             app.state.ready = True
             try:
                 yield
@@ -100,6 +103,25 @@ class ScimEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = await handle_scim(Request(scope, receive, send))
         await response(scope, receive, send)
+
+
+@asynccontextmanager
+async def settling(runtime: Runtime) -> AsyncIterator[None]:
+    """Settle write intents left by a crash or a lost vendor answer, at start and every `directory.sweep_every`
+    seconds (gateway/backed/recovery.py)."""
+    settlers = runtime.settlers()
+    if not settlers or runtime.config.directory is None:
+        yield
+        return
+    deadline = max(app.guard.retry.deadline for app in runtime.apps())
+    every = runtime.config.directory.sweep_every
+    task = asyncio.create_task(sweep_forever(settlers, Clock(), every, deadline))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _answered(runtime: Runtime, patience: float = 2.0) -> None:
