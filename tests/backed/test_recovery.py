@@ -11,6 +11,12 @@ from typing import Any
 import httpx
 import yaml
 
+from gateway.backed.operations import DirectoryOperations
+from gateway.backed.recovery import intent_state, sweep
+from gateway.clock import Clock
+from gateway.directory.records import IntentOp
+from gateway.outbound.budget import CallBudget
+from gateway.runtime import Runtime
 from tests.backed.harness import (
     PATCH_SCHEMA,
     backed_gateway,
@@ -21,6 +27,7 @@ from tests.backed.harness import (
 )
 from tests.processes import gateway_process
 from tests.resilience.harness import TOKENS
+from vendors.base import Kind
 from vendors.simulators.base import FaultRule
 
 
@@ -117,3 +124,37 @@ async def until(condition: Any) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError("condition never met")
+
+
+async def test_the_sweep_settles_create_and_delete_intents_from_the_vendor(
+    database_url: str, keys: dict[str, str]
+) -> None:
+    async with backed_gateway(database_url, keys, settle_after=0.05) as backed, backed.client("orca") as client:
+        kept = (await client.post("/Users", json=okta_user("kept@acme.example", "kept-1"))).json()
+        runtime: Runtime = backed.gateway.server.config.app.state.runtime
+        resources = runtime.tenants["acme"].apps["orca"].resources
+        assert resources is not None
+        # A create that reached Orca (made here in Orca, as the lost POST would have) and one that did not.
+        landed = okta_user("landed@acme.example", "landed-1")
+        operations = runtime.tenants["acme"].apps["orca"].operations
+        assert isinstance(operations, DirectoryOperations)
+        budget = CallBudget.starting_now(Clock(), 10.0)
+        at_orca = await operations.plain.provision(budget, Kind.USER, landed)
+        created = await resources.record_intent("User", IntentOp.CREATE, intent_state(landed))
+        missing = await resources.record_intent(
+            "User", IntentOp.CREATE, intent_state(okta_user("no@acme.example", "n"))
+        )
+        entry = await resources.by_vendor_id("User", kept["id"])
+        assert entry is not None
+        deleting = await resources.record_intent(
+            "User", IntentOp.DELETE, entry.state, id=entry.id, expected_version=entry.version
+        )
+        await asyncio.sleep(0.1)
+        assert await sweep(runtime.settlers(), Clock(), 10.0) == 3
+        confirmed = await resources.get("User", created.id)
+        assert confirmed is not None and confirmed.visible and confirmed.vendor_id == at_orca["id"]
+        assert await resources.get("User", missing.id) is None  # never reached Orca: abandoned, row gone
+        still = await resources.get("User", deleting.id)
+        assert still is not None and still.pending is None and still.version == entry.version  # Orca still has it
+        landed_read = (await client.get(f"/Users/{at_orca['id']}")).json()
+        assert landed_read["externalId"] == "landed-1" and landed_read["nickName"] == "ada"
