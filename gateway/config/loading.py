@@ -25,7 +25,19 @@ M = TypeVar("M", bound=BaseModel)
 _NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 
 _APP_KEYS = frozenset(
-    {"vendor", "allow_insecure_url", "max_results", "directory", "http", "limits", "upstream", "retry", "breaker"}
+    {
+        "vendor",
+        "allow_insecure_url",
+        "max_results",
+        "directory",
+        "http",
+        "limits",
+        "upstream",
+        "retry",
+        "breaker",
+        "guard",
+        "dry_run",
+    }
 )
 DEFAULT_DIRECTORY_PATH = "directory.db"
 
@@ -100,6 +112,11 @@ def _check_no_directory_needed(apps: dict[str, AppConfig], path: str) -> None:
     for name, app in apps.items():
         if app.directory in ("link", "full"):
             raise ConfigError(f"{path}.{name}.directory", f"{app.directory} needs the top-level directory section")
+        # Both keep their state in the directory's database: shared by every replica, kept across restarts.
+        if app.guard is not None:
+            raise ConfigError(f"{path}.{name}.guard", "the deprovisioning guard needs the top-level directory section")
+        if app.dry_run:
+            raise ConfigError(f"{path}.{name}.dry_run", "dry_run records into the directory: add its section")
 
 
 def _directory(value: Any, allow_literal: bool) -> dict[str, Any]:

@@ -101,6 +101,35 @@ class BreakerConfig(_Strict):
 
 
 DirectoryMode = Literal["off", "link", "full"]
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
+
+
+def duration_seconds(value: Any) -> Any:
+    """`90`, `"90s"`, `"10m"`, `"1h"`, `"1d"` as seconds; anything else is left for pydantic to refuse."""
+    if isinstance(value, str):
+        found = _DURATION.match(value)
+        if found is None:
+            raise ValueError("expected a duration such as 30s, 10m, 1h or a number of seconds")
+        return float(found.group(1)) * _UNIT_SECONDS[found.group(2) or "s"]
+    return value
+
+
+class DeprovisionGuardConfig(_Strict):
+    """Hold deactivations and deletes past `max_deprovisions` within `window` until an operator decides.
+
+    Counted per app across every replica (in the directory's database). A held call is answered 503 with
+    `retry_after` as Retry-After, so the IdP keeps retrying until the batch is approved or rejected.
+    """
+
+    max_deprovisions: int = Field(ge=1, le=1_000_000)
+    window: float = Field(default=600.0, gt=0, le=30 * 86_400)
+    retry_after: float = Field(default=300.0, ge=1, le=86_400)
+
+    @field_validator("window", "retry_after", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        return duration_seconds(value)
 
 
 class AppConfig(_Strict):
@@ -115,6 +144,10 @@ class AppConfig(_Strict):
     upstream: UpstreamConfig = UpstreamConfig()
     retry: RetryConfig = RetryConfig()
     breaker: BreakerConfig = BreakerConfig()
+    #: Hold bursts of deactivations and deletes for an operator's approval (gateway/deprovisioning/).
+    guard: DeprovisionGuardConfig | None = None
+    #: Validate, translate and record every write instead of sending it; reads still go to the vendor.
+    dry_run: bool = False
     #: Every other key of the app, for its connector's Settings model (gateway/apps.py); credentials resolved.
     vendor_settings: dict[str, Any] = {}
 

@@ -90,3 +90,60 @@ resources = Table(
     Index(None, "tenant", "app", "kind", "external_id_index"),
     Index(None, "tenant", "app", "pending_since"),
 )
+
+
+# The deprovisioning guard (gateway/deprovisioning/): shared by every replica, kept across restarts.
+# Identifiers only: a held entry names the resource by its SCIM id and the operation, enough to match a retry.
+
+deprovision_guards = Table(
+    "deprovision_guards",
+    metadata,
+    Column("tenant", String(63), primary_key=True),
+    Column("app", String(63), primary_key=True),
+    Column("batch", Uuid(as_uuid=True), nullable=True),  # the batch being held; None while counting
+    Column("tripped", UtcDateTime, nullable=True),
+)
+
+deprovision_events = Table(
+    "deprovision_events",
+    metadata,
+    Column("tenant", String(63), primary_key=True),
+    Column("app", String(63), primary_key=True),
+    Column("id", Uuid(as_uuid=True), primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Index(None, "tenant", "app", "at"),
+)
+
+deprovision_holds = Table(
+    "deprovision_holds",
+    metadata,
+    Column("tenant", String(63), primary_key=True),
+    Column("app", String(63), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("resource_id", String(512), primary_key=True),
+    Column("operation", String(16), primary_key=True),
+    Column("batch", Uuid(as_uuid=True), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("held", UtcDateTime, nullable=False),
+    Column("decided", UtcDateTime, nullable=True),
+    CheckConstraint("operation IN ('deactivate', 'delete')", name="operation"),
+    CheckConstraint("status IN ('held', 'approved', 'rejected')", name="status"),
+    Index(None, "tenant", "app", "batch"),
+)
+
+# Dry-run apps (gateway/dryrun/): each vendor write as it would have been sent, sealed (it names people).
+dry_run_calls = Table(
+    "dry_run_calls",
+    metadata,
+    Column("tenant", String(63), primary_key=True),
+    Column("app", String(63), primary_key=True),
+    Column("id", Uuid(as_uuid=True), primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("request_id", String(128), nullable=True),
+    Column("operation", String(16), nullable=False),  # the SCIM operation: create, replace, patch, delete
+    Column("kind", String(16), nullable=False),
+    Column("method", String(8), nullable=False),
+    Column("call", LargeBinary, nullable=False),  # sealed JSON: path, query and body, credentials removed
+    Column("key_id", LargeBinary(4), nullable=False),
+    Index(None, "tenant", "app", "at"),
+)

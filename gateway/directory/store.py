@@ -9,6 +9,8 @@ from gateway.clock import Clock
 from gateway.config import DirectoryConfig
 from gateway.directory.codec import RowCodec
 from gateway.directory.crypto import BlindIndex, KeyRing
+from gateway.directory.deprovisions import Deprovisions
+from gateway.directory.dry_runs import DryRuns
 from gateway.directory.engine import create_engine, transaction
 from gateway.directory.migrate import ensure_schema
 from gateway.directory.resources import Resources
@@ -28,6 +30,14 @@ class Directory:
     def resources(self, tenant: str, app: str) -> Resources:
         """The repository of one app's resources (cheap: build once per app and keep it)."""
         return Resources(self.engine, self._codec, tenant, app, self._clock)
+
+    def deprovisions(self, tenant: str, app: str) -> Deprovisions:
+        """The deprovisioning guard's state of one app (gateway/deprovisioning/)."""
+        return Deprovisions(self.engine, tenant, app, self._clock)
+
+    def dry_runs(self, tenant: str, app: str) -> DryRuns:
+        """The recorded vendor calls of one dry-run app (gateway/dryrun/)."""
+        return DryRuns(self.engine, self._codec.keys, tenant, app, self._clock)
 
     async def check(self) -> None:
         """One round trip to the database (for /readyz); raises DirectoryUnavailable."""
