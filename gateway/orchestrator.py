@@ -2,7 +2,8 @@
 
 resolve tenant -> authenticate (failed attempts throttled: 429) -> resolve
 app -> route -> admit through the inbound throttle (429) -> parse and validate
--> call the app's operations (native, synthesised, or 501) -> present ->
+-> deprovisioning guard (503 while held) -> call the app's operations (native,
+synthesised, or 501; a dry-run app's writes recorded) -> present ->
 render -> record (one audit record and the metrics, whatever the outcome).
 Every exception on the way is rendered in one place (gateway/inbound/render.py).
 """
@@ -16,6 +17,7 @@ from scim2_models import Context, NotFoundException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gateway.deprovisioning.gate import deprovision_guard
 from gateway.inbound.recording import Call
 from gateway.inbound.render import render_error
 from gateway.observability.metrics import UNKNOWN
@@ -33,6 +35,8 @@ from vendors.base import Kind, Op
 
 MAX_BODY_BYTES = 1024 * 1024
 _RETRY = {"Retry-After": "1"}  # another replica (or this one, restarted) can serve the retry at once
+_WRITES = frozenset({"create", "replace", "patch", "delete"})
+DRY_RUN_HEADER = "X-Scim-Gateway-Dry-Run"
 _ACTION_OPS = {
     "list": Op.SEARCH,
     "search": Op.SEARCH,
@@ -82,7 +86,11 @@ async def _authorised(runtime: Runtime, call: Call, request: Request) -> Respons
     # The request's deadline bounds every wait from here on; its vendor calls' statuses land in the audit record.
     budget = CallBudget.starting_now(app.guard.clock, app.guard.retry.deadline, call.upstream)
     await app.admission.admit(budget.deadline)  # inbound throttle: wait up to max_wait, else 429 with Retry-After
-    return await _serve(app, target, request, _base_url(request, app), call, budget)
+    response = await _serve(app, target, request, _base_url(request, app), call, budget)
+    if app.dry_run and target.action in _WRITES:  # recorded, not sent (gateway/dryrun/)
+        call.dry_run = True
+        response.headers[DRY_RUN_HEADER] = "true"
+    return response
 
 
 async def _authenticate(runtime: Runtime, call: Call, tenant: str, authorization: str | None) -> str:
@@ -141,12 +149,15 @@ async def _serve(
     elif action == "replace":
         body = _validated(app, kind, await read_json(request, MAX_BODY_BYTES), Context.RESOURCE_REPLACEMENT_REQUEST)
         call.user_name = body.get("userName")
-        resource = await ops.replace(budget, kind, ident, body, if_match=if_match)
+        async with deprovision_guard(app, call, budget, kind, ident, replacing=body):  # 503 while held
+            resource = await ops.replace(budget, kind, ident, body, if_match=if_match)
     elif action == "patch":
         patch = normalise_patch(ops.schemas[kind], await read_json(request, MAX_BODY_BYTES), ident)
-        resource = await ops.patch(budget, kind, ident, patch, if_match=if_match)
+        async with deprovision_guard(app, call, budget, kind, ident, patching=patch):
+            resource = await ops.patch(budget, kind, ident, patch, if_match=if_match)
     else:
-        await ops.delete(budget, kind, ident, if_match=if_match)
+        async with deprovision_guard(app, call, budget, kind, ident, deleting=True):
+            await ops.delete(budget, kind, ident, if_match=if_match)
         return Response(status_code=204)
     call.user_name = call.user_name or resource.get("userName")
     shown = present(kind, resource, base, include, exclude, versioned)

@@ -19,8 +19,11 @@ from gateway.backed.attributes import VendorModel
 from gateway.backed.operations import DirectoryOperations
 from gateway.backed.recovery import Settler
 from gateway.config import AppConfig, DirectoryMode, GatewayConfig, HttpConfig, secret_values
+from gateway.deprovisioning.gate import DeprovisionGate
+from gateway.directory.dry_runs import DryRuns
 from gateway.directory.resources import Resources
 from gateway.directory.store import Directory
+from gateway.dryrun.operations import DryRunOperations
 from gateway.inbound.auth import NO_TOKENS, TokenVerifier
 from gateway.observability.audit import AuditLog
 from gateway.observability.metrics import AppStateCollector, Metrics
@@ -75,6 +78,11 @@ class AppRuntime:
     #: What the gateway's directory keeps for this app (gateway/apps.py), and its repository there (None: off).
     directory_mode: DirectoryMode = "off"
     resources: Resources | None = None
+    #: The deprovisioning guard (gateway/deprovisioning/), None without `guard`.
+    deprovisions: DeprovisionGate | None = None
+    #: `dry_run: true`: writes are recorded in `dry_runs`, never sent (gateway/dryrun/).
+    dry_run: bool = False
+    dry_runs: DryRuns | None = None
 
     @property
     def breaker(self) -> Breaker:
@@ -150,11 +158,16 @@ def build_runtime(config: GatewayConfig, version: str, directory: Directory | No
             guard = build_guard(store, tenant_name, app_name, app, metrics)
             vendor = vendors[(tenant_name, app_name)]
             resources = None
-            if vendor.directory != "off":
-                if directory is None:
-                    raise ValueError(f"{tenant_name}/{app_name} keeps state in the directory: open it first")
+            if _needs_directory(app, vendor) and directory is None:
+                raise ValueError(f"{tenant_name}/{app_name} keeps state in the directory: open it first")
+            if vendor.directory != "off" and not app.dry_run and directory is not None:
                 resources = directory.resources(tenant_name, app_name)
-            built_app = _build_app(tenant_name, app_name, app, vendor, metrics, admission, guard, resources, config)
+            dry_runs = directory.dry_runs(tenant_name, app_name) if app.dry_run and directory is not None else None
+            built_app = _build_app(
+                tenant_name, app_name, app, vendor, metrics, admission, guard, resources, config, dry_runs
+            )
+            if app.guard is not None and directory is not None:
+                _add_guard(built_app, app, directory, metrics)
             built_app.scim_path = f"/tenants/{tenant_name}/apps/{app_name}/scim/v2"
             if config.public_url is not None:
                 built_app.public_base = config.public_url.rstrip("/") + built_app.scim_path
@@ -176,7 +189,24 @@ def build_runtime(config: GatewayConfig, version: str, directory: Directory | No
 
 def needs_directory(config: GatewayConfig) -> bool:
     """Whether any app keeps state in the directory (its mode, configured or its connector's default, is not off)."""
-    return any(vendor.directory != "off" for vendor in vendor_apps(config).values())
+    apps = {(t, a): app for t, tenant in config.tenants.items() for a, app in tenant.apps.items()}
+    return any(_needs_directory(apps[key], vendor) for key, vendor in vendor_apps(config).items())
+
+
+def _needs_directory(app: AppConfig, vendor: VendorApp) -> bool:
+    """Entries (directory mode), the guard's window and batch, or dry-run records are kept in the directory."""
+    return vendor.directory != "off" or app.guard is not None or app.dry_run
+
+
+def _add_guard(built: AppRuntime, app: AppConfig, directory: Directory, metrics: Metrics) -> None:
+    """The app's deprovisioning guard, its window and held batch kept in the directory's database."""
+    tenant, name = built.tenant, built.name
+    assert app.guard is not None
+
+    def count(verdict: str) -> None:
+        metrics.count_deprovision(tenant, name, verdict)
+
+    built.deprovisions = DeprovisionGate(directory.deprovisions(tenant, name), app.guard, f"{tenant}/{name}", count)
 
 
 def build_connector(
@@ -189,6 +219,7 @@ def build_connector(
     *,
     observe: Callable[[str, int, float], None] | None = None,
     on_oversized: Callable[[], None] | None = None,
+    record_writes: bool = False,
 ) -> Connector:
     """One app's connector on `session`: its vendor auth, bound to a token client, and its UpstreamClient.
 
@@ -196,12 +227,16 @@ def build_connector(
     pause and outbound limits (default: `default_guard`), shared by the token client for calls made while
     signing; `http` the app's timeouts and answer cap (default: HttpConfig's defaults). The app's credential
     values are kept out of error details. The runtime builds every app this way, and tests reuse it.
+    `record_writes`: the connector's own client records every request but a GET instead of sending it
+    (a dry-run app's write connector; its OAuth token client still sends).
     """
     guard = guard if guard is not None else default_guard(label)
     http = http if http is not None else HttpConfig()
     secrets = tuple(secret_values(settings))
 
-    def client(base_url: str, auth: VendorAuth, client_guard: UpstreamGuard, resend: bool) -> UpstreamClient:
+    def client(
+        base_url: str, auth: VendorAuth, client_guard: UpstreamGuard, resend: bool, record: bool = False
+    ) -> UpstreamClient:
         return UpstreamClient(
             session,
             base_url,
@@ -214,12 +249,13 @@ def build_connector(
             max_body=http.max_response_bytes,
             on_oversized=on_oversized,
             secrets=secrets,
+            record_writes=record,
         )
 
     auth = cls.vendor_auth(settings)
     token_guard = guard.for_token_requests()
     auth.bind(lambda base_url, client_auth: client(base_url, client_auth, token_guard, True))
-    return cls(settings, client(cls.base_url(settings), auth, guard, False))
+    return cls(settings, client(cls.base_url(settings), auth, guard, False, record_writes))
 
 
 def _build_app(
@@ -232,6 +268,7 @@ def _build_app(
     guard: UpstreamGuard,
     resources: Resources | None,
     config: GatewayConfig,
+    dry_runs: DryRuns | None = None,
 ) -> AppRuntime:
     cls, settings = vendor.connector, vendor.settings
     session = aiohttp.ClientSession(
@@ -262,7 +299,14 @@ def _build_app(
     plain = AppOperations(connector, schemas)
     profile = cls.user_profile(settings)
     operations: AppOperations | DirectoryOperations = plain
-    if resources is not None and vendor.directory != "off":
+    if dry_runs is not None:
+        # A second connector for writes only, on a client that records them (gateway/dryrun/__init__.py).
+        recording = build_connector(
+            cls, settings, session, f"{tenant}/{name}", guard, app.http, observe=observe, on_oversized=oversized,
+            record_writes=True,
+        )  # fmt: skip
+        operations = plain = DryRunOperations(connector, recording, schemas, dry_runs)
+    elif resources is not None and vendor.directory != "off":
         # An intent older than twice the request deadline outlived its request: recovery may settle it.
         configured = config.directory.settle_after if config.directory is not None else None
         settle_after = configured or max(2 * app.retry.deadline, MIN_SETTLE_AFTER)
@@ -290,4 +334,6 @@ def _build_app(
         secrets=secrets,
         directory_mode=vendor.directory if resources is not None else "off",
         resources=resources,
+        dry_run=dry_runs is not None,
+        dry_runs=dry_runs,
     )

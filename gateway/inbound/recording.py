@@ -58,6 +58,10 @@ class Call:
     upstream: list[int] = field(default_factory=list)
     #: The server cut the request at the end of its shutdown drain (answered 503, audited as "shutdown").
     cut_by_shutdown: bool = False
+    #: The deprovisioning guard's verdict on this call (pass, held, approved, refused), when it decided one.
+    deprovision_guard: str | None = None
+    #: A dry-run app's write: recorded, not sent to the vendor.
+    dry_run: bool = False
 
     @classmethod
     def begin(cls, request: Request, route: str | None = None, operation: str = UNKNOWN) -> Call:
@@ -88,28 +92,32 @@ class Call:
         if metrics is not None:
             tenant = self.tenant if self.tenant_known else UNKNOWN
             metrics.observe_request(tenant or UNKNOWN, self.app or UNKNOWN, self.operation, status, seconds)
-        audit.record(
-            {
-                "request_id": self.request_id,
-                "tenant": self.tenant,
-                "app": self.app,
-                "vendor": self.vendor,
-                "token_name": self.token_name,
-                "client_ip": self.client_ip,
-                "method": self.method,
-                "route": self.route,
-                "operation": self.operation,
-                "resource_type": self.resource_type,
-                "resource_id": self.resource_id,
-                "target_user": audit.target(self.user_name),
-                "outcome": "shutdown" if self.cut_by_shutdown else outcome(status),
-                "status": status,
-                "scim_type": self.scim_type,
-                "upstream_calls": len(self.upstream),
-                "upstream_statuses": self.upstream,
-                "duration_ms": int(seconds * 1_000_000) / 1000,  # to the µs
-            }
-        )
+        fields = {
+            "request_id": self.request_id,
+            "tenant": self.tenant,
+            "app": self.app,
+            "vendor": self.vendor,
+            "token_name": self.token_name,
+            "client_ip": self.client_ip,
+            "method": self.method,
+            "route": self.route,
+            "operation": self.operation,
+            "resource_type": self.resource_type,
+            "resource_id": self.resource_id,
+            "target_user": audit.target(self.user_name),
+            "outcome": "shutdown" if self.cut_by_shutdown else outcome(status),
+            "status": status,
+            "scim_type": self.scim_type,
+            "upstream_calls": len(self.upstream),
+            "upstream_statuses": self.upstream,
+            "duration_ms": int(seconds * 1_000_000) / 1000,  # to the µs
+        }
+        # Present only where they apply, so every other record keeps its shape.
+        if self.deprovision_guard is not None:
+            fields["deprovision_guard"] = self.deprovision_guard
+        if self.dry_run:
+            fields["dry_run"] = True
+        audit.record(fields)
         if response is not None:
             # Appended to the raw list: only finish() sets this header, so there is no other to replace.
             response.raw_headers.append((b"x-request-id", self.request_id.encode("latin-1")))

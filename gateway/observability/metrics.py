@@ -98,6 +98,12 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        self.deprovisions = Counter(
+            "scim_gateway_deprovisions",
+            "Deactivations and deletes decided by an app's deprovisioning guard",
+            ["tenant", "app", "decision"],
+            registry=r,
+        )
         self.audit_dropped = Gauge(
             "scim_gateway_audit_records_dropped", "Audit records that could not be written", registry=r
         )
@@ -143,6 +149,10 @@ class Metrics:
     def count_oversized(self, tenant: str, app: str, vendor: str) -> None:
         """One vendor answer refused because it was larger than the app's max_response_bytes."""
         self.oversized.labels(tenant, app, vendor).inc()
+
+    def count_deprovision(self, tenant: str, app: str, decision: str) -> None:
+        """One deprovision decided by the guard; `decision`: pass, held, approved or refused."""
+        self.deprovisions.labels(tenant, app, decision).inc()
 
     def add_collector(self, collector: Collector) -> None:
         self.registry.register(collector)

@@ -39,6 +39,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from gateway.outbound.auth import Signed, VendorAuth
 from gateway.outbound.body import ResponseTooLarge, read_capped
 from gateway.outbound.budget import CallBudget
+from gateway.outbound.dry_run import record_write
 from gateway.outbound.errors import ConnectorError, VendorBadResponse, VendorThrottled, VendorUnavailable
 from gateway.outbound.guard import UpstreamGuard, default_guard
 from gateway.outbound.retry import RETRYABLE_STATUSES, may_have_acted, parse_retry_after, retry_delay
@@ -97,7 +98,10 @@ class UpstreamClient:
     `sock_read`, which restarts with every chunk so that a vendor dripping
     bytes slowly could hold a call open past it. `max_body` caps an answer's decompressed size
     (ResponseTooLarge, 502, past it; `on_oversized` counts each). `secrets`:
-    the app's credential values, kept out of error details.
+    the app's credential values, kept out of error details. `record_writes`
+    (a dry-run app's write connector): every request but a GET is recorded in
+    the caller's budget and answered as the vendor most likely would, never
+    sent (gateway/outbound/dry_run.py).
     """
 
     def __init__(
@@ -113,8 +117,10 @@ class UpstreamClient:
         max_body: int = DEFAULT_MAX_BODY,
         on_oversized: Callable[[], None] | None = None,
         secrets: tuple[str, ...] = (),
+        record_writes: bool = False,
     ) -> None:
         self.session = session
+        self.record_writes = record_writes
         self.base_url = base_url.rstrip("/")
         self.auth = auth
         self.app = app
@@ -156,6 +162,10 @@ class UpstreamClient:
         the vendor's 429 pause outlasts the deadline, VendorUnavailable (503) or
         VendorThrottled with retry_after when retries or the deadline run out.
         """
+        if self.record_writes and method != "GET":
+            return UpstreamResponse(
+                *record_write(budget, method, path, params, json if json is not None else data, self.secrets)
+            )
         url = self._url(path)
         if params:
             # The query is part of what some vendors sign (Darktrace), so it is fixed before signing.
