@@ -1,0 +1,110 @@
+"""Gateways whose apps have a deprovisioning guard or run dry, against the simulators on loopback.
+
+`gateways(...)` serves N gateways in this process on one directory database (SQLite or PostgreSQL),
+each with its own runtime and engine, as N replicas behind a load balancer would share it. The admin
+endpoints are mounted here the way the admin framework (gateway/admin/) will mount them, minus its
+operator authentication: SCIM errors rendered as JSON.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from scim2_models import SCIMException
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gateway.app import create_app
+from gateway.config import parse_config
+from gateway.deprovisioning.admin import (
+    guard_approve_endpoint,
+    guard_reject_endpoint,
+    guard_reset_endpoint,
+    guard_status_endpoint,
+)
+from gateway.dryrun.admin import dry_run_list_endpoint
+from gateway.inbound.serving import RunningServer, serving
+from gateway.runtime import Runtime
+from tests.backed.harness import directory_section, raw_config
+from tests.resilience.harness import TOKENS
+
+ADMIN = "/admin/v1/tenants/{tenant}/apps/{app}"
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def rendered(endpoint: Endpoint) -> Endpoint:
+    async def serve(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except SCIMException as exc:
+            body = {"status": str(exc.status), "detail": exc.detail}
+            return Response(orjson.dumps(body), status_code=exc.status, media_type="application/json")
+
+    return serve
+
+
+ADMIN_ROUTES = [
+    Route(ADMIN + "/guard", rendered(guard_status_endpoint), methods=["GET"]),
+    Route(ADMIN + "/guard/approve", rendered(guard_approve_endpoint), methods=["POST"]),
+    Route(ADMIN + "/guard/reject", rendered(guard_reject_endpoint), methods=["POST"]),
+    Route(ADMIN + "/guard/reset", rendered(guard_reset_endpoint), methods=["POST"]),
+    Route(ADMIN + "/dry-run", rendered(dry_run_list_endpoint), methods=["GET"]),
+]
+
+
+def guarded_config(
+    urls: dict[str, str], database_url: str, keys: dict[str, str], audit: Path, **app_options: Any
+) -> dict[str, Any]:
+    """Tenant acme's `delinea` (REST) app with `app_options` (e.g. guard, dry_run), no directory mode."""
+    raw = raw_config(urls, directory_section(database_url, keys), mode="off")
+    raw["observability"] = {**raw["observability"], "audit": {"file": str(audit)}}
+    raw["tenants"]["acme"]["apps"]["delinea"].update(app_options)
+    raw["tenants"]["acme"]["apps"]["orca"].update(app_options)
+    return raw
+
+
+@dataclass
+class Replica:
+    url: str
+    app: Starlette
+
+    @property
+    def runtime(self) -> Runtime:
+        runtime: Runtime = self.app.state.runtime
+        return runtime
+
+
+@contextlib.asynccontextmanager
+async def gateways(raw: dict[str, Any], count: int) -> AsyncIterator[list[Replica]]:
+    async with contextlib.AsyncExitStack() as stack:
+        replicas = []
+        for _ in range(count):
+            app = create_app(parse_config(raw))
+            app.router.routes[0:0] = ADMIN_ROUTES
+            server: RunningServer = await stack.enter_async_context(serving(app))
+            replicas.append(Replica(server.url, app))
+        yield replicas
+
+
+def scim(server: Replica, app: str = "delinea") -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=f"{server.url}/tenants/acme/apps/{app}/scim/v2",
+        headers={"Authorization": f"Bearer {TOKENS['acme']}"},
+        timeout=15,
+    )
+
+
+def admin(server: Replica, app: str = "delinea") -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=f"{server.url}/admin/v1/tenants/acme/apps/{app}", timeout=15)
+
+
+def audit_records(path: Path) -> list[dict[str, Any]]:
+    return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
