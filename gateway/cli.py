@@ -1,4 +1,4 @@
-"""The `scim-gateway` command: serve, check-config, hash-token, db, simulate, demo."""
+"""The `scim-gateway` command: serve, check-config, hash-token, db, simulate, demo, guard, dry-run."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import Any
 from gateway import gateway_version
 from gateway.config import DEFAULT_METRICS_PORT, GatewayConfig
 from gateway.inbound.auth import hash_token
+from gateway.operator_cli import add_commands as add_operator_commands
 from gateway.secrets import ConfigError
 
 
@@ -118,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"port of /metrics, on 127.0.0.1 (default {DEFAULT_METRICS_PORT}; 0: a free port)",
     )
     demo.set_defaults(func=_demo)
+    add_operator_commands(commands, _load)  # guard status|approve|reject|reset, dry-run list
     return parser
 
 

@@ -20,25 +20,26 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.deprovisioning import service
-from gateway.runtime import AppRuntime, Runtime
+from gateway.deprovisioning.gate import DeprovisionGate
+from gateway.runtime import Runtime
 
 
 async def guard_status_endpoint(request: Request) -> Response:
-    return _json(await service.guard_status(_app(request)))
+    return _json(await service.guard_status(_gate(request)))
 
 
 async def guard_approve_endpoint(request: Request) -> Response:
-    runtime, app = _runtime(request), _app(request)
-    return _json(await service.decide(app, runtime.audit, _actor(request), "approve", await _batch(request)))
+    gate, batch = _gate(request), await _batch(request)
+    return _json(await service.decide(gate, _runtime(request).audit, _actor(request), "approve", batch))
 
 
 async def guard_reject_endpoint(request: Request) -> Response:
-    runtime, app = _runtime(request), _app(request)
-    return _json(await service.decide(app, runtime.audit, _actor(request), "reject", await _batch(request)))
+    gate, batch = _gate(request), await _batch(request)
+    return _json(await service.decide(gate, _runtime(request).audit, _actor(request), "reject", batch))
 
 
 async def guard_reset_endpoint(request: Request) -> Response:
-    return _json(await service.reset(_app(request), _runtime(request).audit, _actor(request)))
+    return _json(await service.reset(_gate(request), _runtime(request).audit, _actor(request)))
 
 
 def _runtime(request: Request) -> Runtime:
@@ -46,13 +47,13 @@ def _runtime(request: Request) -> Runtime:
     return runtime
 
 
-def _app(request: Request) -> AppRuntime:
-    """The path's app; NotFoundException (404) for an unknown tenant or app."""
+def _gate(request: Request) -> DeprovisionGate:
+    """The path's app's guard; NotFoundException (404) for an unknown tenant or app, or one without a guard."""
     runtime = _runtime(request)
     tenant = runtime.tenants.get(request.path_params["tenant"])
     if tenant is None:
         raise NotFoundException(detail="no such tenant")
-    return tenant.app(request.path_params["app"])
+    return service.gate_of(tenant.app(request.path_params["app"]))
 
 
 def _actor(request: Request) -> str:

@@ -11,7 +11,7 @@ from scim2_models import InvalidValueException, NotFoundException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.dryrun.service import recorded_calls
+from gateway.dryrun.service import dry_runs_of, recorded_calls
 from gateway.runtime import Runtime
 
 
@@ -26,5 +26,5 @@ async def dry_run_list_endpoint(request: Request) -> Response:
         offset = int(request.query_params.get("offset", "0"))
     except ValueError:
         raise InvalidValueException(detail="limit and offset must be integers") from None
-    body = await recorded_calls(app, limit, offset)
+    body = await recorded_calls(dry_runs_of(app), limit, offset)
     return Response(orjson.dumps(body), media_type="application/json", headers={"Cache-Control": "no-store"})
