@@ -24,6 +24,8 @@ from scim2_models import UnauthorizedException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from gateway.directory.deprovisions import GuardView
+from gateway.directory.errors import DirectoryUnavailable
 from gateway.inbound.auth import TokenVerifier
 from gateway.inbound.recording import Call
 from gateway.observability.metrics import circuit_state
@@ -78,7 +80,8 @@ async def status(request: Request) -> Response:
     call = Call.begin(request, route="/status", operation="status")
     try:
         call.token_name = page.verifier.verify(await _presented(request))
-        response = _html(render(runtime, page, page.rates.rates()), 200)
+        guards = await guard_views(runtime)
+        response = _html(render(runtime, page, page.rates.rates(), guards), 200)
     except UnauthorizedException:
         response = _html(_login_page(), 401, {"WWW-Authenticate": 'Bearer realm="scim-gateway operator"'})
     call.finish(response, None, runtime.audit)
@@ -106,8 +109,22 @@ def _html(body: str, status: int, extra: dict[str, str] | None = None) -> HTMLRe
     return HTMLResponse(body, status_code=status, headers={**_HEADERS, **(extra or {})})
 
 
-def render(runtime: Runtime, page: StatusPage, rates: Rates) -> str:
-    """The whole page for the runtime's current state (pure: no I/O)."""
+async def guard_views(runtime: Runtime) -> dict[tuple[str, str], GuardView | None]:
+    """Each guarded app's deprovisioning guard as the shared database holds it (None: the database is down)."""
+    views: dict[tuple[str, str], GuardView | None] = {}
+    for app in runtime.apps():
+        if app.deprovisions is not None:
+            try:
+                views[(app.tenant, app.name)] = await app.deprovisions.store.view(app.deprovisions.config.window)
+            except DirectoryUnavailable:
+                views[(app.tenant, app.name)] = None
+    return views
+
+
+def render(
+    runtime: Runtime, page: StatusPage, rates: Rates, guards: dict[tuple[str, str], GuardView | None] | None = None
+) -> str:
+    """The whole page for the runtime's current state and the guards' views (pure: no I/O)."""
     apps = runtime.apps()
     healthy = sum(1 for app in apps if app.health.checked and app.health.ok)
     open_circuits = sum(1 for app in apps if circuit_state(app) == "open")
@@ -118,7 +135,8 @@ def render(runtime: Runtime, page: StatusPage, rates: Rates) -> str:
         f"healthy: {healthy}, circuits open: {open_circuits} · in flight: {in_flight} · "
         f"audit records dropped: {runtime.audit.dropped} · rates over the last {rates.seconds:.0f}s · {now}"
     )
-    sections = "".join(_tenant_section(runtime, name, rates) for name in runtime.tenants)
+    sections = _guard_section(runtime, guards or {})
+    sections += "".join(_tenant_section(runtime, name, rates) for name in runtime.tenants)
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>scim-gateway status</title>'
         f"<style>{_STYLE}</style></head><body><header><h1>scim-gateway status</h1><p>{summary}</p></header>"
@@ -164,6 +182,37 @@ def _app_row(runtime: Runtime, app: AppRuntime, rates: AppRates) -> str:
         _token(app),
     ]
     return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
+
+
+def _guard_section(runtime: Runtime, guards: dict[tuple[str, str], GuardView | None]) -> str:
+    """Apps whose deprovisions are guarded (holding a batch stands out), and apps running dry."""
+    rows = []
+    for app in runtime.apps():
+        if app.deprovisions is None and not app.dry_run:
+            continue
+        state, detail = _badge("dry run: writes recorded, not sent", "warn") if app.dry_run else "", ""
+        if app.deprovisions is not None:
+            config, view = app.deprovisions.config, guards.get((app.tenant, app.name))
+            limit = f"{config.max_deprovisions} per {_duration(config.window)}"
+            if view is None:
+                state += _badge("unknown: directory unavailable", "na")
+            elif view.batch is not None:
+                since = view.tripped.strftime("%H:%M:%S UTC") if view.tripped else "?"
+                state += _badge(f"holding {view.counts['held']} deprovisions since {since}", "bad")
+                detail = f"batch {view.batch}: approve or reject (scim-gateway guard approve|reject)"
+            else:
+                state += _badge(f"counting: {view.recent} of {limit}", "ok")
+            if view is not None and view.counts["rejected"]:
+                detail += f" {view.counts['rejected']} rejected entries refused until reset"
+        cells = [_e(f"{app.tenant}/{app.name}"), state, f'<span class="detail">{_e(detail.strip())}</span>']
+        rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
+    if not rows:
+        return ""
+    head = "".join(f"<th>{h}</th>" for h in ("app", "deprovisioning guard / dry run", "what to do"))
+    return (
+        "<section><h2>deprovisioning guards and dry runs</h2>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></section>"
+    )
 
 
 def _health(app: AppRuntime) -> str:

@@ -31,12 +31,15 @@ from gateway.deprovisioning.admin import (
     guard_status_endpoint,
 )
 from gateway.dryrun.admin import dry_run_list_endpoint
+from gateway.inbound.auth import hash_token
 from gateway.inbound.serving import RunningServer, serving
 from gateway.runtime import Runtime
 from tests.backed.harness import directory_section, raw_config
 from tests.resilience.harness import TOKENS
 
 ADMIN = "/admin/v1/tenants/{tenant}/apps/{app}"
+#: Opens /status.
+OPERATOR_TOKEN = "operator-test-token"
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -65,7 +68,8 @@ def guarded_config(
 ) -> dict[str, Any]:
     """Tenant acme's `delinea` (REST) app with `app_options` (e.g. guard, dry_run), no directory mode."""
     raw = raw_config(urls, directory_section(database_url, keys), mode="off")
-    raw["observability"] = {**raw["observability"], "audit": {"file": str(audit)}}
+    operators = [{"name": "ops", "sha256": hash_token(OPERATOR_TOKEN)}]
+    raw["observability"] = {**raw["observability"], "audit": {"file": str(audit)}, "operator_tokens": operators}
     raw["tenants"]["acme"]["apps"]["delinea"].update(app_options)
     raw["tenants"]["acme"]["apps"]["orca"].update(app_options)
     return raw

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from tests.backed.harness import PATCH_SCHEMA, USER_SCHEMA, vendor_simulators
-from tests.deprovisioning.harness import admin, audit_records, gateways, guarded_config, scim
+from tests.deprovisioning.harness import OPERATOR_TOKEN, admin, audit_records, gateways, guarded_config, scim
 
 GUARD = {"guard": {"max_deprovisions": 3, "window": "10m", "retry_after": "2m"}}
 DEACTIVATE = {"schemas": [PATCH_SCHEMA], "Operations": [{"op": "replace", "path": "active", "value": False}]}
@@ -67,6 +67,9 @@ async def test_a_burst_trips_the_guard_on_every_replica_and_approval_releases_it
             assert (await idps[2].patch(f"/Users/{ids[3]}", json=DEACTIVATE)).status_code == 503
             assert (await idps[0].delete(f"/Users/{ids[4]}")).status_code == 503
             assert not [write for write in await vendor_writes(urls, ids[3:5])]
+            async with httpx.AsyncClient() as browser:
+                page = await browser.get(f"{servers[1].url}/status", params={"token": OPERATOR_TOKEN})
+                assert page.status_code == 200 and "holding 2 deprovisions since" in page.text
             async with admin(servers[2]) as operator:
                 status = (await operator.get("/guard")).json()
                 assert status["holding"] and status["entries_by_status"]["held"] == 2
@@ -85,6 +88,9 @@ async def test_a_burst_trips_the_guard_on_every_replica_and_approval_releases_it
             assert sorted(await vendor_writes(urls, ids[3:5])) == [("DELETE", ids[4]), ("PATCH", ids[3])]
             # Counting starts again from nothing.
             assert (await idps[0].delete(f"/Users/{ids[6]}")).status_code == 204
+            async with httpx.AsyncClient() as browser:
+                page = await browser.get(f"{servers[0].url}/status", params={"token": OPERATOR_TOKEN})
+                assert "counting: 1 of 3 per 10m" in page.text
             held_count = servers[0].runtime.metrics.registry.get_sample_value(
                 "scim_gateway_deprovisions_total", {"tenant": "acme", "app": "delinea", "decision": "held"}
             )
