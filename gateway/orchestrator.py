@@ -84,7 +84,7 @@ async def _authorised(runtime: Runtime, call: Call, request: Request) -> Respons
     call.resource_type = target.kind.value if target.kind else None
     call.resource_id = target.ident
     # The request's deadline bounds every wait from here on; its vendor calls' statuses land in the audit record.
-    budget = CallBudget.starting_now(app.guard.clock, app.guard.retry.deadline, call.upstream)
+    budget = CallBudget.starting_now(app.guard.clock, app.guard.retry.deadline, call.upstream, call.request_id)
     await app.admission.admit(budget.deadline)  # inbound throttle: wait up to max_wait, else 429 with Retry-After
     response = await _serve(app, target, request, _base_url(request, app), call, budget)
     if app.dry_run and target.action in _WRITES:  # recorded, not sent (gateway/dryrun/)

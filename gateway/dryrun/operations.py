@@ -58,7 +58,7 @@ class DryRunOperations(AppOperations):
     async def _record(self, budget: CallBudget, operation: str, kind: Kind) -> None:
         calls = [RecordedCall(write.method, write.path, write.query, write.body) for write in budget.recorded]
         budget.recorded.clear()
-        await self.dry_runs.record(operation, kind.value, calls, None)
+        await self.dry_runs.record(operation, kind.value, calls, budget.request_id)
 
 
 def _shown(kind: Kind, desired: Resource, resource_id: str, current: Resource | None) -> Resource:

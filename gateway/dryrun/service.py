@@ -31,6 +31,7 @@ def present(record: DryRunRecord) -> dict[str, Any]:
     return {
         "id": str(record.id),
         "at": record.at.isoformat(),
+        "request_id": record.request_id,
         "operation": record.operation,
         "resource_type": record.kind,
         "method": record.call.method,

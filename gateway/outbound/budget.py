@@ -34,8 +34,12 @@ class CallBudget:
     statuses: list[int] = field(default_factory=list)
     #: The writes a dry-run app's client recorded instead of sending, in order (empty for every other app).
     recorded: list[RecordedWrite] = field(default_factory=list)
+    #: The inbound request's id, which a dry-run app's recorded writes carry (None for the gateway's own work).
+    request_id: str | None = None
 
     @classmethod
-    def starting_now(cls, clock: Clock, seconds: float, statuses: list[int] | None = None) -> CallBudget:
+    def starting_now(
+        cls, clock: Clock, seconds: float, statuses: list[int] | None = None, request_id: str | None = None
+    ) -> CallBudget:
         """A budget that ends `seconds` from now; `statuses`, when given, is the list its calls append to."""
-        return cls(clock.now() + seconds, statuses if statuses is not None else [])
+        return cls(clock.now() + seconds, statuses if statuses is not None else [], request_id=request_id)

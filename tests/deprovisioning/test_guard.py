@@ -14,6 +14,7 @@ from tests.deprovisioning.harness import OPERATOR_TOKEN, admin, audit_records, g
 
 GUARD = {"guard": {"max_deprovisions": 3, "window": "10m", "retry_after": "2m"}}
 DEACTIVATE = {"schemas": [PATCH_SCHEMA], "Operations": [{"op": "replace", "path": "active", "value": False}]}
+ENTRA_DEACTIVATE = {"schemas": [PATCH_SCHEMA], "Operations": [{"op": "Replace", "value": {"active": "False"}}]}
 
 
 def new_user(index: int) -> dict[str, Any]:
@@ -46,9 +47,18 @@ async def test_a_burst_trips_the_guard_on_every_replica_and_approval_releases_it
                 created = await idps[index % 3].post("/Users", json=new_user(index))
                 assert created.status_code == 201, created.text
                 ids.append(created.json()["id"])
-            for index in range(3):  # up to the threshold, through three replicas
-                answer = await idps[index].patch(f"/Users/{ids[index]}", json=DEACTIVATE)
-                assert answer.status_code == 200 and answer.json()["active"] is False
+            # Up to the threshold, through three replicas, in three shapes: PATCH with a path, Entra's
+            # path-less PATCH with the string "False", and PUT.
+            answer = await idps[0].patch(f"/Users/{ids[0]}", json=DEACTIVATE)
+            assert answer.status_code == 200 and answer.json()["active"] is False
+            answer = await idps[1].patch(f"/Users/{ids[1]}", json=ENTRA_DEACTIVATE)
+            assert answer.status_code == 200 and answer.json()["active"] is False
+            current = (await idps[2].get(f"/Users/{ids[2]}")).json()
+            answer = await idps[2].put(f"/Users/{ids[2]}", json={**current, "active": False})
+            assert answer.status_code == 200 and answer.json()["active"] is False
+            async with admin(servers[0]) as operator:
+                status = (await operator.get("/guard")).json()
+            assert status["counted_in_window"] == 3 and not status["holding"]
             held = await idps[0].patch(f"/Users/{ids[3]}", json=DEACTIVATE)
             assert held.status_code == 503 and held.headers["Retry-After"] == "120"
             assert "deprovisioning guard" in held.json()["detail"] and "held" in held.json()["detail"]

@@ -46,7 +46,7 @@ async def test_a_dry_run_app_sends_no_write_and_records_what_it_would_have_sent(
                 "emails": [{"value": name, "primary": True}],
                 "password": "Sup3r-secret!",
             }
-            created = await idp.post("/Users", json=user)
+            created = await idp.post("/Users", json=user, headers={"X-Request-ID": "idp-create-1"})
             assert created.status_code == 201, created.text
             assert created.headers[DRY_RUN_HEADER] == "true"
             assert created.json()["userName"] == name and created.json()["id"].startswith("dry-run-")
@@ -69,6 +69,7 @@ async def test_a_dry_run_app_sends_no_write_and_records_what_it_would_have_sent(
         assert operations[0] == "create" and "patch" in operations and operations[-1] == "delete"
         create = recorded[0]
         assert create["method"] == "POST" and create["resource_type"] == "User"
+        assert create["request_id"] == "idp-create-1"  # the audit record of the IdP's call has the same id
         assert name in str(create["body"]) and "Sup3r-secret!" not in str(recorded)
         assert any(call["method"] == "PATCH" and "X" in str(call["body"]) for call in recorded)
         assert recorded[-1]["method"] in ("DELETE", "PATCH")  # Orca may deactivate instead (delete_mode)
