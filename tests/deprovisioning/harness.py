@@ -64,10 +64,15 @@ ADMIN_ROUTES = [
 
 
 def guarded_config(
-    urls: dict[str, str], database_url: str, keys: dict[str, str], audit: Path, **app_options: Any
+    urls: dict[str, str],
+    database_url: str,
+    keys: dict[str, str],
+    audit: Path,
+    mode: str = "off",
+    **app_options: Any,
 ) -> dict[str, Any]:
-    """Tenant acme's `delinea` (REST) app with `app_options` (e.g. guard, dry_run), no directory mode."""
-    raw = raw_config(urls, directory_section(database_url, keys), mode="off")
+    """Tenant acme's `delinea` and `orca` (REST) apps with `app_options` (e.g. guard, dry_run) and directory `mode`."""
+    raw = raw_config(urls, directory_section(database_url, keys), mode=mode)
     operators = [{"name": "ops", "sha256": hash_token(OPERATOR_TOKEN)}]
     raw["observability"] = {**raw["observability"], "audit": {"file": str(audit)}, "operator_tokens": operators}
     raw["tenants"]["acme"]["apps"]["delinea"].update(app_options)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.backed.harness import PATCH_SCHEMA, USER_SCHEMA, vendor_simulators
 from tests.deprovisioning.harness import OPERATOR_TOKEN, admin, audit_records, gateways, guarded_config, scim
@@ -114,11 +115,13 @@ async def test_a_burst_trips_the_guard_on_every_replica_and_approval_releases_it
     assert len(decisions) == 1 and decisions[0]["entries"] == 2 and decisions[0]["operator"] == "admin-api"
 
 
+@pytest.mark.parametrize("mode", ["off", "full"])
 async def test_rejection_refuses_until_reset_and_the_batch_survives_a_restart(
-    database_url: str, keys: dict[str, str], tmp_path: Path
+    mode: str, database_url: str, keys: dict[str, str], tmp_path: Path
 ) -> None:
+    """On an app without the directory's entries, and on one that keeps them (`full`)."""
     async with vendor_simulators() as (_, urls):
-        raw = guarded_config(urls, database_url, keys, tmp_path / "audit.jsonl", **GUARD)
+        raw = guarded_config(urls, database_url, keys, tmp_path / "audit.jsonl", mode, **GUARD)
         async with gateways(raw, 1) as (server,), scim(server) as idp:
             ids = [(await idp.post("/Users", json=new_user(index))).json()["id"] for index in range(6)]
             for user_id in ids[:3]:

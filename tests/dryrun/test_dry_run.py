@@ -8,10 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from gateway.directory.engine import create_engine
-from gateway.directory.schema import dry_run_calls
+from gateway.directory.schema import dry_run_calls, resources
 from gateway.orchestrator import DRY_RUN_HEADER
 from tests.backed.harness import PATCH_SCHEMA, USER_SCHEMA, vendor_simulators
 from tests.deprovisioning.harness import admin, audit_records, gateways, guarded_config, scim
@@ -84,3 +84,25 @@ async def test_a_dry_run_app_sends_no_write_and_records_what_it_would_have_sent(
         assert sealed and not any(name.encode() in value for value in sealed)
     writes = [r for r in audit_records(audit) if r.get("method") in ("POST", "PATCH", "DELETE") and r.get("app")]
     assert writes and all(r.get("dry_run") is True for r in writes if r["status"] < 300)
+
+
+async def test_a_dry_run_app_keeps_no_entries_in_the_directory(
+    database_url: str, keys: dict[str, str], tmp_path: Path
+) -> None:
+    """`directory: full` and `dry_run: true`: only the recorded calls are kept, no resource entry."""
+    async with vendor_simulators() as (_, urls):
+        raw = guarded_config(urls, database_url, keys, tmp_path / "audit.jsonl", "full", dry_run=True)
+        async with gateways(raw, 1) as (gateway,), scim(gateway) as idp:
+            name = "kept.nowhere@acme.example"
+            user = {"schemas": [USER_SCHEMA], "userName": name, "emails": [{"value": name}], "title": "Held?"}
+            created = await idp.post("/Users", json=user)
+            assert created.status_code == 201 and created.json()["title"] == "Held?"
+            assert gateway.runtime.settlers() == []  # nothing to settle: no intents are written
+        engine = create_engine(database_url)
+        try:
+            async with engine.connect() as connection:
+                entries = (await connection.execute(select(func.count()).select_from(resources))).scalar_one()
+                recorded = (await connection.execute(select(func.count()).select_from(dry_run_calls))).scalar_one()
+        finally:
+            await engine.dispose()
+        assert entries == 0 and recorded == 1
