@@ -1,4 +1,4 @@
-"""`scim-gateway guard ...` and `scim-gateway dry-run list`: the operator's side of issue 19's guards.
+"""`scim-gateway guard ...` and `scim-gateway dry-run list|clear`: the operator's side of issue 19's guards.
 
 They run in-process on a config file, against the directory's database that every replica shares
 (as `db upgrade` does), through the same service functions as the admin API, and print JSON. A
@@ -42,12 +42,15 @@ def add_commands(commands: Any, load: Loader) -> None:
             parser.add_argument("--batch", type=uuid.UUID, help="act only if this is still the held batch")
         parser.set_defaults(func=lambda args, action=action: _guard(args, action, load))
     dry_run = commands.add_parser("dry-run", help="what a dry-run app would have sent to its vendor")
-    dry_actions = dry_run.add_subparsers(required=True, metavar="ACTION", help="list")
+    dry_actions = dry_run.add_subparsers(required=True, metavar="ACTION", help="list or clear")
     listing = dry_actions.add_parser("list", help="the recorded vendor calls, oldest first, as JSON")
     _app_options(listing)
     listing.add_argument("--limit", type=int, default=100, help="calls to list (default 100, at most 1000)")
     listing.add_argument("--offset", type=int, default=0, help="calls to skip (default 0)")
-    listing.set_defaults(func=lambda args: _dry_run_list(args, load))
+    listing.set_defaults(func=lambda args: _dry_run(args, load, "list"))
+    clearing = dry_actions.add_parser("clear", help="delete the app's recorded calls (after review)")
+    _app_options(clearing)
+    clearing.set_defaults(func=lambda args: _dry_run(args, load, "clear"))
 
 
 def _app_options(parser: argparse.ArgumentParser) -> None:
@@ -89,7 +92,7 @@ def _guard(args: argparse.Namespace, action: str, load: Loader) -> int:
     return _with_directory(config, run)
 
 
-def _dry_run_list(args: argparse.Namespace, load: Loader) -> int:
+def _dry_run(args: argparse.Namespace, load: Loader, action: str) -> int:
     from gateway.directory.store import Directory
     from gateway.dryrun.service import recorded_calls
 
@@ -102,7 +105,10 @@ def _dry_run_list(args: argparse.Namespace, load: Loader) -> int:
         return 1
 
     async def run(directory: Directory) -> dict[str, Any]:
-        return await recorded_calls(directory.dry_runs(args.tenant, args.app), args.limit, args.offset)
+        dry_runs = directory.dry_runs(args.tenant, args.app)
+        if action == "clear":
+            return {"cleared": await dry_runs.clear()}
+        return await recorded_calls(dry_runs, args.limit, args.offset)
 
     return _with_directory(config, run)
 

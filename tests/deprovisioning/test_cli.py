@@ -82,7 +82,10 @@ def test_dry_run_list_prints_the_recorded_calls(config_file: Path, capsys: pytes
             await directory.close()
 
     asyncio.run(record())
-    code, listed, _ = run(capsys, "dry-run", "list", "--config", str(config_file), "--tenant", "acme", "--app", "orca")
+    app = ("--config", str(config_file), "--tenant", "acme", "--app", "orca")
+    code, listed, _ = run(capsys, "dry-run", "list", *app)
     assert code == 0 and [(c["method"], c["path"], c["body"]) for c in listed["calls"]] == [
         ("POST", "/rbac/users", {"email": "ada@acme.example"})
     ]
+    assert run(capsys, "dry-run", "clear", *app)[1] == {"cleared": 1}
+    assert run(capsys, "dry-run", "list", *app)[1]["calls"] == []
