@@ -18,7 +18,7 @@ import structlog
 
 from gateway.directory.records import Entry
 from gateway.outbound.budget import CallBudget
-from gateway.outbound.errors import ConnectorError, NotSupported, VendorUnavailable
+from gateway.outbound.errors import ConnectorError, NotSupported, UpstreamFailure, VendorUnavailable
 from gateway.outbound.vendor_text import scrub
 from gateway.runtime import AppRuntime
 from gateway.scim.query import from_search_body
@@ -104,33 +104,44 @@ async def find_accounts(app: AppRuntime, budget: CallBudget, by: Lookup, value: 
 
     Asks the vendor through `app.operations`; an app whose vendor cannot list users but whose
     directory state knows the person is answered from the directory (by userName or externalId).
-    Raises NotSupported when neither can answer, a ConnectorError when the vendor fails.
+    Raises NotSupported when the vendor cannot be asked and the directory does not know the person,
+    a ConnectorError when the vendor fails.
     """
     operations = app.operations
-    if Op.SEARCH not in operations.offered[Kind.USER] and app.resources is not None and by != "email":
-        if by == "userName":
-            entry = await app.resources.by_user_name(value)
-            entries = [entry] if entry is not None and entry.visible else []
-        else:
-            entries = [entry for entry in await app.resources.by_external_id(Kind.USER.value, value) if entry.visible]
-        return "directory", [account_of_entry(app, entry) for entry in entries]
-    operations.require(Kind.USER, Op.SEARCH)
+    if Op.SEARCH not in operations.offered[Kind.USER]:
+        entries = await _held(app, by, value)
+        if entries:
+            return "directory", [account_of_entry(app, entry) for entry in entries]
+        operations.require(Kind.USER, Op.SEARCH)  # NotSupported: the directory knowing nobody proves nothing
     text = _FILTERS[by].format(value=orjson.dumps(value).decode())
     query = from_search_body(operations.schemas[Kind.USER], {"filter": text, "count": MAX_MATCHES}, app.max_results)
     page = await operations.search(budget, Kind.USER, query)
     return "vendor", [account_of(app, resource) for resource in page.resources]
 
 
+async def _held(app: AppRuntime, by: Lookup, value: str) -> list[Entry]:
+    """The directory's visible entries for the person (by userName or externalId; email is not indexed)."""
+    if app.resources is None or by == "email":
+        return []
+    if by == "userName":
+        entry = await app.resources.by_user_name(value)
+        return [entry] if entry is not None and entry.visible else []
+    return [entry for entry in await app.resources.by_external_id(Kind.USER.value, value) if entry.visible]
+
+
 def failure(app: AppRuntime, exc: Exception) -> dict[str, Any]:
     """What an answer says about an app that could not be asked: unsupported, or an error (scrubbed detail).
 
-    `retryable`: the vendor was unavailable, throttled, or the app's circuit or budget held the call back.
+    `retryable`: the vendor failed or was unavailable, throttled, or the app's circuit or budget held the
+    call back.
     """
     if isinstance(exc, NotSupported):
         return {"status": "unsupported", "detail": scrub(exc.detail or "", app.secrets), "retryable": False}
     if isinstance(exc, ConnectorError):
         detail = scrub(exc.detail or "the vendor call failed", app.secrets)
-        return {"status": "error", "detail": detail, "retryable": isinstance(exc, VendorUnavailable)}
+        # 5xx, timeouts, throttling, an open circuit: worth retrying; a refused credential or request is not.
+        retryable = isinstance(exc, VendorUnavailable) or type(exc) is UpstreamFailure
+        return {"status": "error", "detail": detail, "retryable": retryable}
     status = getattr(exc, "status", None)
     if isinstance(status, int) and status < 500:  # a SCIM error of the gateway's own (an invalid filter value)
         return {"status": "error", "detail": scrub(str(getattr(exc, "detail", "")), app.secrets), "retryable": False}
