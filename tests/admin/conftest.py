@@ -53,8 +53,17 @@ def adjust(raw: dict[str, Any], audit_file: Path | None = None) -> None:
 
 
 @contextlib.asynccontextmanager
-async def admin_demo(audit_file: Path | None = None) -> AsyncIterator[DemoEnvironment]:
-    async with start_demo(adjust=lambda raw: adjust(raw, audit_file)) as demo:
+async def admin_demo(
+    audit_file: Path | None = None, throttle: dict[str, Any] | None = None
+) -> AsyncIterator[DemoEnvironment]:
+    """A demo of its own (`throttle`: the config's throttle section)."""
+
+    def adjusted(raw: dict[str, Any]) -> None:
+        adjust(raw, audit_file)
+        if throttle is not None:
+            raw["throttle"] = throttle
+
+    async with start_demo(adjust=adjusted) as demo:
         yield demo
 
 
