@@ -133,10 +133,10 @@ def _marker(app: AppRuntime, kind: str, detail: str) -> Row:
 async def encode(pages: AsyncIterator[list[Row]], fmt: Format) -> AsyncIterator[bytes]:
     """The rows as CSV (with a header line) or JSON lines, one chunk per page."""
     if fmt == "csv":
-        yield _csv_line(list(COLUMNS))
+        yield csv_line(list(COLUMNS))
     async for rows in pages:
         if fmt == "csv":
-            yield b"".join(_csv_line([_csv_cell(row[column]) for column in COLUMNS]) for row in rows)
+            yield b"".join(csv_line([_csv_cell(row[column]) for column in COLUMNS]) for row in rows)
         else:
             yield b"".join(orjson.dumps(row) + b"\n" for row in rows)
 
@@ -151,7 +151,7 @@ def _csv_cell(value: Any) -> str:
     return str(value)
 
 
-def _csv_line(cells: list[str]) -> bytes:
+def csv_line(cells: list[str]) -> bytes:
     buffer = io.StringIO()
     # A leading =, +, - or @ would be a formula to a spreadsheet opening the file: quote it out.
     csv.writer(buffer, lineterminator="\r\n").writerow(["'" + c if c[:1] in ("=", "+", "-", "@") else c for c in cells])
