@@ -37,7 +37,7 @@ def operator(name: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def adjust(raw: dict[str, Any], audit_file: Path | None = None) -> None:
+def adjust(raw: dict[str, Any], audit_file: Path | None = None, user_name: str = "clear") -> None:
     """The demo config with the test operator tokens, quick-failing apps and (optionally) an audit file."""
     observability = raw.setdefault("observability", {})
     observability["operator_tokens"] = [
@@ -45,7 +45,7 @@ def adjust(raw: dict[str, Any], audit_file: Path | None = None) -> None:
         *({"name": name, "sha256": hash_token(f"{name}-operator-token"), **grant} for name, grant in OPERATORS.items()),
     ]
     if audit_file is not None:
-        observability["audit"] = {"file": str(audit_file)}
+        observability["audit"] = {"file": str(audit_file), "user_name": user_name}
     for tenant in raw["tenants"].values():
         for app in tenant["apps"].values():
             app["retry"] = {"attempts": 1}
@@ -54,12 +54,12 @@ def adjust(raw: dict[str, Any], audit_file: Path | None = None) -> None:
 
 @contextlib.asynccontextmanager
 async def admin_demo(
-    audit_file: Path | None = None, throttle: dict[str, Any] | None = None
+    audit_file: Path | None = None, throttle: dict[str, Any] | None = None, user_name: str = "clear"
 ) -> AsyncIterator[DemoEnvironment]:
-    """A demo of its own (`throttle`: the config's throttle section)."""
+    """A demo of its own (`throttle`: the config's throttle section; `user_name`: the audit's policy)."""
 
     def adjusted(raw: dict[str, Any]) -> None:
-        adjust(raw, audit_file)
+        adjust(raw, audit_file, user_name)
         if throttle is not None:
             raw["throttle"] = throttle
 
