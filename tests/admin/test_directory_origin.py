@@ -36,11 +36,8 @@ async def test_origin_orphans_and_directory_answers(tmp_path: Path, monkeypatch:
         await provision(client, demo, "abe.directory@acme.example")
         spekit = apps["spekit"]
         assert spekit.resources is not None and apps["darktrace"].resources is not None
-        people = await client.get(
-            admin_url(demo, "acme", "/people"),
-            params={"userName": "abe.directory@acme.example"},
-            headers=operator("demo"),
-        )
+        url = admin_url(demo, "acme", "/people")
+        people = await client.get(url, params={"userName": "abe.directory@acme.example"}, headers=operator("demo"))
         vendor_id = next(a for a in people.json()["apps"] if a["app"] == "spekit")["accounts"][0]["id"]
         # What the gateway records when it provisions (once the directory is on the request path, it does).
         if await spekit.resources.by_user_name("abe.directory@acme.example") is None:
