@@ -162,8 +162,9 @@ def _run(args: argparse.Namespace, call: Any, show: Any) -> int:
         return 1
     progress = Progress()
     try:
-        total = _app_count(args)
-        answer = asyncio.run(call(target, AppsProgress(progress, total) if total else None))
+        # A remote answer arrives whole: progress only for the in-process run, which sees each app answer.
+        counter = AppsProgress(progress, target.admin.app_count) if isinstance(target, _Local) else None
+        answer = asyncio.run(call(target, counter))
     except Exception as exc:
         return _failed(exc)
     finally:
@@ -173,17 +174,6 @@ def _run(args: argparse.Namespace, call: Any, show: Any) -> int:
     else:
         print(show(answer))
     return PARTIAL if answer.get("failed") else 0
-
-
-def _app_count(args: argparse.Namespace) -> int:
-    """Apps the in-process run will ask (0 for a remote one: its answer arrives at once)."""
-    if not args.config:
-        return 0
-    from gateway.cli import load_checked
-
-    config = load_checked(args.config)
-    tenant = config.tenants.get(args.tenant) if config is not None else None
-    return len(tenant.apps) if tenant is not None else 0
 
 
 def _print_people(answer: dict[str, Any]) -> str:

@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from gateway import gateway_version
 from gateway.admin.accounts import Lookup
+from gateway.admin.context import VendorCalls
 from gateway.admin.offboard import Offboarding, audit_app_result, offboard
 from gateway.admin.people import Progress, find_person
 from gateway.admin.review import Format, RowProgress, encode, review_pages
@@ -25,7 +26,6 @@ from gateway.admin.roster import Roster
 from gateway.config import AuditConfig, GatewayConfig
 from gateway.directory.store import open_directory
 from gateway.inbound.recording import Call, new_request_id
-from gateway.outbound.budget import CallBudget
 from gateway.runtime import AppRuntime, Runtime, TenantRuntime, build_runtime, needs_directory
 
 
@@ -44,37 +44,47 @@ class LocalAdmin:
         self.tenant = tenant
         self.operator = f"cli:{getpass.getuser()}"
 
+    @property
+    def app_count(self) -> int:
+        """The apps each command asks (the progress line's total)."""
+        return len(self.config.tenants[self.tenant].apps)
+
     async def find(self, by: Lookup, value: str, progress: Progress | None = None) -> dict[str, Any]:
-        async with self._call("admin.people.find", value if by == "userName" else None) as (tenant, call, _):
-            answers = await find_person(tenant, by, value, _budgets(call), progress)
+        async with self._call("admin.people.find", value if by == "userName" else None) as (tenant, _, calls, _):
+            answers = await find_person(tenant, by, value, calls.budget, progress)
         return {"tenant": self.tenant, by: value, "apps": answers}
 
     async def offboard(self, request: Offboarding, progress: Progress | None = None) -> dict[str, Any]:
-        async with self._call("admin.people.offboard", request.user_name) as (tenant, call, runtime):
+        async with self._call("admin.people.offboard", request.user_name) as (tenant, call, calls, runtime):
 
             def audited(app: AppRuntime, result: dict[str, Any]) -> None:
                 if not request.dry_run:
-                    audit_app_result(runtime.audit, call, app, result, request.user_name)
+                    statuses = calls.get(app.name, [])
+                    audit_app_result(runtime.audit, call, app, result, request.user_name, statuses)
 
-            return await offboard(tenant, request, _budgets(call), progress, audited)
+            return await offboard(tenant, request, calls.budget, progress, audited)
 
     async def review(self, fmt: Format, out: IO[bytes], roster: Roster | None, progress: RowProgress | None) -> None:
-        async with self._call("admin.access_review", None) as (tenant, call, _):
-            async for chunk in encode(review_pages(tenant, roster, _budgets(call), progress), fmt):
+        async with self._call("admin.access_review", None) as (tenant, _, calls, _):
+            async for chunk in encode(review_pages(tenant, roster, calls.budget, progress), fmt):
                 out.write(chunk)
 
     @contextlib.asynccontextmanager
-    async def _call(self, action: str, user_name: str | None) -> AsyncIterator[tuple[TenantRuntime, Call, Runtime]]:
+    async def _call(
+        self, action: str, user_name: str | None
+    ) -> AsyncIterator[tuple[TenantRuntime, Call, VendorCalls, Runtime]]:
         """The runtime for one command, and its audit record (status 200 once done, 500 if it raised)."""
         call = Call(request_id=new_request_id(), method="CLI", client_ip=None, started=time.perf_counter())
         call.tenant, call.tenant_known, call.token_name = self.tenant, True, self.operator
         call.operation, call.route, call.user_name = action, "cli", user_name
+        calls = VendorCalls()
         async with _runtime(self.config) as runtime:
             status = 500
             try:
-                yield runtime.tenants[self.tenant], call, runtime
+                yield runtime.tenants[self.tenant], call, calls, runtime
                 status = 200
             finally:
+                calls.settle(call)
                 call.finish(Response(status_code=status), None, runtime.audit)
 
 
@@ -88,10 +98,3 @@ async def _runtime(config: GatewayConfig) -> AsyncIterator[Runtime]:
         yield runtime
     finally:
         await runtime.close()
-
-
-def _budgets(call: Call) -> Any:
-    def budget_for(app: AppRuntime) -> CallBudget:
-        return CallBudget.starting_now(app.guard.clock, app.guard.retry.deadline, call.upstream)
-
-    return budget_for

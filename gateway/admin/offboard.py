@@ -150,8 +150,14 @@ def parse_offboarding(body: Any) -> Offboarding:
     return Offboarding(user_name, mode, dry_run, None if apps is None else tuple(apps))
 
 
-def audit_app_result(audit: AuditLog, call: Call, app: AppRuntime, result: dict[str, Any], user_name: str) -> None:
-    """One audit record for an app an offboarding acted on (or failed to): app, outcome, account id."""
+def audit_app_result(
+    audit: AuditLog, call: Call, app: AppRuntime, result: dict[str, Any], user_name: str, statuses: list[int]
+) -> None:
+    """One audit record for an app an offboarding acted on (or failed to), shaped as every audit record.
+
+    `outcome` is the app's result (deactivated, failed, ...); `statuses` its vendor exchanges. The
+    call's own record (its HTTP status and duration) follows once the whole call is answered.
+    """
     audit.record(
         {
             "request_id": call.request_id,
@@ -160,11 +166,18 @@ def audit_app_result(audit: AuditLog, call: Call, app: AppRuntime, result: dict[
             "vendor": app.vendor,
             "token_name": call.token_name,
             "client_ip": call.client_ip,
+            "method": call.method,
+            "route": call.route,
             "operation": call.operation + ".app",
             "resource_type": Kind.USER.value,
             "resource_id": result.get("id"),
             "target_user": audit.target(user_name),
             "outcome": result["status"],
+            "status": None,
+            "scim_type": None,
+            "upstream_calls": len(statuses),
+            "upstream_statuses": list(statuses),
+            "duration_ms": None,
         }
     )
 
@@ -175,7 +188,8 @@ async def offboard_endpoint(admin: AdminCall) -> Response:
 
     def audited(app: AppRuntime, result: dict[str, Any]) -> None:
         if not request.dry_run:
-            audit_app_result(admin.runtime.audit, admin.call, app, result, request.user_name)
+            statuses = admin.vendor_calls.get(app.name, [])
+            audit_app_result(admin.runtime.audit, admin.call, app, result, request.user_name, statuses)
 
     answer = await offboard(admin.tenant, request, admin.budget, on_result=audited)
     return json_response(answer)

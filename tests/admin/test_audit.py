@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from gateway.demo import DEMO_TOKENS
-from tests.admin.conftest import admin_demo, admin_url, operator, provision
+from tests.admin.conftest import admin_demo, admin_url, fault, operator, provision
 
 
 def records(path: Path) -> list[dict[str, Any]]:
@@ -58,6 +58,10 @@ async def test_admin_calls_are_audited_with_their_operator_and_outcome(tmp_path:
         ("invicti", "deactivated", "offboarder"),
     }
     assert all(r["operation"] == "admin.people.offboard.app" and r["resource_id"] for r in apps)
+    assert all(set(r) == set(call) for r in apps), "per-app records have every audit field"
+    # Each app's own exchanges (find, then PATCH); the call's record counts them all.
+    assert all(r["upstream_calls"] >= 2 and all(200 <= s < 300 for s in r["upstream_statuses"]) for r in apps), apps
+    assert call["upstream_calls"] == sum(r["upstream_calls"] for r in apps)
 
     (denied,) = by_id["denied"]
     assert denied["outcome"] == "denied" and denied["status"] == 403 and denied["token_name"] == "offboarder"
@@ -80,3 +84,21 @@ async def test_the_audit_policy_hashes_the_target_of_admin_calls(tmp_path: Path)
     assert "zara.hashed" not in audit_file.read_text()
     admin = [record for record in records(audit_file) if record["operation"].startswith("admin.")]
     assert len(admin) == 2 and all(record["target_user"].startswith("sha256:") for record in admin)
+
+
+async def test_a_review_cut_short_by_its_client_is_audited_as_cancelled(tmp_path: Path) -> None:
+    audit_file = tmp_path / "audit.jsonl"
+    slow = {"method": "GET", "latency": 2.0, "times": 1}
+    headers = operator("reader") | {"X-Request-ID": "left-early"}
+    # Spekit (the fifth app) answers slowly: the client has the first apps' rows and leaves meanwhile.
+    async with (
+        admin_demo(audit_file) as demo,
+        httpx.AsyncClient(timeout=30) as client,
+        fault(client, demo, "spekit", "acme", slow),
+        client.stream("GET", admin_url(demo, "acme", "/access-review"), headers=headers) as response,
+    ):
+        assert response.status_code == 200
+        first = await anext(response.aiter_bytes())
+        assert first.startswith(b"app,vendor,kind,")
+    (record,) = [record for record in records(audit_file) if record["request_id"] == "left-early"]
+    assert record["status"] == 499 and record["outcome"] == "cancelled" and record["token_name"] == "reader"
