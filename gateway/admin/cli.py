@@ -13,7 +13,15 @@ import asyncio
 import json
 import os
 import sys
-from typing import IO, Any
+from collections.abc import Callable, Coroutine
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported when a command runs: `scim-gateway --help` stays quick
+    from gateway.admin.accounts import Lookup
+    from gateway.admin.local import LocalAdmin
+    from gateway.admin.offboard import Offboarding
+    from gateway.admin.people import Progress
+    from gateway.admin.remote import RemoteAdmin
 
 TOKEN_VARIABLE = "SCIM_GATEWAY_OPERATOR_TOKEN"
 PARTIAL = 3
@@ -59,7 +67,11 @@ def _target_options(parser: argparse.ArgumentParser, table: bool = True) -> None
 
 
 def _find(args: argparse.Namespace) -> int:
-    given = (("userName", args.user_name), ("email", args.email), ("externalId", args.external_id))
+    given: tuple[tuple[Lookup, str | None], ...] = (
+        ("userName", args.user_name),
+        ("email", args.email),
+        ("externalId", args.external_id),
+    )
     by, value = next((name, value) for name, value in given if value)
     return _run(args, lambda target, progress: target.find(by, value, progress), _print_people)
 
@@ -103,15 +115,15 @@ def _review(args: argparse.Namespace) -> int:
 
 
 class _Remote:
-    """The remote admin API behind the same calls as LocalAdmin (which are coroutines)."""
+    """A running gateway's admin API, behind the same coroutines as LocalAdmin's."""
 
-    def __init__(self, admin: Any) -> None:
+    def __init__(self, admin: RemoteAdmin) -> None:
         self.admin = admin
 
-    async def find(self, by: str, value: str, progress: Any) -> dict[str, Any]:
+    async def find(self, by: Lookup, value: str, progress: Progress | None) -> dict[str, Any]:
         return await asyncio.to_thread(self.admin.find, by, value)
 
-    async def offboard(self, request: Any, progress: Any) -> dict[str, Any]:
+    async def offboard(self, request: Offboarding, progress: Progress | None) -> dict[str, Any]:
         body: dict[str, Any] = {"userName": request.user_name, "mode": request.mode, "dry_run": request.dry_run}
         if request.apps is not None:
             body["apps"] = list(request.apps)
@@ -119,19 +131,23 @@ class _Remote:
 
 
 class _Local:
-    def __init__(self, admin: Any) -> None:
+    """The services in this process, on a config."""
+
+    def __init__(self, admin: LocalAdmin) -> None:
         self.admin = admin
 
-    async def find(self, by: Any, value: str, progress: Any) -> dict[str, Any]:
-        answer: dict[str, Any] = await self.admin.find(by, value, progress)
-        return answer
+    async def find(self, by: Lookup, value: str, progress: Progress | None) -> dict[str, Any]:
+        return await self.admin.find(by, value, progress)
 
-    async def offboard(self, request: Any, progress: Any) -> dict[str, Any]:
-        answer: dict[str, Any] = await self.admin.offboard(request, progress)
-        return answer
+    async def offboard(self, request: Offboarding, progress: Progress | None) -> dict[str, Any]:
+        return await self.admin.offboard(request, progress)
 
 
-def _target(args: argparse.Namespace) -> _Remote | _Local | None:
+Target = _Remote | _Local
+Call = Callable[[Target, "Progress | None"], Coroutine[Any, Any, dict[str, Any]]]
+
+
+def _target(args: argparse.Namespace) -> Target | None:
     """The gateway to call (remote or in-process); None, the reason printed, when it cannot be had."""
     if args.url:
         from gateway.admin.remote import RemoteAdmin
@@ -154,7 +170,7 @@ def _target(args: argparse.Namespace) -> _Remote | _Local | None:
         return None
 
 
-def _run(args: argparse.Namespace, call: Any, show: Any) -> int:
+def _run(args: argparse.Namespace, call: Call, show: Callable[[dict[str, Any]], str]) -> int:
     from gateway.admin.tables import AppsProgress, Progress
 
     target = _target(args)
