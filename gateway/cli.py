@@ -1,4 +1,4 @@
-"""The `scim-gateway` command: serve, check-config, hash-token, db, simulate, demo."""
+"""The `scim-gateway` command: serve, check-config, hash-token, db, simulate, demo, people, review."""
 
 from __future__ import annotations
 
@@ -118,13 +118,17 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"port of /metrics, on 127.0.0.1 (default {DEFAULT_METRICS_PORT}; 0: a free port)",
     )
     demo.set_defaults(func=_demo)
+
+    from gateway.admin.cli import add_commands
+
+    add_commands(commands)  # people find|offboard, review: gateway/admin/cli.py
     return parser
 
 
 _LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
-def _load(path: str) -> GatewayConfig | None:
+def load_checked(path: str) -> GatewayConfig | None:
     """The config with every app's vendor settings checked too; None (the error printed) when invalid."""
     from gateway.apps import vendor_apps
     from gateway.config import load_config
@@ -149,7 +153,7 @@ def _check_config(args: argparse.Namespace) -> int:
     if args.config is None:
         print("check-config: give a config FILE (or --demo)", file=sys.stderr)
         return 2
-    config = _load(args.config)
+    config = load_checked(args.config)
     if config is None:
         return 1
     apps = sum(len(tenant.apps) for tenant in config.tenants.values())
@@ -163,7 +167,7 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.logs import configure_logging
 
     configure_logging(args.log_level)
-    config = _load(args.config)
+    config = load_checked(args.config)
     if config is None:
         return 1
     metrics = config.observability
@@ -236,7 +240,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     from gateway.directory.errors import DirectoryError
     from gateway.directory.migrate import upgrade
 
-    config = _load(args.config)
+    config = load_checked(args.config)
     if config is None:
         return 1
     if config.directory is None:
