@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 from gateway import gateway_version
 from gateway.admin.routes import admin_routes
 from gateway.backed.recovery import sweep_forever
+from gateway.background import in_background
 from gateway.clock import Clock
 from gateway.config import GatewayConfig
 from gateway.directory.store import open_directory
@@ -117,13 +117,8 @@ async def settling(runtime: Runtime) -> AsyncIterator[None]:
         return
     deadline = max(app.guard.retry.deadline for app in runtime.apps())
     every = runtime.config.directory.sweep_every
-    task = asyncio.create_task(sweep_forever(settlers, Clock(), every, deadline))
-    try:
+    async with in_background(sweep_forever(settlers, Clock(), every, deadline), "intent-sweeper"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def _answered(runtime: Runtime, patience: float = 2.0) -> None:
