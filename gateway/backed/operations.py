@@ -26,11 +26,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from scim2_models import Context, PreconditionFailedException
+from scim2_models import Context, PreconditionFailedException, ScimFilter
 
 from gateway.backed.attributes import Kept, VendorModel, changes_vendor, kept, merged
 from gateway.backed.errors import DirectoryBusy, refused_access, refused_unstored
-from gateway.backed.lookup import indexed_lookup
+from gateway.backed.lookup import filter_leaves, indexed_lookup
 from gateway.backed.recovery import Settler, definite, intent_state
 from gateway.backed.takeover import Takeover
 from gateway.config import DirectoryMode
@@ -95,10 +95,26 @@ class DirectoryOperations:
             found = await self._looked_up(budget, kind, lookup.attribute, lookup.value, query)
             if found is not None:
                 return found
-        if query.filter is None:
+        if query.filter is None or self._vendor_can_match(query.filter):
             page = await self.plain.search(budget, kind, query)
             return Page(total=page.total, resources=await self._merged_page(kind, page.resources))
         return await self._filtered_here(budget, kind, query)
+
+    def _vendor_can_match(self, scim_filter: ScimFilter[Any]) -> bool:
+        """Whether the filter reads only what the vendor stores (then the vendor's search, native or
+        synthesised, answers it): never externalId where the vendor has none, never a held attribute."""
+        read = filter_leaves(scim_filter)
+        if read is None:
+            return False
+        if self.mode == "full" and not self._filters_natively(scim_filter):
+            return False  # a held copy may stand in for a vendor value: match on what the IdP reads
+        for leaf in read:
+            if leaf[1].lower() == "externalid" and not leaf[0]:
+                if not self._stores_external_id:
+                    return False
+            elif self.mode == "full" and not self.model.native(leaf):
+                return False
+        return True
 
     async def _looked_up(
         self, budget: CallBudget, kind: Kind, attribute: str, value: str, query: ListQuery
@@ -125,6 +141,11 @@ class DirectoryOperations:
             return None
         start = query.start_index - 1
         return Page(total=len(matches), resources=matches[start : start + query.count])
+
+    def _filters_natively(self, scim_filter: ScimFilter[Any]) -> bool:
+        return Op.FILTER in self.plain.native.get(Kind.USER, frozenset()) and self.connector.filterable(
+            Kind.USER, scim_filter
+        )
 
     async def _filtered_here(self, budget: CallBudget, kind: Kind, query: ListQuery) -> Page:
         """Every resource, merged page by page, matched by the gateway (held attributes can be filtered on)."""
