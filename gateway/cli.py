@@ -9,7 +9,9 @@ import os
 import secrets
 import socket
 import sys
+import tempfile
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
 from gateway import gateway_version
@@ -117,6 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_METRICS_PORT,
         help=f"port of /metrics, on 127.0.0.1 (default {DEFAULT_METRICS_PORT}; 0: a free port)",
     )
+    demo.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="where the demo keeps its directory database and keys (default $XDG_DATA_HOME/scim-gateway/demo)",
+    )
     demo.set_defaults(func=_demo)
     return parser
 
@@ -141,15 +148,17 @@ def _load(path: str) -> GatewayConfig | None:
 
 
 def _check_config(args: argparse.Namespace) -> int:
-    if args.demo:
-        from gateway.demo import demo_config_path, placeholder_environment
+    with tempfile.TemporaryDirectory(prefix="scim-gateway-check-") as scratch:
+        if args.demo:
+            from gateway.demo import demo_config_path, placeholder_environment
 
-        os.environ.update(placeholder_environment())
-        args.config = args.config or demo_config_path()
-    if args.config is None:
-        print("check-config: give a config FILE (or --demo)", file=sys.stderr)
-        return 2
-    config = _load(args.config)
+            # Keys made up for the check, in a directory removed afterwards: the demo's own are left alone.
+            os.environ.update(placeholder_environment(Path(scratch)))
+            args.config = args.config or demo_config_path()
+        if args.config is None:
+            print("check-config: give a config FILE (or --demo)", file=sys.stderr)
+            return 2
+        config = _load(args.config)
     if config is None:
         return 1
     apps = sum(len(tenant.apps) for tenant in config.tenants.values())
@@ -265,7 +274,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from gateway.demo import run_demo
+    from gateway.demo import default_data_dir, run_demo
     from gateway.logs import configure_logging
 
     try:  # checked before anything starts; the demo binds them itself a moment later
@@ -277,7 +286,8 @@ def _demo(args: argparse.Namespace) -> int:
         return 1
     configure_logging("INFO")  # the same JSON lines as `serve`, so the demo shows what production logs
     try:
-        return _run(run_demo(args.host, args.port, args.metrics_port))
+        data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+        return _run(run_demo(args.host, args.port, args.metrics_port, data_dir))
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 1
