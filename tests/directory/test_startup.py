@@ -1,0 +1,40 @@
+"""A gateway whose directory database is unreachable starts, serves apps without a directory, and is not ready."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+import structlog
+
+from gateway.demo import start_demo
+from gateway.directory.errors import DirectoryUnavailable
+from tests.observability.helpers import scim_client
+from tests.processes import free_port
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # see test_unavailable.py
+async def test_an_unreachable_directory_leaves_pass_through_apps_serving_and_the_pod_unready():
+    port = free_port()
+
+    def adjust(raw: dict[str, Any]) -> None:
+        raw["directory"]["url"] = f"postgresql://gateway@127.0.0.1:{port}/directory"  # nothing listens there
+        raw["tenants"]["acme"]["apps"]["invicti"]["directory"] = "off"
+
+    with structlog.testing.capture_logs() as logs:
+        async with start_demo(adjust=adjust) as demo, scim_client() as client:
+            ready = await client.get(demo.gateway.url + "/readyz")
+            users = await client.get(demo.scim_url("acme", "invicti") + "/Users")
+            orca = demo.app.state.runtime.tenants["acme"].apps["orca"].resources
+            with pytest.raises(DirectoryUnavailable):
+                await orca.get("User", uuid.uuid4())
+            metrics = (await client.get(demo.metrics_url)).text
+    assert ready.status_code == 503
+    assert ready.json() == {"status": "unavailable", "directory": "unavailable"}
+    assert str(port) not in ready.text and "postgres" not in ready.text
+    assert users.status_code == 200 and users.json()["totalResults"] >= 1
+    warnings = [line for line in logs if line["event"] == "directory_not_ready"]
+    assert len(warnings) == 1 and warnings[0]["detail"].startswith("the directory database is unavailable")
+    assert str(port) not in str(logs)
+    assert 'scim_gateway_directory_operation_errors_total{error="unavailable",operation="get"} 1.0' in metrics
