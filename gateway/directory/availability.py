@@ -52,8 +52,9 @@ class Availability:
         self.prepared: bool | None = None
         #: Why the directory last failed (data-free: no URL, no credential), for logs and /status.
         self.problem: str | None = None
-        self._checked_at: float | None = None
-        self._reachable = False
+        #: The last check's answer and when it was made (the clock's `now`); None: never checked.
+        self.checked_at: float | None = None
+        self.reachable = False
         self._probe: asyncio.Task[bool] | None = None
         #: Set once a preparation attempt has ended, whatever its outcome.
         self.attempted = asyncio.Event()
@@ -68,8 +69,8 @@ class Availability:
         if self.prepared is False:
             return False
         now = self._clock.now()
-        if self._checked_at is not None and now - self._checked_at < self._cache_seconds:
-            return self._reachable
+        if self.checked_at is not None and now - self.checked_at < self._cache_seconds:
+            return self.reachable
         if self._probe is None:
             self._probe = asyncio.create_task(self._run_check())
         probe = self._probe
@@ -86,9 +87,9 @@ class Availability:
             reachable, problem = False, str(exc)
         finally:
             self._probe = None
-        if reachable != self._reachable or self._checked_at is None:
+        if reachable != self.reachable or self.checked_at is None:
             log.info("directory_reachable" if reachable else "directory_unreachable", detail=problem)
-        self._reachable, self._checked_at, self.problem = reachable, self._clock.now(), problem
+        self.reachable, self.checked_at, self.problem = reachable, self._clock.now(), problem
         return reachable
 
 

@@ -10,8 +10,10 @@ import structlog
 
 from gateway.demo import start_demo
 from gateway.directory.errors import DirectoryUnavailable
-from tests.observability.helpers import scim_client
+from tests.observability.helpers import OPERATOR_TOKEN, scim_client
 from tests.processes import free_port
+
+OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # see test_unavailable.py
@@ -30,6 +32,7 @@ async def test_an_unreachable_directory_leaves_pass_through_apps_serving_and_the
             with pytest.raises(DirectoryUnavailable):
                 await orca.get("User", uuid.uuid4())
             metrics = (await client.get(demo.metrics_url)).text
+            status = (await client.get(demo.gateway.url + "/status", headers=OPERATOR)).text
     assert ready.status_code == 503
     assert ready.json() == {"status": "unavailable", "directory": "unavailable"}
     assert str(port) not in ready.text and "postgres" not in ready.text
@@ -38,3 +41,16 @@ async def test_an_unreachable_directory_leaves_pass_through_apps_serving_and_the
     assert len(warnings) == 1 and warnings[0]["detail"].startswith("the directory database is unavailable")
     assert str(port) not in str(logs)
     assert 'scim_gateway_directory_operation_errors_total{error="unavailable",operation="get"} 1.0' in metrics
+    assert "directory: postgresql, not ready (the directory database is unavailable" in status
+    assert str(port) not in status and "gateway@" not in status
+    invicti_row = status.split("<tr><td>invicti</td>")[1].split("</tr>")[0]
+    orca_row = status.split("<tr><td>orca</td>")[1].split("</tr>")[0]
+    assert invicti_row.endswith("<td>off</td>") and orca_row.endswith("<td>full</td>")
+
+
+async def test_the_status_page_shows_a_reachable_directory_by_its_backend_only():
+    async with start_demo() as demo, scim_client() as client:
+        status = (await client.get(demo.gateway.url + "/status", headers=OPERATOR)).text
+        data_dir = str(demo.config.directory.url.get_secret_value())
+    assert "directory: sqlite, reachable" in status
+    assert "directory.db" not in status and data_dir not in status
