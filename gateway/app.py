@@ -17,6 +17,8 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from gateway import gateway_version
+from gateway.backed.recovery import sweep_forever
+from gateway.clock import Clock
 from gateway.config import GatewayConfig
 from gateway.directory.availability import preparing
 from gateway.directory.store import Directory, build_directory, prepare
@@ -69,7 +71,7 @@ def create_app(config: GatewayConfig) -> Starlette:
             )
             app.state.metrics_url = metrics_server.url + "/metrics"
         checks = health_checks(runtime, observability.health_check_interval)
-        async with _prepared(directory, config), checks, sample_forever(app.state.status_page.rates):
+        async with _prepared(directory, config), checks, sample_forever(app.state.status_page.rates), settling(runtime):
             app.state.ready = True
             try:
                 yield
@@ -117,6 +119,25 @@ def _prepared(directory: Directory | None, config: GatewayConfig) -> contextlib.
     directory_config = config.directory
     ready = directory.availability
     return preparing(ready, lambda: prepare(directory, directory_config), first_wait=DIRECTORY_FIRST_WAIT)
+
+
+@asynccontextmanager
+async def settling(runtime: Runtime) -> AsyncIterator[None]:
+    """Settle write intents left by a crash or a lost vendor answer, at start and every `directory.sweep_every`
+    seconds (gateway/backed/recovery.py)."""
+    settlers = runtime.settlers()
+    if not settlers or runtime.config.directory is None:
+        yield
+        return
+    deadline = max(app.guard.retry.deadline for app in runtime.apps())
+    every = runtime.config.directory.sweep_every
+    task = asyncio.create_task(sweep_forever(settlers, Clock(), every, deadline))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _answered(runtime: Runtime, patience: float = 2.0) -> None:

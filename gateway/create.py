@@ -19,16 +19,18 @@ genuine conflict (409), never silently adopted.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from gateway.operations import AppOperations
 from gateway.outbound.budget import CallBudget
 from gateway.outbound.client import AmbiguousWrite
 from gateway.outbound.errors import AlreadyExists
 from gateway.scim import query as list_query
 from vendors.base import Kind, Resource
+
+if TYPE_CHECKING:
+    from gateway.operations import AppOperations
 
 #: POSTs sent for one create at most (the request deadline bounds them too).
 MAX_CREATE_ATTEMPTS = 3

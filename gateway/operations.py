@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 from scim2_models import Context
 
+from gateway.create import create_once
 from gateway.outbound.budget import CallBudget
 from gateway.outbound.errors import AlreadyExists, NotSupported, UnknownResource, VendorBadResponse, VendorRejected
 from gateway.scim.models import SchemaSet, dump_request, parse_response
@@ -117,13 +118,20 @@ class AppOperations:
         if any(str(found.get("displayName", "")).casefold() == name.casefold() for found in page.resources):
             raise AlreadyExists(f"a group named {name!r} already exists (group displayName must be unique)")
 
-    async def replace(self, budget: CallBudget, kind: Kind, resource_id: str, resource: Resource) -> Resource:
+    async def replace(
+        self, budget: CallBudget, kind: Kind, resource_id: str, resource: Resource, *, if_match: str | None = None
+    ) -> Resource:
+        """PUT. `if_match` is ignored: without the directory the app announces no ETags (RFC 7644 section 3.14)."""
         self.require(kind, Op.REPLACE)
         if self._native(kind, Op.REPLACE):
             return await self.connector.replace(budget, kind, resource_id, resource)
-        return await self._write_back(budget, kind, resource_id, await self.get(budget, kind, resource_id), resource)
+        return await self.write_back(budget, kind, resource_id, await self.get(budget, kind, resource_id), resource)
 
-    async def _write_back(
+    async def provision(self, budget: CallBudget, kind: Kind, resource: Resource) -> Resource:
+        """Create at most once, settling ambiguous failures by lookup (gateway/create.py)."""
+        return await create_once(budget, self, kind, resource)
+
+    async def write_back(
         self, budget: CallBudget, kind: Kind, resource_id: str, current: Resource, wanted: Resource
     ) -> Resource:
         """Make the resource read `current` become `wanted`: PUT where the vendor has it, else the PATCH difference."""
@@ -132,8 +140,10 @@ class AppOperations:
         result = await self.connector.patch(budget, kind, resource_id, _difference(current, wanted))
         return result if result is not None else await self.get(budget, kind, resource_id)
 
-    async def patch(self, budget: CallBudget, kind: Kind, resource_id: str, patch: NormalisedPatch) -> Resource:
-        """Apply a PATCH and return the resource as it now is (RFC 7644 section 3.5.2).
+    async def patch(
+        self, budget: CallBudget, kind: Kind, resource_id: str, patch: NormalisedPatch, *, if_match: str | None = None
+    ) -> Resource:
+        """Apply a PATCH and return the resource as it now is (RFC 7644 section 3.5.2); `if_match` ignored.
 
         Forwarded where the vendor has PATCH. An `add`/`replace` through a value filter is checked against
         the resource first: if a filter matches nothing, the gateway applies the PATCH itself (read, apply,
@@ -165,21 +175,28 @@ class AppOperations:
             current = await self.get(budget, kind, resource_id)
         model = parse_response(self.schemas[kind], current)
         patch.apply(model)
-        return await self._write_back(
+        return await self.write_back(
             budget, kind, resource_id, current, dump_request(model, Context.RESOURCE_REPLACEMENT_REQUEST)
         )
 
-    async def delete(self, budget: CallBudget, kind: Kind, resource_id: str) -> None:
+    async def delete(self, budget: CallBudget, kind: Kind, resource_id: str, *, if_match: str | None = None) -> None:
+        """DELETE; `if_match` ignored (no ETags without the directory)."""
         self.require(kind, Op.DELETE)
         await self.connector.delete(budget, kind, resource_id)
 
     async def _walk(self, budget: CallBudget, kind: Kind) -> AsyncIterator[Resource]:
-        """Every resource of `kind`, page by page; never a silently truncated list."""
+        """Every resource of `kind`; never a silently truncated list."""
+        async for page in self.pages(budget, kind):
+            for resource in page:
+                yield resource
+
+    async def pages(self, budget: CallBudget, kind: Kind) -> AsyncIterator[list[Resource]]:
+        """Every resource of `kind`, page by page as the vendor serves them; raises VendorBadResponse
+        rather than end a listing that does not end."""
         start, seen = 1, 0
         for _ in range(MAX_WALK_PAGES):
             page = await self.connector.search(budget, kind, SearchQuery(start_index=start, count=WALK_PAGE_SIZE))
-            for resource in page.resources:
-                yield resource
+            yield page.resources
             seen += len(page.resources)
             if not page.resources or seen >= page.total:
                 return

@@ -16,7 +16,6 @@ from scim2_models import Context, NotFoundException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.create import create_once
 from gateway.inbound.recording import Call
 from gateway.inbound.render import render_error
 from gateway.observability.metrics import UNKNOWN
@@ -126,26 +125,58 @@ async def _serve(
         return await _list(app, kind, request, base, budget)
     include, exclude = _projection(request, app, kind)
     ident = ident or ""  # every action past here but create names a resource (the router saw to it)
+    versioned = _versioned(app, kind)
+    if_match = header(request, b"if-match") if versioned else None
     if action == "get":
         resource = await ops.get(budget, kind, ident)
+        version = _version(resource) if versioned else None
+        if version is not None and _none_match(header(request, b"if-none-match"), version):
+            return Response(status_code=304, headers={"ETag": version})
     elif action == "create":
         body = _validated(app, kind, await read_json(request, MAX_BODY_BYTES), Context.RESOURCE_CREATION_REQUEST)
         call.user_name = body.get("userName")
-        created = present(kind, await create_once(budget, ops, kind, body), base, include, exclude)
+        created = present(kind, await ops.provision(budget, kind, body), base, include, exclude, versioned)
         call.resource_id = created["id"]
-        return scim_response(created, status=201, headers={"Location": created["meta"]["location"]})
+        return scim_response(created, status=201, headers=_headers(created, {"Location": created["meta"]["location"]}))
     elif action == "replace":
         body = _validated(app, kind, await read_json(request, MAX_BODY_BYTES), Context.RESOURCE_REPLACEMENT_REQUEST)
         call.user_name = body.get("userName")
-        resource = await ops.replace(budget, kind, ident, body)
+        resource = await ops.replace(budget, kind, ident, body, if_match=if_match)
     elif action == "patch":
         patch = normalise_patch(ops.schemas[kind], await read_json(request, MAX_BODY_BYTES), ident)
-        resource = await ops.patch(budget, kind, ident, patch)
+        resource = await ops.patch(budget, kind, ident, patch, if_match=if_match)
     else:
-        await ops.delete(budget, kind, ident)
+        await ops.delete(budget, kind, ident, if_match=if_match)
         return Response(status_code=204)
     call.user_name = call.user_name or resource.get("userName")
-    return scim_response(present(kind, resource, base, include, exclude))
+    shown = present(kind, resource, base, include, exclude, versioned)
+    return scim_response(shown, headers=_headers(shown, None))
+
+
+def _versioned(app: AppRuntime, kind: Kind) -> bool:
+    """Whether `kind`'s resources carry versions: Users of an app with a directory (RFC 7644 section 3.14)."""
+    return app.resources is not None and kind is Kind.USER
+
+
+def _version(resource: dict[str, Any]) -> str | None:
+    version = (resource.get("meta") or {}).get("version")
+    return version if isinstance(version, str) else None
+
+
+def _headers(resource: dict[str, Any], headers: dict[str, str] | None) -> dict[str, str] | None:
+    """`ETag` beside the body's meta.version (RFC 7644 section 3.14), for a versioned resource."""
+    version = _version(resource)
+    if version is None:
+        return headers
+    return {**(headers or {}), "ETag": version}
+
+
+def _none_match(if_none_match: str | None, version: str) -> bool:
+    """If-None-Match with weak comparison (RFC 9110 section 13.1.2): `*` or the current version listed."""
+    if not if_none_match:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or version.removeprefix("W/") in tags
 
 
 async def _list(app: AppRuntime, kind: Kind, request: Request, base: str, budget: CallBudget) -> Response:
@@ -159,7 +190,8 @@ async def _list(app: AppRuntime, kind: Kind, request: Request, base: str, budget
     core, extensions = core_schema(kind), app.operations.schemas.extension_urns[kind]
     include = parse_specs(parsed.attributes, core, extensions)
     exclude = parse_specs(parsed.excluded_attributes, core, extensions)
-    resources = [present(kind, resource, base, include, exclude) for resource in page.resources]
+    versioned = _versioned(app, kind)
+    resources = [present(kind, resource, base, include, exclude, versioned) for resource in page.resources]
     return list_response(resources, page.total, parsed.start_index)
 
 

@@ -15,6 +15,9 @@ import aiohttp
 from scim2_models import NotFoundException
 
 from gateway.apps import VendorApp, vendor_apps
+from gateway.backed.attributes import VendorModel
+from gateway.backed.operations import DirectoryOperations
+from gateway.backed.recovery import Settler
 from gateway.config import AppConfig, DirectoryMode, GatewayConfig, HttpConfig, secret_values
 from gateway.directory.resources import Resources
 from gateway.directory.store import Directory
@@ -32,6 +35,9 @@ from gateway.throttle.admission import Admission, Store
 from gateway.throttle.build import build_admission, build_failed_auth, build_guard, build_store
 from gateway.throttle.failed_auth import FailedAuthThrottle
 from vendors.base import Connector, ConnectorSettings
+
+#: Intents younger than this are never settled by recovery (their request may still be running).
+MIN_SETTLE_AFTER = 30.0
 
 
 @dataclass
@@ -51,7 +57,8 @@ class AppRuntime:
     name: str
     vendor: str
     connector: Connector
-    operations: AppOperations
+    #: The app's SCIM operations: over the vendor alone (directory off), or with its directory entries.
+    operations: AppOperations | DirectoryOperations
     discovery: Discovery
     max_results: int
     session: aiohttp.ClientSession
@@ -108,6 +115,10 @@ class Runtime:
     def apps(self) -> list[AppRuntime]:
         return [app for tenant in self.tenants.values() for app in tenant.apps.values()]
 
+    def settlers(self) -> list[Settler]:
+        """The intent settlers of every directory-backed app (gateway/backed/recovery.py)."""
+        return [app.operations.settler for app in self.apps() if isinstance(app.operations, DirectoryOperations)]
+
     async def close(self) -> None:
         for app in self.apps():
             await app.session.close()
@@ -140,12 +151,12 @@ def build_runtime(
             admission = build_admission(store, tenant_name, tenant, app_name, app, metrics)
             guard = build_guard(store, tenant_name, app_name, app, metrics)
             vendor = vendors[(tenant_name, app_name)]
-            built_app = _build_app(tenant_name, app_name, app, vendor, metrics, admission, guard)
+            resources = None
             if vendor.directory != "off":
                 if directory is None:
                     raise ValueError(f"{tenant_name}/{app_name} keeps state in the directory: build it first")
-                built_app.directory_mode = vendor.directory
-                built_app.resources = directory.resources(tenant_name, app_name)
+                resources = directory.resources(tenant_name, app_name)
+            built_app = _build_app(tenant_name, app_name, app, vendor, metrics, admission, guard, resources, config)
             built_app.scim_path = f"/tenants/{tenant_name}/apps/{app_name}/scim/v2"
             if config.public_url is not None:
                 built_app.public_base = config.public_url.rstrip("/") + built_app.scim_path
@@ -221,6 +232,8 @@ def _build_app(
     metrics: Metrics,
     admission: Admission,
     guard: UpstreamGuard,
+    resources: Resources | None,
+    config: GatewayConfig,
 ) -> AppRuntime:
     cls, settings = vendor.connector, vendor.settings
     session = aiohttp.ClientSession(
@@ -248,18 +261,35 @@ def _build_app(
     )
     auth, secrets = connector.upstream.auth, connector.upstream.secrets
     schemas = SchemaSet(cls.user_extensions)
-    operations = AppOperations(connector, schemas)
+    plain = AppOperations(connector, schemas)
+    profile = cls.user_profile(settings)
+    operations: AppOperations | DirectoryOperations = plain
+    if resources is not None and vendor.directory != "off":
+        # An intent older than twice the request deadline outlived its request: recovery may settle it.
+        configured = config.directory.settle_after if config.directory is not None else None
+        settle_after = configured or max(2 * app.retry.deadline, MIN_SETTLE_AFTER)
+        operations = DirectoryOperations(plain, resources, vendor.directory, VendorModel(profile), settle_after)
+    discovery = Discovery(
+        plain.offered,
+        schemas,
+        app.max_results,
+        profile,
+        etags=resources is not None,
+        held_by=cls.vendor if vendor.directory == "full" else None,
+    )
     return AppRuntime(
         tenant=tenant,
         name=name,
         vendor=app.vendor,
         connector=connector,
         operations=operations,
-        discovery=Discovery(operations.offered, schemas, app.max_results, cls.user_profile(settings)),
+        discovery=discovery,
         max_results=app.max_results,
         session=session,
         auth=auth,
         admission=admission,
         guard=guard,
         secrets=secrets,
+        directory_mode=vendor.directory if resources is not None else "off",
+        resources=resources,
     )

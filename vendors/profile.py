@@ -56,3 +56,30 @@ def _flags(name: str, profile: AttributeProfile) -> dict[str, Any]:
     if name in profile.canonical:
         flags["canonicalValues"] = list(profile.canonical[name])
     return flags
+
+
+def mark_held(schema: dict[str, Any], profile: AttributeProfile, core: bool, vendor: str) -> dict[str, Any]:
+    """A copy of one Schema document with every attribute outside `profile` described as held by the gateway.
+
+    For apps whose directory keeps what the vendor cannot store (`directory: full`): the whole schema is
+    served, and a reader of /Schemas sees which attributes live in the gateway, not at the vendor.
+    """
+    prefix = "" if core else str(schema["id"]) + ":"
+    note = f" Kept by scim-gateway: {vendor} does not store it."
+    attributes = []
+    for attribute in schema.get("attributes") or []:
+        name = prefix + attribute["name"]
+        subs = attribute.get("subAttributes") or []
+        stored_subs = [sub for sub in subs if name in profile.held or f"{name}.{sub['name']}" in profile.held]
+        if name not in profile.held and not stored_subs:
+            attribute = {**attribute, "description": (attribute.get("description") or "") + note}
+        elif subs and attribute.get("multiValued") is not True:
+            attribute = {
+                **attribute,
+                "subAttributes": [
+                    sub if sub in stored_subs else {**sub, "description": (sub.get("description") or "") + note}
+                    for sub in subs
+                ],
+            }
+        attributes.append({**attribute, **_flags(name, profile)})
+    return {**schema, "attributes": attributes}

@@ -210,6 +210,11 @@ class DirectoryConfig(_Strict):
     #: Database connections per gateway process, and seconds to wait for a free one.
     pool_size: int = Field(default=5, ge=1, le=1000)
     pool_timeout: float = Field(default=5.0, gt=0, le=60)
+    #: A write intent older than this outlived its request (a crash, a lost answer): recovery settles it
+    #: from the vendor's state. Default: twice the app's `retry.deadline`, at least 30 s.
+    settle_after: float | None = Field(default=None, gt=0, le=86_400)
+    #: Seconds between the sweeps that settle such intents (one at start-up too).
+    sweep_every: float = Field(default=60.0, gt=0, le=86_400)
 
 
 class ServerConfig(_Strict):

@@ -205,7 +205,7 @@ class Resources:
         DELETE need `id` and `expected_version` and leave the current state
         and version unchanged: raises NotFound, StaleVersion, WriteInProgress.
         """
-        intent = Intent(uuid.uuid4(), op, desired, self._now())
+        intent = Intent(uuid.uuid4(), op, desired, self.now())
         if op is IntentOp.CREATE:
             return await self._insert(kind, id or uuid.uuid4(), desired, None, Origin.GATEWAY, intent)
         if id is None or expected_version is None:
@@ -252,7 +252,7 @@ class Resources:
     @_operation
     async def pending_intents(self, older_than: timedelta) -> list[Entry]:
         """This app's resources with an intent recorded more than `older_than` ago, oldest first (for recovery)."""
-        cutoff = self._now() - older_than
+        cutoff = self.now() - older_than
         where = (_c.tenant == self.tenant, _c.app == self.app, _c.pending_since < cutoff)
         async with transaction(self._engine, write=False) as connection:
             rows = await connection.execute(select(table).where(*where).order_by(_c.pending_since))
@@ -260,7 +260,8 @@ class Resources:
 
     # Internals.
 
-    def _now(self) -> datetime:
+    def now(self) -> datetime:
+        """The directory clock's wall time (aware UTC): what intents and rows are stamped with."""
         return datetime.fromtimestamp(self._clock.wall(), UTC)
 
     def _key(self, kind: str, id: UUID) -> Key:
@@ -282,7 +283,7 @@ class Resources:
         self, kind: str, id: UUID, state: State, vendor_id: str | None, origin: Origin, intent: Intent | None
     ) -> Entry:
         key = self._key(kind, id)
-        now = self._now()
+        now = self.now()
         values = {
             "tenant": self.tenant, "app": self.app, "kind": str(kind), "id": id, "vendor_id": vendor_id,
             "origin": origin.value, "version": 0 if intent else 1, "created": now, "updated": now,
@@ -311,7 +312,7 @@ class Resources:
         `resolving`: the condition is an intent's id, so no match means IntentGone.
         """
         if bump:
-            values = {**values, "version": _c.version + 1, "updated": self._now()}
+            values = {**values, "version": _c.version + 1, "updated": self.now()}
         statement = update(table).where(*self._key_where(kind, id), *condition).values(values)
         try:
             async with transaction(self._engine, write=True) as connection:

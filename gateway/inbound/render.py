@@ -30,8 +30,13 @@ else is a bug: a 500 whose detail reveals nothing internal, logged.
                     +-- AmbiguousWrite         a POST that may have reached the vendor: gateway/outbound/client.py,
                                                settled by a lookup in gateway/create.py before it is ever rendered
 
+     +-- DirectoryBusy, DirectoryDown          503 Retry-After  gateway/backed/errors.py (the directory's
+     |                                         database is rendered as DirectoryDown when unreachable)
+     +-- PreconditionFailed                    412  If-Match names another version (directory-backed apps)
+
 Outside a request: ConfigError (gateway/secrets.py, at start-up and in
-check-config) and the directory's own tree (gateway/directory/errors.py).
+check-config); the directory's own tree (gateway/directory/errors.py) is
+caught by gateway/backed/operations.py, except DirectoryUnavailable (503 here).
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ import structlog
 from scim2_models import SCIMException, UnauthorizedException
 from starlette.responses import Response
 
+from gateway.backed.errors import DirectoryDown
+from gateway.directory.errors import DirectoryUnavailable
 from gateway.scim.http import error_response
 
 log = structlog.get_logger("scim_gateway")
@@ -53,6 +60,8 @@ _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="scim-gateway"'}
 
 def render_error(exc: Exception) -> Response:
     """The SCIM Error response for `exc` (RFC 7644 section 3.12)."""
+    if isinstance(exc, DirectoryUnavailable):
+        exc = DirectoryDown()  # the database is down: retry later; the write was never half-applied
     if not isinstance(exc, SCIMException):
         log.exception("unhandled_error", error_type=type(exc).__name__)
         return error_response(500, "internal error in the gateway; see its logs")

@@ -1,7 +1,8 @@
 """Discovery documents (RFC 7644 section 4) generated from what an app can really do.
 
-Nothing is announced that the gateway does not implement: no Bulk, no ETag,
-no sorting, no password change; PATCH only where the app can serve it
+Nothing is announced that the gateway does not implement: no Bulk, no
+sorting, no password change; ETags only for apps whose directory versions
+their resources; PATCH only where the app can serve it
 (natively or synthesised); resource types only for kinds it can serve.
 Documents are built once per app; only `meta.location` depends on the URL.
 """
@@ -33,7 +34,7 @@ from scim2_models import (
 
 from gateway.scim.models import GatewayUser, SchemaSet
 from vendors.base import Kind, Op
-from vendors.profile import AttributeProfile, trim_schema
+from vendors.profile import AttributeProfile, mark_held, trim_schema
 
 _DUMP = Context.RESOURCE_QUERY_RESPONSE
 _BEARER = AuthenticationScheme(
@@ -54,12 +55,17 @@ class Discovery:
         schemas: SchemaSet,
         max_results: int,
         profile: AttributeProfile | None = None,
+        *,
+        etags: bool = False,
+        held_by: str | None = None,
     ) -> None:
-        """`profile`: the User attributes the vendor holds; only those are announced (vendors/profile.py)."""
+        """`profile`: the User attributes the vendor holds; only those are announced (vendors/profile.py),
+        unless the gateway holds the rest (`held_by`: the vendor's name; directory: full), in which case
+        all are, the held ones described as such. `etags`: resources carry versions (the directory's)."""
         kinds = [kind for kind in Kind if offered.get(kind)]
         self.kinds = kinds
         patchable = any(Op.PATCH in offered[kind] for kind in kinds)
-        self._config = _config_document(patchable, bool(kinds), max_results)
+        self._config = _config_document(patchable, bool(kinds), max_results, etags)
         self._schemas: dict[str, dict[str, Any]] = {}
         unheld: set[str] = set()  # extensions of which the vendor holds nothing: not announced at all
         for kind in kinds:
@@ -70,7 +76,9 @@ class Discovery:
             for model in models:
                 schema_id, document = _schema_document(model)
                 core = model is _core_model(schemas, kind)
-                if kind is Kind.USER and profile is not None:
+                if kind is Kind.USER and profile is not None and held_by is not None:
+                    document = mark_held(document, profile, core, held_by)
+                elif kind is Kind.USER and profile is not None:
                     document = trim_schema(document, profile, core=core)
                     if not core and not document["attributes"]:
                         unheld.add(schema_id)
@@ -102,7 +110,7 @@ class Discovery:
 # Documents are shared by every app with the same model or settings (thousands of tenants start in
 # seconds, not minutes, and hold one copy): they are never mutated after they are built, only copied.
 @functools.cache
-def _config_document(patchable: bool, filterable: bool, max_results: int) -> dict[str, Any]:
+def _config_document(patchable: bool, filterable: bool, max_results: int, etags: bool) -> dict[str, Any]:
     return ServiceProviderConfig(
         documentation_uri=Reference[External]("https://github.com/scim-gateway/scim-gateway#readme"),
         patch=Patch(supported=patchable),
@@ -110,7 +118,7 @@ def _config_document(patchable: bool, filterable: bool, max_results: int) -> dic
         filter=Filter(supported=filterable, max_results=max_results),
         change_password=ChangePassword(supported=False),
         sort=Sort(supported=False),
-        etag=ETag(supported=False),
+        etag=ETag(supported=etags),
         authentication_schemes=[_BEARER],
     ).model_dump(scim_ctx=_DUMP)
 

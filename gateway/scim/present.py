@@ -2,7 +2,8 @@
 
 `meta.location` and member `$ref`s are rewritten to the gateway's own URLs
 (the vendor's would leak its host and bypass the gateway), `meta.version` is
-dropped because ETags are not announced, and `attributes` /
+dropped unless the app's directory versions its resources (the vendor's own
+would not match the ETags the gateway announces), and `attributes` /
 `excludedAttributes` are applied (RFC 7644 section 3.9).
 """
 
@@ -30,13 +31,18 @@ def present(
     base: str,
     include: Sequence[Spec] = (),
     exclude: Sequence[Spec] = (),
+    versioned: bool = False,
 ) -> dict[str, Any]:
-    """A caller-facing copy of `resource`; `base` is the app's SCIM root URL on the gateway."""
+    """A caller-facing copy of `resource`; `base` is the app's SCIM root URL on the gateway.
+
+    `versioned`: the app announces ETags, and `meta.version` (set by the directory) is kept.
+    """
     result = dict(resource)
     meta = dict(result.get("meta") or {})
     meta["resourceType"] = kind.value
     meta["location"] = f"{base}{kind.endpoint}/{result['id']}"
-    meta.pop("version", None)
+    if not versioned:
+        meta.pop("version", None)
     result["meta"] = meta
     if "schemas" not in result:
         result["schemas"] = [_CORE_SCHEMA[kind]]

@@ -13,6 +13,7 @@ from gateway.directory.errors import DirectoryUnavailable
 from tests.observability.helpers import OPERATOR_TOKEN, scim_client
 from tests.processes import free_port
 
+USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 
 
@@ -28,6 +29,12 @@ async def test_an_unreachable_directory_leaves_pass_through_apps_serving_and_the
         async with start_demo(adjust=adjust) as demo, scim_client() as client:
             ready = await client.get(demo.gateway.url + "/readyz")
             users = await client.get(demo.scim_url("acme", "invicti") + "/Users")
+            orca_state = demo.simulator_url("orca", "acme") + "/_sim/state"
+            before = (await client.get(orca_state)).json()["rest"]["users"]
+            new_user = {"schemas": [USER], "userName": "late@acme.example", "name": {"givenName": "Late"}}
+            write = await client.post(demo.scim_url("acme", "orca") + "/Users", json=new_user)
+            read = await client.get(demo.scim_url("acme", "orca") + "/Users")
+            after = (await client.get(orca_state)).json()["rest"]["users"]
             orca = demo.app.state.runtime.tenants["acme"].apps["orca"].resources
             with pytest.raises(DirectoryUnavailable):
                 await orca.get("User", uuid.uuid4())
@@ -37,6 +44,10 @@ async def test_an_unreachable_directory_leaves_pass_through_apps_serving_and_the
     assert ready.json() == {"status": "unavailable", "directory": "unavailable"}
     assert str(port) not in ready.text and "postgres" not in ready.text
     assert users.status_code == 200 and users.json()["totalResults"] >= 1
+    for refused in (write, read):  # an app that needs the directory: retry later, never half-applied
+        assert refused.status_code == 503 and int(refused.headers["Retry-After"]) >= 1
+        assert refused.json()["status"] == "503" and str(port) not in refused.text
+    assert after == before, "nothing reached the vendor"
     warnings = [line for line in logs if line["event"] == "directory_not_ready"]
     assert len(warnings) == 1 and warnings[0]["detail"].startswith("the directory database is unavailable")
     assert str(port) not in str(logs)

@@ -1,0 +1,408 @@
+"""An app's SCIM operations with the gateway's directory: ids, correlation and held attributes kept.
+
+Same methods as AppOperations (gateway/operations.py), which it wraps for the
+vendor calls. Users only; Groups pass through (the vendors whose model is
+smaller than SCIM's serve fixed groups, or none).
+
+Reads: the vendor's resource, merged with the directory's entry (one indexed
+lookup by vendor id, or one per page of a list): held attributes laid over it,
+externalId where the vendor has none, `meta.version` (the ETag). The SCIM id
+is the vendor's id, so turning the directory on or off never changes an id an
+IdP already holds.
+
+Writes, in this order (gateway/backed/__init__.py says why):
+    read the entry and the vendor's current resource (If-Match checked here)
+    -> record the intent (conditional on the entry's version: of concurrent
+       writers one wins, the others start over on the new version)
+    -> write to the vendor -> confirm the intent with what the vendor stored
+       (held = what it cannot store, or did not store as sent), or abandon it
+       when the vendor certainly did not act.
+Anything else (a crash, a timeout, a lost answer) leaves the intent for
+gateway/backed/recovery.py to settle from the vendor's state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from scim2_models import Context, PreconditionFailedException
+
+from gateway.backed.attributes import Kept, VendorModel, kept, merged
+from gateway.backed.errors import DirectoryBusy, refused_access, refused_unstored
+from gateway.backed.lookup import indexed_lookup
+from gateway.backed.recovery import Settler, definite, intent_state
+from gateway.config import DirectoryMode
+from gateway.directory.errors import Conflict, DirectoryUnavailable, IntentGone, StaleVersion, WriteInProgress
+from gateway.directory.records import Entry, IntentOp, Origin, State
+from gateway.directory.resources import Resources
+from gateway.operations import AppOperations
+from gateway.outbound.budget import CallBudget
+from gateway.outbound.errors import AlreadyExists, ConnectorError, UnknownResource
+from gateway.scim.models import dump_request, parse_response
+from gateway.scim.patch import NormalisedPatch
+from gateway.scim.prefilter import first_pass
+from gateway.scim.query import ListQuery
+from vendors.base import Kind, Op, Page, Resource
+
+#: Rounds of read -> intent before a write gives up to concurrent writers (503, retried by the IdP).
+WRITE_ROUNDS = 4
+VendorWrite = Callable[[Resource, Resource], Awaitable[Resource]]
+
+
+class DirectoryOperations:
+    """One app's operations over its vendor and its directory entries (mode `link` or `full`)."""
+
+    def __init__(
+        self,
+        plain: AppOperations,
+        resources: Resources,
+        mode: DirectoryMode,
+        model: VendorModel,
+        settle_after: float,
+    ) -> None:
+        self.plain = plain
+        self.resources = resources
+        self.mode = mode
+        self.model = model
+        self.schemas = plain.schemas
+        self.offered = plain.offered
+        self.connector = plain.connector
+        self.settler = Settler(plain, resources, model, mode, settle_after)
+        self._stores_external_id = model.profile is None or "externalId" in model.profile.held
+
+    def require(self, kind: Kind, op: Op) -> None:
+        """Raise NotSupported (501) unless `op` on `kind` can be served at all."""
+        self.plain.require(kind, op)
+
+    # Reads.
+
+    async def get(self, budget: CallBudget, kind: Kind, resource_id: str) -> Resource:
+        if kind is not Kind.USER:
+            return await self.plain.get(budget, kind, resource_id)
+        entry = await self._read_entry(kind, resource_id)
+        return self.view(await self.plain.get(budget, kind, resource_id), entry)
+
+    async def search(self, budget: CallBudget, kind: Kind, query: ListQuery) -> Page:
+        """As AppOperations.search, on the merged resources; `userName eq` and `externalId eq` by index."""
+        if kind is not Kind.USER:
+            return await self.plain.search(budget, kind, query)
+        lookup = indexed_lookup(query.filter)
+        if lookup is not None:
+            found = await self._looked_up(budget, kind, lookup.attribute, lookup.value, query)
+            if found is not None:
+                return found
+        if query.filter is None:
+            page = await self.plain.search(budget, kind, query)
+            return Page(total=page.total, resources=await self._merged_page(kind, page.resources))
+        return await self._filtered_here(budget, kind, query)
+
+    async def _looked_up(
+        self, budget: CallBudget, kind: Kind, attribute: str, value: str, query: ListQuery
+    ) -> Page | None:
+        """The page for an indexed lookup; None when the vendor must be asked (an account the directory
+        does not know may exist there, under a vendor-stored attribute)."""
+        if attribute == "userName":
+            entry = await self.resources.by_user_name(value, kind)
+            entries = [entry] if entry is not None else []
+        else:
+            entries = await self.resources.by_external_id(kind, value)
+        matches = []
+        for entry in entries:
+            if not entry.visible or entry.vendor_id is None:
+                continue
+            try:
+                resource = self.view(await self.plain.get(budget, kind, entry.vendor_id), entry)
+            except UnknownResource:
+                continue  # gone at the vendor: reconciliation reports it; it matches nothing
+            assert query.filter is not None
+            if query.filter.match(parse_response(self.schemas[kind], resource)):
+                matches.append(resource)
+        if not matches and (attribute == "userName" or self._stores_external_id):
+            return None
+        start = query.start_index - 1
+        return Page(total=len(matches), resources=matches[start : start + query.count])
+
+    async def _filtered_here(self, budget: CallBudget, kind: Kind, query: ListQuery) -> Page:
+        """Every resource, merged page by page, matched by the gateway (held attributes can be filtered on)."""
+        assert query.filter is not None
+        could_match = first_pass(query.filter)
+        model, scim_filter = self.schemas[kind], query.filter
+        matches: list[Resource] = []
+        async for vendor_page in self.plain.pages(budget, kind):
+            for resource in await self._merged_page(kind, vendor_page):
+                if could_match is not None and not could_match(resource):
+                    continue
+                if scim_filter.match(parse_response(model, resource)):
+                    matches.append(resource)
+        start = query.start_index - 1
+        return Page(total=len(matches), resources=matches[start : start + query.count])
+
+    async def _merged_page(self, kind: Kind, resources: list[Resource]) -> list[Resource]:
+        ids = [str(resource["id"]) for resource in resources if resource.get("id") is not None]
+        try:
+            entries = await self.resources.by_vendor_ids(kind, ids)
+        except DirectoryUnavailable:
+            if self.mode == "full":
+                raise
+            entries = {}  # link: the vendor's resources alone, unversioned, until the directory is back
+        return [self.view(resource, entries.get(str(resource.get("id")))) for resource in resources]
+
+    async def _read_entry(self, kind: Kind, vendor_id: str) -> Entry | None:
+        """The entry for a read. With the database down, a `link` app still reads (the vendor's resource,
+        unversioned); a `full` app cannot show what it holds, so DirectoryUnavailable (503) stands."""
+        try:
+            return await self.resources.by_vendor_id(kind, vendor_id)
+        except DirectoryUnavailable:
+            if self.mode == "full":
+                raise
+            return None
+
+    def view(self, vendor: Resource, entry: Entry | None) -> Resource:
+        """The resource as the IdP reads it: the vendor's, with what the directory keeps laid over it."""
+        if entry is None or not entry.visible:
+            if "version" not in (vendor.get("meta") or {}):
+                return vendor
+            return {**vendor, "meta": {k: v for k, v in vendor["meta"].items() if k != "version"}}  # not ours
+        state = entry.state
+        resource = merged(self.model, vendor, state.attributes, state.written) if self.mode == "full" else dict(vendor)
+        if state.external_id is not None and not resource.get("externalId"):
+            resource["externalId"] = state.external_id
+        meta = dict(resource.get("meta") or {})
+        meta["version"] = entry.etag
+        meta.setdefault("created", entry.created.isoformat())
+        meta.setdefault("lastModified", entry.updated.isoformat())
+        resource["meta"] = meta
+        return resource
+
+    # Writes.
+
+    async def provision(self, budget: CallBudget, kind: Kind, resource: Resource) -> Resource:
+        """Create (once; gateway/create.py), recorded in the directory; AlreadyExists when the userName is taken."""
+        if kind is not Kind.USER:
+            return await self.plain.provision(budget, kind, resource)
+        self._refuse_unstored(resource)
+        for _ in range(WRITE_ROUNDS):
+            try:
+                pending = await self.resources.record_intent(kind, IntentOp.CREATE, intent_state(resource))
+                break
+            except Conflict:
+                await self._clear_stale_holder(budget, kind, str(resource.get("userName") or ""))
+        else:
+            raise DirectoryBusy("another write to this userName is under way; retry")
+        assert pending.pending is not None
+        try:
+            stored = await self.plain.provision(budget, kind, resource)
+        except ConnectorError as exc:
+            if definite(exc):
+                await self.resources.abandon(kind, pending.id, pending.pending)
+            raise
+        return await self._confirm(kind, pending, resource, stored, vendor_id=str(stored["id"]))
+
+    async def replace(
+        self, budget: CallBudget, kind: Kind, resource_id: str, resource: Resource, *, if_match: str | None = None
+    ) -> Resource:
+        """PUT (RFC 7644 section 3.5.1); PreconditionFailed (412) when `if_match` is not the current ETag."""
+        if kind is not Kind.USER:
+            return await self.plain.replace(budget, kind, resource_id, resource)
+
+        def wanted(current: Resource) -> Resource:
+            return resource
+
+        send = self._put_back(budget, kind, resource_id)
+        return await self._update(budget, kind, resource_id, if_match, wanted, send)
+
+    async def patch(
+        self,
+        budget: CallBudget,
+        kind: Kind,
+        resource_id: str,
+        patch: NormalisedPatch,
+        *,
+        if_match: str | None = None,
+    ) -> Resource:
+        """PATCH (RFC 7644 section 3.5.2), applied to the merged resource so held attributes take part."""
+        if kind is not Kind.USER:
+            return await self.plain.patch(budget, kind, resource_id, patch)
+
+        def wanted(current: Resource) -> Resource:
+            model = parse_response(self.schemas[kind], current)
+            patch.apply(model)
+            return dump_request(model, Context.RESOURCE_REPLACEMENT_REQUEST)
+
+        send = self._put_back(budget, kind, resource_id)
+        if self.mode == "link" and Op.PATCH in self.plain.native.get(kind, frozenset()):
+
+            async def forward(vendor_now: Resource, desired: Resource) -> Resource:
+                return await self.plain.patch(budget, kind, resource_id, patch)
+
+            send = forward
+        return await self._update(budget, kind, resource_id, if_match, wanted, send)
+
+    def _put_back(self, budget: CallBudget, kind: Kind, resource_id: str) -> VendorWrite:
+        async def put(vendor_now: Resource, desired: Resource) -> Resource:
+            return await self.plain.write_back(budget, kind, resource_id, vendor_now, desired)
+
+        return put
+
+    async def delete(self, budget: CallBudget, kind: Kind, resource_id: str, *, if_match: str | None = None) -> None:
+        """Delete at the vendor and the entry with every value held for it (not flagged: deleted)."""
+        if kind is not Kind.USER:
+            await self.plain.delete(budget, kind, resource_id)
+            return
+        for _ in range(WRITE_ROUNDS):
+            entry = await self.resources.by_vendor_id(kind, resource_id)
+            _check_precondition(if_match, entry)
+            if entry is None:
+                await self.plain.delete(budget, kind, resource_id)
+                return
+            try:
+                pending = await self.resources.record_intent(
+                    kind, IntentOp.DELETE, entry.state, id=entry.id, expected_version=entry.version
+                )
+            except (StaleVersion, WriteInProgress) as exc:
+                await self._contended(budget, kind, entry, exc, if_match)
+                continue
+            assert pending.pending is not None
+            try:
+                await self.plain.delete(budget, kind, resource_id)
+            except UnknownResource:
+                await self.resources.confirm(kind, entry.id, pending.pending)  # gone already: so is its entry
+                raise
+            except ConnectorError as exc:
+                if definite(exc):
+                    await self.resources.abandon(kind, entry.id, pending.pending)
+                raise
+            await self.resources.confirm(kind, entry.id, pending.pending)
+            return
+        raise DirectoryBusy("other writes to this user kept coming first; retry")
+
+    async def _update(
+        self,
+        budget: CallBudget,
+        kind: Kind,
+        resource_id: str,
+        if_match: str | None,
+        wanted: Callable[[Resource], Resource],
+        send: VendorWrite,
+    ) -> Resource:
+        """read -> intent -> vendor write -> confirm, started over while concurrent writers come first."""
+        for _ in range(WRITE_ROUNDS):
+            entry = await self.resources.by_vendor_id(kind, resource_id)
+            _check_precondition(if_match, entry)
+            vendor_now = await self.plain.get(budget, kind, resource_id)
+            if entry is None or not entry.visible:
+                entry = await self._adopt(kind, vendor_now)
+            desired = wanted(self.view(vendor_now, entry))
+            self._refuse_unstored(desired)
+            try:
+                pending = await self.resources.record_intent(
+                    kind, IntentOp.UPDATE, intent_state(desired), id=entry.id, expected_version=entry.version
+                )
+            except (StaleVersion, WriteInProgress) as exc:
+                await self._contended(budget, kind, entry, exc, if_match)
+                continue
+            assert pending.pending is not None
+            try:
+                stored = await send(vendor_now, desired)
+            except ConnectorError as exc:
+                if definite(exc):
+                    await self.resources.abandon(kind, entry.id, pending.pending)
+                raise
+            return await self._confirm(kind, pending, desired, stored)
+        raise DirectoryBusy("other writes to this user kept coming first; retry")
+
+    async def _confirm(
+        self, kind: Kind, pending: Entry, desired: Resource, stored: Resource, vendor_id: str | None = None
+    ) -> Resource:
+        """The vendor acted: its answer and what it could not store become the entry's new version."""
+        assert pending.pending is not None
+        split = kept(self.model, desired, stored)
+        try:
+            entry = await self.resources.confirm(
+                kind, pending.id, pending.pending, vendor_id=vendor_id, state=self._state(desired, stored, split)
+            )
+        except IntentGone:
+            entry = await self.resources.get(kind, pending.id)  # settled meanwhile (recovery): show what it decided
+        if split.refused:
+            raise refused_access(self.connector.vendor, split.refused)
+        return self.view(stored, entry)
+
+    def _state(self, desired: Resource, stored: Resource, split: Kept) -> State:
+        return State(
+            user_name=_text(desired.get("userName")) or _text(stored.get("userName")),
+            external_id=_text(desired.get("externalId")),
+            attributes=split.held if self.mode == "full" else {},
+            active=bool(stored.get("active", desired.get("active", True))),
+            written=split.written,
+        )
+
+    async def _adopt(self, kind: Kind, vendor_now: Resource) -> Entry:
+        """An entry for an account the gateway meets first at the vendor (origin `vendor`, version 1)."""
+        split = kept(self.model, vendor_now, vendor_now)
+        state = self._state(vendor_now, vendor_now, split)
+        vendor_id = str(vendor_now["id"])
+        try:
+            return await self.resources.insert(kind, state, vendor_id=vendor_id, origin=Origin.VENDOR)
+        except Conflict:
+            existing = await self.resources.by_vendor_id(kind, vendor_id)
+            if existing is None:
+                raise AlreadyExists("another user in this app holds this userName in the gateway's directory") from None
+            return existing
+
+    async def _contended(
+        self, budget: CallBudget, kind: Kind, entry: Entry, exc: Exception, if_match: str | None
+    ) -> None:
+        """Another writer came first: 412 for a conditional write, else settle a stale intent and go again."""
+        if isinstance(exc, StaleVersion) and if_match is not None:
+            raise PreconditionFailedException(detail="the resource changed since the version given in If-Match")
+        if isinstance(exc, WriteInProgress):
+            current = await self.resources.get(kind, entry.id)
+            pending = current is not None and current.pending is not None
+            if pending and current is not None and not await self.settler.settle_if_stale(budget, kind, current):
+                raise DirectoryBusy("another write to this user is under way; retry")
+
+    async def _clear_stale_holder(self, budget: CallBudget, kind: Kind, user_name: str) -> None:
+        """A create's userName is taken in the directory: free it if its holder is gone, else AlreadyExists."""
+        holder = await self.resources.by_user_name(user_name, kind)
+        if holder is None:
+            return  # freed meanwhile
+        if holder.pending is not None:
+            if await self.settler.settle_if_stale(budget, kind, holder):
+                return
+            raise DirectoryBusy("another write to this userName is under way; retry")
+        if holder.vendor_id is not None:
+            try:
+                await self.plain.get(budget, kind, holder.vendor_id)
+            except UnknownResource:
+                await self.resources.delete(kind, holder.id, expected_version=holder.version)
+                return
+        raise AlreadyExists(f"a user with this userName already exists in {self.connector.vendor}")
+
+    def _refuse_unstored(self, resource: Resource) -> None:
+        """In `link` mode nothing is held: an attribute the vendor cannot store is refused, not dropped."""
+        if self.mode == "link":
+            unstored = self.model.unstored(resource)
+            if unstored:
+                raise refused_unstored(self.connector.vendor, unstored)
+
+
+def _check_precondition(if_match: str | None, entry: Entry | None) -> None:
+    """If-Match (RFC 7644 section 3.14, RFC 9110 section 13.1.1): `*` or one of the listed ETags."""
+    if if_match is None:
+        return
+    tags = [tag.strip() for tag in if_match.split(",")]
+    if "*" in tags and entry is not None and entry.visible:
+        return
+    if entry is None or not entry.visible or not _matches(entry.etag, tags):
+        raise PreconditionFailedException(detail="the resource's version is not the one given in If-Match")
+
+
+def _matches(etag: str, tags: list[str]) -> bool:
+    """Weak comparison: W/"3" and "3" name the same version (RFC 9110 section 8.8.3.2)."""
+    opaque = etag.removeprefix("W/")
+    return any(tag.removeprefix("W/") == opaque for tag in tags)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
