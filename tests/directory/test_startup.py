@@ -23,7 +23,6 @@ async def test_an_unreachable_directory_leaves_pass_through_apps_serving_and_the
 
     def adjust(raw: dict[str, Any]) -> None:
         raw["directory"]["url"] = f"postgresql://gateway@127.0.0.1:{port}/directory"  # nothing listens there
-        raw["tenants"]["acme"]["apps"]["invicti"]["directory"] = "off"
 
     with structlog.testing.capture_logs() as logs:
         async with start_demo(adjust=adjust) as demo, scim_client() as client:
