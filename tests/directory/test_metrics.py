@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.directory.errors import StaleVersion
 from gateway.directory.records import Origin, State
+from gateway.directory.resources import Resources
 from gateway.directory.store import build_directory, prepare
 from gateway.observability.metrics import Metrics
 from tests.directory.conftest import directory_config
@@ -86,3 +89,10 @@ async def test_an_unreachable_database_counts_unavailable_errors(backend, keys, 
         assert errors(found, operation, "unavailable") == 1, operation
         assert count(found, operation) == 1, operation
     assert "hunter2" not in generate_latest(metrics.registry).decode()
+
+
+def test_every_public_operation_of_the_repository_is_observed():
+    """A method added to Resources without @_operation would escape the metrics and the start-up gate."""
+    public = [name for name, member in inspect.getmembers(Resources, inspect.iscoroutinefunction) if name[0] != "_"]
+    assert {"get", "by_user_name", "record_intent", "confirm"} <= set(public)
+    assert [name for name in public if not hasattr(getattr(Resources, name), "__wrapped__")] == []
