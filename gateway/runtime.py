@@ -18,6 +18,7 @@ from gateway.apps import VendorApp, vendor_apps
 from gateway.backed.attributes import VendorModel
 from gateway.backed.operations import DirectoryOperations
 from gateway.backed.recovery import Settler
+from gateway.backed.takeover import Takeover
 from gateway.config import AppConfig, DirectoryMode, GatewayConfig, HttpConfig, secret_values
 from gateway.directory.resources import Resources
 from gateway.directory.store import Directory
@@ -156,7 +157,9 @@ def build_runtime(
                 if directory is None:
                     raise ValueError(f"{tenant_name}/{app_name} keeps state in the directory: build it first")
                 resources = directory.resources(tenant_name, app_name)
-            built_app = _build_app(tenant_name, app_name, app, vendor, metrics, admission, guard, resources, config)
+            built_app = _build_app(
+                tenant_name, app_name, app, vendor, metrics, admission, guard, resources, config, audit
+            )
             built_app.scim_path = f"/tenants/{tenant_name}/apps/{app_name}/scim/v2"
             if config.public_url is not None:
                 built_app.public_base = config.public_url.rstrip("/") + built_app.scim_path
@@ -234,6 +237,7 @@ def _build_app(
     guard: UpstreamGuard,
     resources: Resources | None,
     config: GatewayConfig,
+    audit: AuditLog,
 ) -> AppRuntime:
     cls, settings = vendor.connector, vendor.settings
     session = aiohttp.ClientSession(
@@ -268,7 +272,11 @@ def _build_app(
         # An intent older than twice the request deadline outlived its request: recovery may settle it.
         configured = config.directory.settle_after if config.directory is not None else None
         settle_after = configured or max(2 * app.retry.deadline, MIN_SETTLE_AFTER)
-        operations = DirectoryOperations(plain, resources, vendor.directory, VendorModel(profile), settle_after)
+        # Adopting accounts made outside the IdP is refused by default where the vendor has admin roles.
+        policy = app.on_existing or ("refuse" if cls.privileged_roles else "link")
+        takeover = Takeover(policy, plain, (tenant, name), audit)
+        model = VendorModel(profile)
+        operations = DirectoryOperations(plain, resources, vendor.directory, model, settle_after, takeover)
     discovery = Discovery(
         plain.offered,
         schemas,

@@ -119,6 +119,9 @@ class Connector:
     unsupported_reason: ClassVar[str | None] = None
     #: Vendor-specific User extension schemas (scim2-models Extension classes), beside Enterprise User.
     user_extensions: ClassVar[tuple[type[Extension], ...]] = ()
+    #: Role values that grant administrative power at the vendor (access review flags them; an app of such a
+    #: vendor refuses to adopt existing accounts unless configured to: `on_existing`).
+    privileged_roles: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, settings: ConnectorSettings, upstream: UpstreamClient) -> None:
         self.settings = settings

@@ -32,6 +32,7 @@ from gateway.backed.attributes import Kept, VendorModel, kept, merged
 from gateway.backed.errors import DirectoryBusy, refused_access, refused_unstored
 from gateway.backed.lookup import indexed_lookup
 from gateway.backed.recovery import Settler, definite, intent_state
+from gateway.backed.takeover import Takeover
 from gateway.config import DirectoryMode
 from gateway.directory.errors import Conflict, DirectoryUnavailable, IntentGone, StaleVersion, WriteInProgress
 from gateway.directory.records import Entry, IntentOp, Origin, State
@@ -60,11 +61,13 @@ class DirectoryOperations:
         mode: DirectoryMode,
         model: VendorModel,
         settle_after: float,
+        takeover: Takeover,
     ) -> None:
         self.plain = plain
         self.resources = resources
         self.mode = mode
         self.model = model
+        self.takeover = takeover
         self.schemas = plain.schemas
         self.offered = plain.offered
         self.connector = plain.connector
@@ -193,6 +196,19 @@ class DirectoryOperations:
         assert pending.pending is not None
         try:
             stored = await self.plain.provision(budget, kind, resource)
+        except AlreadyExists:
+            # The vendor holds the account, the directory does not: made outside the IdP's provisioning.
+            await self.resources.abandon(kind, pending.id, pending.pending)
+            existing = await self.takeover.existing(budget, kind, resource)
+            return await self._update(
+                budget,
+                kind,
+                str(existing["id"]),
+                None,
+                lambda _: resource,
+                self._put_back(budget, kind, str(existing["id"])),
+                adopt=True,
+            )
         except ConnectorError as exc:
             if definite(exc):
                 await self.resources.abandon(kind, pending.id, pending.pending)
@@ -285,14 +301,21 @@ class DirectoryOperations:
         if_match: str | None,
         wanted: Callable[[Resource], Resource],
         send: VendorWrite,
+        *,
+        adopt: bool = False,
     ) -> Resource:
-        """read -> intent -> vendor write -> confirm, started over while concurrent writers come first."""
+        """read -> intent -> vendor write -> confirm, started over while concurrent writers come first.
+
+        `adopt`: the write is an IdP's create taking over an account made outside it (`on_existing: link`).
+        """
         for _ in range(WRITE_ROUNDS):
             entry = await self.resources.by_vendor_id(kind, resource_id)
             _check_precondition(if_match, entry)
             vendor_now = await self.plain.get(budget, kind, resource_id)
             if entry is None or not entry.visible:
-                entry = await self._adopt(kind, vendor_now)
+                entry = await self._first_entry(kind, vendor_now, Origin.ADOPTED if adopt else Origin.VENDOR)
+                if adopt:
+                    self.takeover.record(resource_id)
             desired = wanted(self.view(vendor_now, entry))
             self._refuse_unstored(desired)
             try:
@@ -337,13 +360,13 @@ class DirectoryOperations:
             written=split.written,
         )
 
-    async def _adopt(self, kind: Kind, vendor_now: Resource) -> Entry:
-        """An entry for an account the gateway meets first at the vendor (origin `vendor`, version 1)."""
+    async def _first_entry(self, kind: Kind, vendor_now: Resource, origin: Origin) -> Entry:
+        """An entry for an account the gateway meets first at the vendor (version 1)."""
         split = kept(self.model, vendor_now, vendor_now)
         state = self._state(vendor_now, vendor_now, split)
         vendor_id = str(vendor_now["id"])
         try:
-            return await self.resources.insert(kind, state, vendor_id=vendor_id, origin=Origin.VENDOR)
+            return await self.resources.insert(kind, state, vendor_id=vendor_id, origin=origin)
         except Conflict:
             existing = await self.resources.by_vendor_id(kind, vendor_id)
             if existing is None:

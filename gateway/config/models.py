@@ -110,6 +110,9 @@ class AppConfig(_Strict):
     max_results: int = Field(default=1000, ge=1, le=10_000)
     #: What the gateway's directory keeps for this app; None: the connector's default.
     directory: DirectoryMode | None = None
+    #: A create meets an account that exists at the vendor but not in the directory: `link` adopts it
+    #: (audited), `refuse` answers 409. None: refuse where the vendor has privileged roles, else link.
+    on_existing: Literal["link", "refuse"] | None = None
     http: HttpConfig = HttpConfig()
     limits: LimitConfig | None = None
     upstream: UpstreamConfig = UpstreamConfig()

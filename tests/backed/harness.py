@@ -91,9 +91,11 @@ async def vendor_simulators() -> AsyncIterator[tuple[dict[str, Simulator], dict[
 
 
 @contextlib.asynccontextmanager
-async def backed_gateway(database_url: str, keys: dict[str, str], mode: str = "full") -> AsyncIterator[BackedGateway]:
+async def backed_gateway(
+    database_url: str, keys: dict[str, str], mode: str = "full", **directory_options: Any
+) -> AsyncIterator[BackedGateway]:
     async with vendor_simulators() as (apps, urls):
-        raw = raw_config(urls, directory_section(database_url, keys), mode)
+        raw = raw_config(urls, directory_section(database_url, keys, **directory_options), mode)
         async with serving(create_app(parse_config(raw))) as server:
             yield BackedGateway(server, apps, raw)
 
