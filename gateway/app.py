@@ -17,6 +17,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from gateway import gateway_version
+from gateway.admin.routes import admin_routes
 from gateway.backed.recovery import sweep_forever
 from gateway.clock import Clock
 from gateway.config import GatewayConfig
@@ -92,6 +93,7 @@ def create_app(config: GatewayConfig) -> Starlette:
         routes.append(Route("/metrics", metrics, methods=["GET"]))
     if config.observability.operator_tokens:
         routes.append(Route("/status", status, methods=["GET", "POST"]))
+        routes.extend(admin_routes(config))  # /admin/v1/tenants/{tenant}/...: gateway/admin/routes.py
     # Last: every other path is a 404 that is still audited (probes and scrapes above are not).
     routes.append(Route("/{path:path}", unrouted, methods=[*_SCIM_METHODS, "HEAD", "OPTIONS"]))
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -1,4 +1,4 @@
-"""The `scim-gateway` command: serve, check-config, hash-token, db, simulate, demo."""
+"""The `scim-gateway` command: serve, check-config, hash-token, db, simulate, demo, people, review."""
 
 from __future__ import annotations
 
@@ -125,13 +125,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the demo keeps its directory database and keys (default $XDG_DATA_HOME/scim-gateway/demo)",
     )
     demo.set_defaults(func=_demo)
+
+    from gateway.admin.cli import add_commands
+
+    add_commands(commands)  # people find|offboard, review: gateway/admin/cli.py
     return parser
 
 
 _LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
-def _load(path: str) -> GatewayConfig | None:
+def load_checked(path: str) -> GatewayConfig | None:
     """The config with every app's vendor settings checked too; None (the error printed) when invalid."""
     from gateway.apps import vendor_apps
     from gateway.config import load_config
@@ -158,7 +162,7 @@ def _check_config(args: argparse.Namespace) -> int:
         if args.config is None:
             print("check-config: give a config FILE (or --demo)", file=sys.stderr)
             return 2
-        config = _load(args.config)
+        config = load_checked(args.config)
     if config is None:
         return 1
     apps = sum(len(tenant.apps) for tenant in config.tenants.values())
@@ -172,7 +176,7 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.logs import configure_logging
 
     configure_logging(args.log_level)
-    config = _load(args.config)
+    config = load_checked(args.config)
     if config is None:
         return 1
     metrics = config.observability
@@ -245,7 +249,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     from gateway.directory.errors import DirectoryError
     from gateway.directory.migrate import upgrade
 
-    config = _load(args.config)
+    config = load_checked(args.config)
     if config is None:
         return 1
     if config.directory is None:

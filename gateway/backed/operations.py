@@ -28,7 +28,7 @@ from typing import Any
 
 from scim2_models import Context, PreconditionFailedException
 
-from gateway.backed.attributes import Kept, VendorModel, kept, merged
+from gateway.backed.attributes import Kept, VendorModel, changes_vendor, kept, merged
 from gateway.backed.errors import DirectoryBusy, refused_access, refused_unstored
 from gateway.backed.lookup import indexed_lookup
 from gateway.backed.recovery import Settler, definite, intent_state
@@ -327,7 +327,10 @@ class DirectoryOperations:
                 continue
             assert pending.pending is not None
             try:
-                stored = await send(vendor_now, desired)
+                # A change to held attributes only is not sent: the vendor would be asked to store what it has.
+                stored = (
+                    await send(vendor_now, desired) if changes_vendor(self.model, desired, vendor_now) else vendor_now
+                )
             except ConnectorError as exc:
                 if definite(exc):
                     await self.resources.abandon(kind, entry.id, pending.pending)

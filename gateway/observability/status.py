@@ -68,7 +68,12 @@ class StatusPage:
 
     @classmethod
     def build(cls, runtime: Runtime, version: str) -> StatusPage:
-        tokens = runtime.config.observability.operator_tokens
+        # The page shows every tenant: it opens for operator tokens that may read them all.
+        tokens = [
+            token
+            for token in runtime.config.observability.operator_tokens
+            if "read" in token.scopes and token.tenants is None
+        ]
         verifier = TokenVerifier([(token.name, token.sha256) for token in tokens])
         return cls(verifier, RateWindow(runtime.metrics), version, time.time())
 
