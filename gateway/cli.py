@@ -9,7 +9,6 @@ import os
 import secrets
 import socket
 import sys
-import tempfile
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
@@ -152,17 +151,16 @@ def load_checked(path: str) -> GatewayConfig | None:
 
 
 def _check_config(args: argparse.Namespace) -> int:
-    with tempfile.TemporaryDirectory(prefix="scim-gateway-check-") as scratch:
-        if args.demo:
-            from gateway.demo import demo_config_path, placeholder_environment
+    if args.demo:
+        from gateway.demo import demo_config_path, placeholder_environment
 
-            # Keys made up for the check, in a directory removed afterwards: the demo's own are left alone.
-            os.environ.update(placeholder_environment(Path(scratch)))
-            args.config = args.config or demo_config_path()
-        if args.config is None:
-            print("check-config: give a config FILE (or --demo)", file=sys.stderr)
-            return 2
-        config = load_checked(args.config)
+        # The directory's keys are made up for the check, in a scratch directory: the demo's own are left alone.
+        os.environ.update(placeholder_environment())
+        args.config = args.config or demo_config_path()
+    if args.config is None:
+        print("check-config: give a config FILE (or --demo)", file=sys.stderr)
+        return 2
+    config = load_checked(args.config)
     if config is None:
         return 1
     apps = sum(len(tenant.apps) for tenant in config.tenants.values())

@@ -16,8 +16,11 @@ would point at vendor ids the fresh simulators have given to other users.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
+import functools
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -85,15 +88,23 @@ def demo_environment(roots: Mapping[tuple[str, str], str]) -> dict[str, str]:
 def placeholder_environment(data_dir: Path | None = None) -> dict[str, str]:
     """The DEMO_* variables with loopback URLs where nothing runs: enough to validate config/demo.yaml.
 
-    With `data_dir`, also DEMO_DATA_DIR, its keys generated if missing (`demo_keys`).
+    DEMO_DATA_DIR is `data_dir` with its keys generated if missing (`demo_keys`); None: a scratch
+    directory of this process, removed when it exits (the demo's own keys are never touched).
     """
     environment = demo_environment(
         {pair: f"http://127.0.0.1:{9001 + index}" for index, pair in enumerate(demo_accounts())}
     )
-    if data_dir is not None:
-        demo_keys(data_dir)
-        environment["DEMO_DATA_DIR"] = str(data_dir)
+    data_dir = data_dir if data_dir is not None else _scratch_data_dir()
+    demo_keys(data_dir)
+    environment["DEMO_DATA_DIR"] = str(data_dir)
     return environment
+
+
+@functools.cache
+def _scratch_data_dir() -> Path:
+    scratch = tempfile.mkdtemp(prefix="scim-gateway-demo-check-")
+    atexit.register(shutil.rmtree, scratch, True)
+    return Path(scratch)
 
 
 def default_data_dir() -> Path:
