@@ -10,6 +10,7 @@ import secrets
 import socket
 import sys
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
 from gateway import gateway_version
@@ -117,6 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_METRICS_PORT,
         help=f"port of /metrics, on 127.0.0.1 (default {DEFAULT_METRICS_PORT}; 0: a free port)",
     )
+    demo.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="where the demo keeps its directory database and keys (default $XDG_DATA_HOME/scim-gateway/demo)",
+    )
     demo.set_defaults(func=_demo)
 
     from gateway.admin.cli import add_commands
@@ -148,6 +154,7 @@ def _check_config(args: argparse.Namespace) -> int:
     if args.demo:
         from gateway.demo import demo_config_path, placeholder_environment
 
+        # The directory's keys are made up for the check, in a scratch directory: the demo's own are left alone.
         os.environ.update(placeholder_environment())
         args.config = args.config or demo_config_path()
     if args.config is None:
@@ -269,7 +276,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from gateway.demo import run_demo
+    from gateway.demo import default_data_dir, run_demo
     from gateway.logs import configure_logging
 
     try:  # checked before anything starts; the demo binds them itself a moment later
@@ -281,7 +288,8 @@ def _demo(args: argparse.Namespace) -> int:
         return 1
     configure_logging("INFO")  # the same JSON lines as `serve`, so the demo shows what production logs
     try:
-        return _run(run_demo(args.host, args.port, args.metrics_port))
+        data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+        return _run(run_demo(args.host, args.port, args.metrics_port, data_dir))
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 1

@@ -129,15 +129,17 @@ class Runtime:
         self.audit.close()
 
 
-def build_runtime(config: GatewayConfig, version: str, directory: Directory | None = None) -> Runtime:
+def build_runtime(
+    config: GatewayConfig, version: str, directory: Directory | None = None, metrics: Metrics | None = None
+) -> Runtime:
     """Build every tenant and app; must run inside the event loop (aiohttp sessions).
 
-    `directory` is the opened directory (gateway/directory/store.py), required when an app's directory
-    mode is not `off` (see `needs_directory`). Raises ConfigError when an app's vendor settings are invalid
-    (gateway/apps.py).
+    `directory` is the directory (gateway/directory/store.py), required when an app's directory mode is
+    not `off` (see `needs_directory`); `metrics` the process's metrics when the directory already reports
+    to them (default: new ones). Raises ConfigError when an app's vendor settings are invalid (gateway/apps.py).
     """
     vendors = vendor_apps(config)
-    metrics = Metrics(version)
+    metrics = metrics if metrics is not None else Metrics(version)
     audit_config = config.observability.audit
     audit = AuditLog(audit_config.file, audit_config.user_name)
     tenants: dict[str, TenantRuntime] = {}
@@ -153,7 +155,7 @@ def build_runtime(config: GatewayConfig, version: str, directory: Directory | No
             resources = None
             if vendor.directory != "off":
                 if directory is None:
-                    raise ValueError(f"{tenant_name}/{app_name} keeps state in the directory: open it first")
+                    raise ValueError(f"{tenant_name}/{app_name} keeps state in the directory: build it first")
                 resources = directory.resources(tenant_name, app_name)
             built_app = _build_app(
                 tenant_name, app_name, app, vendor, metrics, admission, guard, resources, config, audit

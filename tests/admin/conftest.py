@@ -38,7 +38,12 @@ def operator(name: str) -> dict[str, str]:
 
 
 def adjust(raw: dict[str, Any], audit_file: Path | None = None, user_name: str = "clear") -> None:
-    """The demo config with the test operator tokens, quick-failing apps and (optionally) an audit file."""
+    """The demo config with the test operator tokens, quick-failing apps and (optionally) an audit file.
+
+    Without the demo's directory: these tests describe the review of stateless apps (origin unknown,
+    no orphans); test_directory_origin.py adds a directory of its own, every app at its default mode.
+    """
+    raw.pop("directory", None)
     observability = raw.setdefault("observability", {})
     observability["operator_tokens"] = [
         *observability.get("operator_tokens", []),
@@ -48,6 +53,7 @@ def adjust(raw: dict[str, Any], audit_file: Path | None = None, user_name: str =
         observability["audit"] = {"file": str(audit_file), "user_name": user_name}
     for tenant in raw["tenants"].values():
         for app in tenant["apps"].values():
+            app.pop("directory", None)
             app["retry"] = {"attempts": 1}
             app["breaker"] = {"failures": 1000}
 
