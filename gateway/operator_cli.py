@@ -100,15 +100,15 @@ def _dry_run(args: argparse.Namespace, load: Loader, action: str) -> int:
     if config is None:
         return 1
     app = _app_config(config, args.tenant, args.app)
-    if app is None or not app.dry_run:
-        print(f"config error: tenants.{args.tenant}.apps.{args.app} is not a dry-run app", file=sys.stderr)
+    if app is None or config.directory is None:
+        print(f"config error: no app tenants.{args.tenant}.apps.{args.app}, or no directory", file=sys.stderr)
         return 1
 
     async def run(directory: Directory) -> dict[str, Any]:
         dry_runs = directory.dry_runs(args.tenant, args.app)
         if action == "clear":
             return {"cleared": await dry_runs.clear()}
-        return await recorded_calls(dry_runs, args.limit, args.offset)
+        return await recorded_calls(dry_runs, app.dry_run, args.limit, args.offset)
 
     return _with_directory(config, run)
 

@@ -18,6 +18,7 @@ from gateway.apps import VendorApp, vendor_apps
 from gateway.backed.attributes import VendorModel
 from gateway.backed.operations import DirectoryOperations
 from gateway.backed.recovery import Settler
+from gateway.backed.takeover import Takeover
 from gateway.config import AppConfig, DirectoryMode, GatewayConfig, HttpConfig, secret_values
 from gateway.deprovisioning.gate import DeprovisionGate
 from gateway.directory.dry_runs import DryRuns
@@ -136,15 +137,17 @@ class Runtime:
         self.audit.close()
 
 
-def build_runtime(config: GatewayConfig, version: str, directory: Directory | None = None) -> Runtime:
+def build_runtime(
+    config: GatewayConfig, version: str, directory: Directory | None = None, metrics: Metrics | None = None
+) -> Runtime:
     """Build every tenant and app; must run inside the event loop (aiohttp sessions).
 
-    `directory` is the opened directory (gateway/directory/store.py), required when an app's directory
-    mode is not `off` (see `needs_directory`). Raises ConfigError when an app's vendor settings are invalid
-    (gateway/apps.py).
+    `directory` is the directory (gateway/directory/store.py), required when an app's directory mode is
+    not `off` (see `needs_directory`); `metrics` the process's metrics when the directory already reports
+    to them (default: new ones). Raises ConfigError when an app's vendor settings are invalid (gateway/apps.py).
     """
     vendors = vendor_apps(config)
-    metrics = Metrics(version)
+    metrics = metrics if metrics is not None else Metrics(version)
     audit_config = config.observability.audit
     audit = AuditLog(audit_config.file, audit_config.user_name)
     tenants: dict[str, TenantRuntime] = {}
@@ -159,12 +162,12 @@ def build_runtime(config: GatewayConfig, version: str, directory: Directory | No
             vendor = vendors[(tenant_name, app_name)]
             resources = None
             if _needs_directory(app, vendor) and directory is None:
-                raise ValueError(f"{tenant_name}/{app_name} keeps state in the directory: open it first")
+                raise ValueError(f"{tenant_name}/{app_name} keeps state in the directory: build it first")
             if vendor.directory != "off" and not app.dry_run and directory is not None:
                 resources = directory.resources(tenant_name, app_name)
             dry_runs = directory.dry_runs(tenant_name, app_name) if app.dry_run and directory is not None else None
             built_app = _build_app(
-                tenant_name, app_name, app, vendor, metrics, admission, guard, resources, config, dry_runs
+                tenant_name, app_name, app, vendor, metrics, admission, guard, resources, config, audit, dry_runs
             )
             if app.guard is not None and directory is not None:
                 _add_guard(built_app, app, directory, metrics)
@@ -268,6 +271,7 @@ def _build_app(
     guard: UpstreamGuard,
     resources: Resources | None,
     config: GatewayConfig,
+    audit: AuditLog,
     dry_runs: DryRuns | None = None,
 ) -> AppRuntime:
     cls, settings = vendor.connector, vendor.settings
@@ -310,7 +314,11 @@ def _build_app(
         # An intent older than twice the request deadline outlived its request: recovery may settle it.
         configured = config.directory.settle_after if config.directory is not None else None
         settle_after = configured or max(2 * app.retry.deadline, MIN_SETTLE_AFTER)
-        operations = DirectoryOperations(plain, resources, vendor.directory, VendorModel(profile), settle_after)
+        # Adopting accounts made outside the IdP is refused by default where the vendor has admin roles.
+        policy = app.on_existing or ("refuse" if cls.privileged_roles else "link")
+        takeover = Takeover(policy, plain, (tenant, name), audit)
+        model = VendorModel(profile)
+        operations = DirectoryOperations(plain, resources, vendor.directory, model, settle_after, takeover)
     discovery = Discovery(
         plain.offered,
         schemas,

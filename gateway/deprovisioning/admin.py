@@ -1,12 +1,12 @@
-"""The admin API's deprovisioning guard endpoints: plain starlette endpoints over service.py.
+"""The admin API's deprovisioning guard routes (mounted in gateway/admin/routes.py):
 
-Mounted by the admin framework (gateway/admin/) under /admin/v1/tenants/{tenant}:
-    GET  /apps/{app}/guard            scope read     the held batch and the counts
-    POST /apps/{app}/guard/approve    scope approve  body (optional): {"batch": "<id>"}
-    POST /apps/{app}/guard/reject     scope approve  body (optional): {"batch": "<id>"}
-    POST /apps/{app}/guard/reset      scope approve
-Errors are raised as SCIMExceptions for the framework to render. The operator's name for the
-decision's audit record is `request.state.operator_name` when the framework sets it.
+    GET  /admin/v1/tenants/{tenant}/apps/{app}/guard            scope read     the held batch and the counts
+    POST /admin/v1/tenants/{tenant}/apps/{app}/guard/approve    scope approve  body (optional): {"batch": "<id>"}
+    POST /admin/v1/tenants/{tenant}/apps/{app}/guard/reject     scope approve  body (optional): {"batch": "<id>"}
+    POST /admin/v1/tenants/{tenant}/apps/{app}/guard/reset      scope approve
+
+The admin framework authenticates, authorises, renders errors and audits the call; a decision is
+audited once more by service.py with its batch and entry count.
 """
 
 from __future__ import annotations
@@ -15,54 +15,43 @@ import uuid
 from typing import Any
 
 import orjson
-from scim2_models import InvalidValueException, NotFoundException
-from starlette.requests import Request
+from scim2_models import InvalidValueException
 from starlette.responses import Response
 
+from gateway.admin.context import AdminCall
+from gateway.admin.errors import json_response
 from gateway.deprovisioning import service
 from gateway.deprovisioning.gate import DeprovisionGate
-from gateway.runtime import Runtime
 
 
-async def guard_status_endpoint(request: Request) -> Response:
-    return _json(await service.guard_status(_gate(request)))
+async def guard_status_endpoint(admin: AdminCall) -> Response:
+    return json_response(await service.guard_status(_gate(admin)))
 
 
-async def guard_approve_endpoint(request: Request) -> Response:
-    gate, batch = _gate(request), await _batch(request)
-    return _json(await service.decide(gate, _runtime(request).audit, _actor(request), "approve", batch))
+async def guard_approve_endpoint(admin: AdminCall) -> Response:
+    gate, batch = _gate(admin), await _batch(admin)
+    return json_response(await service.decide(gate, admin.runtime.audit, admin.operator.name, "approve", batch))
 
 
-async def guard_reject_endpoint(request: Request) -> Response:
-    gate, batch = _gate(request), await _batch(request)
-    return _json(await service.decide(gate, _runtime(request).audit, _actor(request), "reject", batch))
+async def guard_reject_endpoint(admin: AdminCall) -> Response:
+    gate, batch = _gate(admin), await _batch(admin)
+    return json_response(await service.decide(gate, admin.runtime.audit, admin.operator.name, "reject", batch))
 
 
-async def guard_reset_endpoint(request: Request) -> Response:
-    return _json(await service.reset(_gate(request), _runtime(request).audit, _actor(request)))
+async def guard_reset_endpoint(admin: AdminCall) -> Response:
+    return json_response(await service.reset(_gate(admin), admin.runtime.audit, admin.operator.name))
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+def _gate(admin: AdminCall) -> DeprovisionGate:
+    """The path's app's guard; NotFoundException (404) for an unknown app or one without a guard."""
+    app = admin.tenant.app(admin.request.path_params["app"])
+    admin.call.app, admin.call.vendor = app.name, app.vendor
+    return service.gate_of(app)
 
 
-def _gate(request: Request) -> DeprovisionGate:
-    """The path's app's guard; NotFoundException (404) for an unknown tenant or app, or one without a guard."""
-    runtime = _runtime(request)
-    tenant = runtime.tenants.get(request.path_params["tenant"])
-    if tenant is None:
-        raise NotFoundException(detail="no such tenant")
-    return service.gate_of(tenant.app(request.path_params["app"]))
-
-
-def _actor(request: Request) -> str:
-    return str(getattr(request.state, "operator_name", None) or "admin-api")
-
-
-async def _batch(request: Request) -> uuid.UUID | None:
+async def _batch(admin: AdminCall) -> uuid.UUID | None:
     """The optional `batch` of the body: the operator approves what they saw, not a batch that grew since."""
-    raw = await request.body()
+    raw = await admin.request.body()
     if not raw.strip():
         return None
     try:
@@ -71,9 +60,3 @@ async def _batch(request: Request) -> uuid.UUID | None:
         return None if batch is None else uuid.UUID(str(batch))
     except (orjson.JSONDecodeError, ValueError):
         raise InvalidValueException(detail='expected {"batch": "<id of the held batch>"} or no body') from None
-
-
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(
-        orjson.dumps(body), status_code=status, media_type="application/json", headers={"Cache-Control": "no-store"}
-    )

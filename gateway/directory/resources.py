@@ -17,10 +17,12 @@ Deleting deletes the row, and with it every held value.
 
 from __future__ import annotations
 
+import functools
+import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, Row, Select, bindparam, delete, insert, select, update
@@ -30,12 +32,52 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from gateway.clock import Clock
 from gateway.directory.codec import Key, RowCodec
 from gateway.directory.engine import transaction
-from gateway.directory.errors import Conflict, DirectoryError, IntentGone, NotFound, StaleVersion, WriteInProgress
+from gateway.directory.errors import (
+    Conflict,
+    DirectoryError,
+    IntentGone,
+    NotFound,
+    StaleVersion,
+    WriteInProgress,
+    error_label,
+)
 from gateway.directory.records import Entry, Intent, IntentOp, Origin, State
 from gateway.directory.schema import resources as table
 
 USER = "User"
 _c = table.c
+
+#: Told of every operation: its name, its seconds, and None or the error's label (errors.error_label).
+Observe = Callable[[str, float, str | None], None]
+#: Called before every operation; raises DirectoryUnavailable while the directory cannot serve (its schema
+#: is not yet checked or migrated, see gateway/directory/availability.py).
+Gate = Callable[[], None]
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _operation(
+    method: Callable[Concatenate[Resources, _P], Coroutine[Any, Any, _R]],
+) -> Callable[Concatenate[Resources, _P], Coroutine[Any, Any, _R]]:
+    """A public operation: passes the gate, then its duration and outcome go to `observe` (named after the method)."""
+    name = method.__name__
+
+    @functools.wraps(method)
+    async def operation(self: Resources, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        started = time.perf_counter()
+        try:
+            if self._gate is not None:
+                self._gate()
+            result = await method(self, *args, **kwargs)
+        except BaseException as exc:
+            if self._observe is not None:
+                self._observe(name, time.perf_counter() - started, error_label(exc))
+            raise
+        if self._observe is not None:
+            self._observe(name, time.perf_counter() - started, None)
+        return result
+
+    return operation
 
 
 def _lookup(match: ColumnElement[bool]) -> Select[Any]:
@@ -54,26 +96,41 @@ _BY_EXTERNAL_ID = _lookup(_c.external_id_index == bindparam("value"))
 class Resources:
     """The directory's resources of one tenant's app."""
 
-    def __init__(self, engine: AsyncEngine, codec: RowCodec, tenant: str, app: str, clock: Clock) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        codec: RowCodec,
+        tenant: str,
+        app: str,
+        clock: Clock,
+        *,
+        observe: Observe | None = None,
+        gate: Gate | None = None,
+    ) -> None:
         self._engine = engine
         self._codec = codec
         self.tenant = tenant
         self.app = app
         self._clock = clock
+        self._observe = observe
+        self._gate = gate
 
     def __repr__(self) -> str:
         return f"Resources({self.tenant}/{self.app})"
 
     # Reads: one indexed lookup each; every row returned is decrypted (UndecryptableError otherwise).
 
+    @_operation
     async def get(self, kind: str, id: UUID) -> Entry | None:
         """The resource with this SCIM id, pending creates included (see Entry.visible); None if absent."""
         return _first(await self._read(_BY_ID, kind, id))
 
+    @_operation
     async def by_vendor_id(self, kind: str, vendor_id: str) -> Entry | None:
         """The resource linked to this vendor id, or None."""
         return _first(await self._read(_BY_VENDOR_ID, kind, vendor_id))
 
+    @_operation
     async def by_vendor_ids(self, kind: str, vendor_ids: Iterable[str]) -> dict[str, Entry]:
         """The resources linked to any of these vendor ids (one query, for merging a vendor's page)."""
         wanted = list(dict.fromkeys(vendor_ids))
@@ -82,11 +139,13 @@ class Resources:
         entries = await self._read(_BY_VENDOR_IDS, kind, wanted)
         return {entry.vendor_id: entry for entry in entries if entry.vendor_id is not None}
 
+    @_operation
     async def by_user_name(self, user_name: str, kind: str = USER) -> Entry | None:
         """The resource whose userName equals this one case-insensitively (RFC 7643 section 4.1.1), or None."""
         digest = self._codec.user_name_index(self.tenant, self.app, str(kind), user_name)
         return _first(await self._read(_BY_USER_NAME, kind, digest))
 
+    @_operation
     async def by_external_id(self, kind: str, external_id: str) -> list[Entry]:
         """The resources whose externalId is exactly this one (caseExact, RFC 7643 section 3.1)."""
         digest = self._codec.external_id_index(self.tenant, self.app, str(kind), external_id)
@@ -94,12 +153,14 @@ class Resources:
 
     # Direct writes: changes that need no vendor call (held attributes only, or learnt from the vendor).
 
+    @_operation
     async def insert(
         self, kind: str, state: State, *, vendor_id: str | None, origin: Origin, id: UUID | None = None
     ) -> Entry:
         """Record an existing resource at version 1; raises Conflict (id, userName or vendorId taken)."""
         return await self._insert(kind, id or uuid.uuid4(), state, vendor_id, origin, None)
 
+    @_operation
     async def update(
         self, kind: str, id: UUID, state: State, *, expected_version: int, vendor_id: str | None = None
     ) -> Entry:
@@ -114,6 +175,7 @@ class Resources:
         condition = (_c.version == expected_version, _c.pending_id.is_(None))
         return await self._change(kind, id, expected_version, condition, values)
 
+    @_operation
     async def delete(self, kind: str, id: UUID, *, expected_version: int | None = None) -> None:
         """Delete the row and every value held for it; raises NotFound, StaleVersion, WriteInProgress."""
         condition: list[ColumnElement[bool]] = [_c.pending_id.is_(None)]
@@ -126,6 +188,7 @@ class Resources:
 
     # Vendor writes: record_intent -> call the vendor -> confirm or abandon.
 
+    @_operation
     async def record_intent(
         self,
         kind: str,
@@ -151,6 +214,7 @@ class Resources:
         condition = (_c.version == expected_version, _c.pending_id.is_(None))
         return await self._change(kind, id, expected_version, condition, values, bump=False)
 
+    @_operation
     async def confirm(
         self, kind: str, id: UUID, intent: Intent, *, vendor_id: str | None = None, state: State | None = None
     ) -> Entry | None:
@@ -172,6 +236,7 @@ class Resources:
             values["vendor_id"] = vendor_id
         return await self._change(kind, id, None, (_c.pending_id == intent.id,), values, resolving=True)
 
+    @_operation
     async def abandon(self, kind: str, id: UUID, intent: Intent) -> None:
         """The vendor did not apply the intent: clear it (a pending create's row is deleted). Raises IntentGone."""
         where = (*self._key_where(kind, id), _c.pending_id == intent.id)
@@ -184,6 +249,7 @@ class Resources:
             if (await connection.execute(statement)).rowcount == 0:
                 raise IntentGone()
 
+    @_operation
     async def pending_intents(self, older_than: timedelta) -> list[Entry]:
         """This app's resources with an intent recorded more than `older_than` ago, oldest first (for recovery)."""
         cutoff = self.now() - older_than

@@ -1,66 +1,33 @@
 """Gateways whose apps have a deprovisioning guard or run dry, against the simulators on loopback.
 
 `gateways(...)` serves N gateways in this process on one directory database (SQLite or PostgreSQL),
-each with its own runtime and engine, as N replicas behind a load balancer would share it. The admin
-endpoints are mounted here the way the admin framework (gateway/admin/) will mount them, minus its
-operator authentication: SCIM errors rendered as JSON.
+each with its own runtime and engine, as N replicas behind a load balancer would share it. Operator
+tokens: `ops` (read and approve) and `viewer` (read only).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
-from scim2_models import SCIMException
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from gateway.app import create_app
 from gateway.config import parse_config
-from gateway.deprovisioning.admin import (
-    guard_approve_endpoint,
-    guard_reject_endpoint,
-    guard_reset_endpoint,
-    guard_status_endpoint,
-)
-from gateway.dryrun.admin import dry_run_list_endpoint
 from gateway.inbound.auth import hash_token
 from gateway.inbound.serving import RunningServer, serving
 from gateway.runtime import Runtime
 from tests.backed.harness import directory_section, raw_config
 from tests.resilience.harness import TOKENS
 
-ADMIN = "/admin/v1/tenants/{tenant}/apps/{app}"
-#: Opens /status.
+#: Opens /status and the admin API with the scopes read and approve; VIEWER_TOKEN has read only.
 OPERATOR_TOKEN = "operator-test-token"
-Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-def rendered(endpoint: Endpoint) -> Endpoint:
-    async def serve(request: Request) -> Response:
-        try:
-            return await endpoint(request)
-        except SCIMException as exc:
-            body = {"status": str(exc.status), "detail": exc.detail}
-            return Response(orjson.dumps(body), status_code=exc.status, media_type="application/json")
-
-    return serve
-
-
-ADMIN_ROUTES = [
-    Route(ADMIN + "/guard", rendered(guard_status_endpoint), methods=["GET"]),
-    Route(ADMIN + "/guard/approve", rendered(guard_approve_endpoint), methods=["POST"]),
-    Route(ADMIN + "/guard/reject", rendered(guard_reject_endpoint), methods=["POST"]),
-    Route(ADMIN + "/guard/reset", rendered(guard_reset_endpoint), methods=["POST"]),
-    Route(ADMIN + "/dry-run", rendered(dry_run_list_endpoint), methods=["GET"]),
-]
+VIEWER_TOKEN = "viewer-test-token"
 
 
 def guarded_config(
@@ -73,7 +40,10 @@ def guarded_config(
 ) -> dict[str, Any]:
     """Tenant acme's `delinea` and `orca` (REST) apps with `app_options` (e.g. guard, dry_run) and directory `mode`."""
     raw = raw_config(urls, directory_section(database_url, keys), mode=mode)
-    operators = [{"name": "ops", "sha256": hash_token(OPERATOR_TOKEN)}]
+    operators = [
+        {"name": "ops", "sha256": hash_token(OPERATOR_TOKEN), "scopes": ["read", "approve"]},
+        {"name": "viewer", "sha256": hash_token(VIEWER_TOKEN), "scopes": ["read"]},
+    ]
     raw["observability"] = {**raw["observability"], "audit": {"file": str(audit)}, "operator_tokens": operators}
     raw["tenants"]["acme"]["apps"]["delinea"].update(app_options)
     raw["tenants"]["acme"]["apps"]["orca"].update(app_options)
@@ -97,7 +67,6 @@ async def gateways(raw: dict[str, Any], count: int) -> AsyncIterator[list[Replic
         replicas = []
         for _ in range(count):
             app = create_app(parse_config(raw))
-            app.router.routes[0:0] = ADMIN_ROUTES
             server: RunningServer = await stack.enter_async_context(serving(app))
             replicas.append(Replica(server.url, app))
         yield replicas
@@ -111,8 +80,12 @@ def scim(server: Replica, app: str = "delinea") -> httpx.AsyncClient:
     )
 
 
-def admin(server: Replica, app: str = "delinea") -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=f"{server.url}/admin/v1/tenants/acme/apps/{app}", timeout=15)
+def admin(server: Replica, app: str = "delinea", token: str = OPERATOR_TOKEN) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=f"{server.url}/admin/v1/tenants/acme/apps/{app}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=15,
+    )
 
 
 def audit_records(path: Path) -> list[dict[str, Any]]:

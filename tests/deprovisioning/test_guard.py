@@ -11,7 +11,15 @@ import httpx
 import pytest
 
 from tests.backed.harness import PATCH_SCHEMA, USER_SCHEMA, vendor_simulators
-from tests.deprovisioning.harness import OPERATOR_TOKEN, admin, audit_records, gateways, guarded_config, scim
+from tests.deprovisioning.harness import (
+    OPERATOR_TOKEN,
+    VIEWER_TOKEN,
+    admin,
+    audit_records,
+    gateways,
+    guarded_config,
+    scim,
+)
 
 GUARD = {"guard": {"max_deprovisions": 3, "window": "10m", "retry_after": "2m"}}
 DEACTIVATE = {"schemas": [PATCH_SCHEMA], "Operations": [{"op": "replace", "path": "active", "value": False}]}
@@ -88,6 +96,9 @@ async def test_a_burst_trips_the_guard_on_every_replica_and_approval_releases_it
                     (ids[3], "deactivate"),
                     (ids[4], "delete"),
                 }
+                async with admin(servers[2], token=VIEWER_TOKEN) as viewer:
+                    assert (await viewer.get("/guard")).status_code == 200
+                    assert (await viewer.post("/guard/approve")).status_code == 403  # approving needs `approve`
                 stale = await operator.post("/guard/approve", json={"batch": "00000000-0000-0000-0000-000000000000"})
                 assert stale.status_code == 409
                 approved = await operator.post("/guard/approve", json={"batch": status["batch"]})
@@ -111,8 +122,14 @@ async def test_a_burst_trips_the_guard_on_every_replica_and_approval_releases_it
     records = audit_records(audit)
     verdicts = [(r.get("deprovision_guard"), r["status"]) for r in records if r.get("deprovision_guard")]
     assert ("held", 503) in verdicts and ("approved", 200) in verdicts and ("approved", 204) in verdicts
+    calls = [r for r in records if r.get("operation") == "admin.guard.approve"]
+    assert [(r["token_name"], r["app"], r["status"]) for r in calls] == [
+        ("viewer", None, 403),
+        ("ops", "delinea", 409),
+        ("ops", "delinea", 200),
+    ]
     decisions = [r for r in records if r.get("operation") == "guard.approve"]
-    assert len(decisions) == 1 and decisions[0]["entries"] == 2 and decisions[0]["operator"] == "admin-api"
+    assert len(decisions) == 1 and decisions[0]["entries"] == 2 and decisions[0]["operator"] == "ops"
 
 
 @pytest.mark.parametrize("mode", ["off", "full"])
