@@ -44,6 +44,10 @@ Contracts:
 - Deleting a resource deletes its row: no held value survives it.
 - Errors: errors.py draws the tree; none carries personal data, a key or the URL.
 
+Two more repositories share the database: deprovisions.py (the deprovisioning guard's sliding
+window and held batch per app, identifiers only, each decision one locking transaction) and
+dry_runs.py (dry-run apps' recorded vendor calls, sealed like the personal columns).
+
 Schema changes: Alembic revisions in `migrations/versions` (checked in; the tests
 run them on both engines and compare the result with schema.py). Applied by
 `scim-gateway db upgrade --config FILE`, or at start-up when
