@@ -65,7 +65,10 @@ def directory_mode(
     app: AppConfig, connector: type[Connector], settings: ConnectorSettings, has_directory: bool
 ) -> DirectoryMode:
     """The app's directory mode: as configured, else `full` for a vendor that stores less than SCIM's User
-    (it declares a user profile), `link` for one that stores all of it; `off` without a directory section."""
+    (it declares a user profile), `link` for one that stores all of it; `off` without a directory section.
+    A manual app is always `full`."""
+    if app.mode == "manual":
+        return "full"  # the directory holds every attribute: there is no vendor API to hold any
     if app.directory is not None:
         return app.directory
     if not has_directory:

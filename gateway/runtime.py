@@ -16,11 +16,15 @@ from scim2_models import NotFoundException
 
 from gateway.apps import VendorApp, vendor_apps
 from gateway.backed.attributes import VendorModel
+from gateway.backed.manual import ManualOperations, manual_schemas
 from gateway.backed.operations import DirectoryOperations
 from gateway.backed.recovery import Settler
+from gateway.backed.work_events import WorkEvents
+from gateway.backed.work_service import WorkService
 from gateway.config import AppConfig, DirectoryMode, GatewayConfig, HttpConfig, secret_values
 from gateway.directory.resources import Resources
 from gateway.directory.store import Directory
+from gateway.directory.work import WorkItems
 from gateway.inbound.auth import NO_TOKENS, TokenVerifier
 from gateway.observability.audit import AuditLog
 from gateway.observability.metrics import AppStateCollector, Metrics
@@ -57,8 +61,9 @@ class AppRuntime:
     name: str
     vendor: str
     connector: Connector
-    #: The app's SCIM operations: over the vendor alone (directory off), or with its directory entries.
-    operations: AppOperations | DirectoryOperations
+    #: The app's SCIM operations: over the vendor alone (directory off), with its directory entries, or
+    #: (mode manual) over the directory and work items alone (the connector then only checks connectivity).
+    operations: AppOperations | DirectoryOperations | ManualOperations
     discovery: Discovery
     max_results: int
     session: aiohttp.ClientSession
@@ -106,6 +111,8 @@ class Runtime:
     failed_auth: FailedAuthThrottle
     #: The gateway's directory (None when no app keeps anything in it); built and closed by the lifespan.
     directory: Directory | None = None
+    #: The manual apps' work queue (gateway/backed/work_service.py); None without manual apps.
+    work: WorkService | None = None
 
     def verifier(self, tenant: str) -> TokenVerifier:
         """The tenant's token verifier; an unknown tenant's refuses every token as a known one refuses a bad one."""
@@ -142,6 +149,8 @@ def build_runtime(config: GatewayConfig, version: str, directory: Directory | No
     tenants: dict[str, TenantRuntime] = {}
     configured_keys = sum(1 + 2 * len(tenant.apps) for tenant in config.tenants.values())
     store = build_store(config.throttle, metrics, configured_keys=configured_keys)
+    events = WorkEvents(audit, webhook_apps(config))
+    work_items = directory.work() if directory is not None else None
     for tenant_name, tenant in config.tenants.items():
         verifier = TokenVerifier([(token.name, token.sha256) for token in tenant.tokens])
         runtime = TenantRuntime(tenant_name, verifier)
@@ -154,7 +163,9 @@ def build_runtime(config: GatewayConfig, version: str, directory: Directory | No
                 if directory is None:
                     raise ValueError(f"{tenant_name}/{app_name} keeps state in the directory: open it first")
                 resources = directory.resources(tenant_name, app_name)
-            built_app = _build_app(tenant_name, app_name, app, vendor, metrics, admission, guard, resources, config)
+            built_app = _build_app(
+                tenant_name, app_name, app, vendor, metrics, admission, guard, resources, config, (work_items, events)
+            )
             built_app.scim_path = f"/tenants/{tenant_name}/apps/{app_name}/scim/v2"
             if config.public_url is not None:
                 built_app.public_base = config.public_url.rstrip("/") + built_app.scim_path
@@ -170,8 +181,31 @@ def build_runtime(config: GatewayConfig, version: str, directory: Directory | No
         failed_auth=failed_auth,
         directory=directory,
     )
+    manual = manual_apps(config)
+    if manual and directory is not None:
+        built.work = WorkService(directory, events, manual)
     metrics.add_collector(AppStateCollector(built.apps))
     return built
+
+
+def manual_apps(config: GatewayConfig) -> frozenset[tuple[str, str]]:
+    """(tenant, app) of every app in `mode: manual`."""
+    return frozenset(
+        (tenant_name, app_name)
+        for tenant_name, tenant in config.tenants.items()
+        for app_name, app in tenant.apps.items()
+        if app.mode == "manual"
+    )
+
+
+def webhook_apps(config: GatewayConfig) -> frozenset[tuple[str, str]]:
+    """(tenant, app) of every manual app with a webhook."""
+    return frozenset(
+        (tenant_name, app_name)
+        for tenant_name, tenant in config.tenants.items()
+        for app_name, app in tenant.apps.items()
+        if app.mode == "manual" and app.webhook is not None
+    )
 
 
 def needs_directory(config: GatewayConfig) -> bool:
@@ -232,6 +266,7 @@ def _build_app(
     guard: UpstreamGuard,
     resources: Resources | None,
     config: GatewayConfig,
+    work: tuple[WorkItems | None, WorkEvents],
 ) -> AppRuntime:
     cls, settings = vendor.connector, vendor.settings
     session = aiohttp.ClientSession(
@@ -261,19 +296,27 @@ def _build_app(
     schemas = SchemaSet(cls.user_extensions)
     plain = AppOperations(connector, schemas)
     profile = cls.user_profile(settings)
-    operations: AppOperations | DirectoryOperations = plain
-    if resources is not None and vendor.directory != "off":
+    operations: AppOperations | DirectoryOperations | ManualOperations = plain
+    offered, profile_shown = plain.offered, profile
+    if app.mode == "manual":
+        items, events = work
+        if resources is None or items is None:
+            raise ValueError(f"{tenant}/{name} is a manual app: open the directory first")
+        schemas = manual_schemas(schemas)
+        operations = ManualOperations(cls.vendor, schemas, resources, items, events)
+        offered, profile_shown = operations.offered, None  # the directory holds every attribute
+    elif resources is not None and vendor.directory != "off":
         # An intent older than twice the request deadline outlived its request: recovery may settle it.
         configured = config.directory.settle_after if config.directory is not None else None
         settle_after = configured or max(2 * app.retry.deadline, MIN_SETTLE_AFTER)
         operations = DirectoryOperations(plain, resources, vendor.directory, VendorModel(profile), settle_after)
     discovery = Discovery(
-        plain.offered,
+        offered,
         schemas,
         app.max_results,
-        profile,
+        profile_shown,
         etags=resources is not None,
-        held_by=cls.vendor if vendor.directory == "full" else None,
+        held_by=cls.vendor if vendor.directory == "full" and app.mode != "manual" else None,
     )
     return AppRuntime(
         tenant=tenant,

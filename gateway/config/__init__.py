@@ -12,6 +12,7 @@ from gateway.config.loading import load_config, parse_config, read_yaml, secret_
 from gateway.config.models import (
     DEFAULT_METRICS_PORT,
     AppConfig,
+    AppMode,
     AuditConfig,
     BreakerConfig,
     DirectoryConfig,
@@ -29,11 +30,13 @@ from gateway.config.models import (
     ThrottleConfig,
     TokenConfig,
     UpstreamConfig,
+    WebhookConfig,
 )
 
 __all__ = [
     "DEFAULT_METRICS_PORT",
     "AppConfig",
+    "AppMode",
     "AuditConfig",
     "BreakerConfig",
     "DirectoryConfig",
@@ -51,6 +54,7 @@ __all__ = [
     "ThrottleConfig",
     "TokenConfig",
     "UpstreamConfig",
+    "WebhookConfig",
     "load_config",
     "parse_config",
     "read_yaml",

@@ -25,8 +25,11 @@ M = TypeVar("M", bound=BaseModel)
 _NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 
 _APP_KEYS = frozenset(
-    {"vendor", "allow_insecure_url", "max_results", "directory", "http", "limits", "upstream", "retry", "breaker"}
-)
+    {
+        "vendor", "allow_insecure_url", "max_results", "directory", "mode", "webhook",
+        "http", "limits", "upstream", "retry", "breaker",
+    }
+)  # fmt: skip
 DEFAULT_DIRECTORY_PATH = "directory.db"
 
 
@@ -100,6 +103,8 @@ def _check_no_directory_needed(apps: dict[str, AppConfig], path: str) -> None:
     for name, app in apps.items():
         if app.directory in ("link", "full"):
             raise ConfigError(f"{path}.{name}.directory", f"{app.directory} needs the top-level directory section")
+        if app.mode == "manual":
+            raise ConfigError(f"{path}.{name}.mode", "manual needs the top-level directory section")
 
 
 def _directory(value: Any, allow_literal: bool) -> dict[str, Any]:
@@ -171,6 +176,11 @@ def _build_app(raw: Any, path: str, allow_literal: bool) -> AppConfig:
         for key, ref in credentials.items()
     }
     gateway_part = {key: value for key, value in raw.items() if key in _APP_KEYS}
+    if "webhook" in gateway_part:
+        webhook = dict(_mapping(gateway_part["webhook"], f"{path}.webhook"))
+        if "secret" in webhook:
+            webhook["secret"] = resolve_secret(webhook["secret"], f"{path}.webhook.secret", allow_literal=allow_literal)
+        gateway_part["webhook"] = webhook
     return validated(AppConfig, {**gateway_part, "vendor_settings": vendor_part}, path)
 
 

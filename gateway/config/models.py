@@ -101,6 +101,24 @@ class BreakerConfig(_Strict):
 
 
 DirectoryMode = Literal["off", "link", "full"]
+#: How an app's writes reach the vendor: its API (`api`), or a person working a queue of work items (`manual`).
+AppMode = Literal["api", "manual"]
+
+
+class WebhookConfig(_Strict):
+    """Where a manual app's new work items are announced (a ticketing system): each POSTed as JSON,
+    signed `X-Scim-Gateway-Signature: sha256=<hex HMAC-SHA256 of the body>` with `secret`."""
+
+    url: str = Field(pattern=r"^https?://")
+    #: A secret reference (env:NAME or file:/path) to the HMAC key the receiver checks signatures with.
+    secret: SecretStr
+    #: Seconds one delivery may take.
+    timeout: float = Field(default=10.0, gt=0, le=120)
+    #: Deliveries tried before an item's notification is given up (the item itself stays, listed as usual).
+    max_attempts: int = Field(default=12, ge=1, le=100)
+    #: Backoff between attempts: doubling from `base_delay`, at most `max_delay` seconds.
+    base_delay: float = Field(default=5.0, gt=0, le=3600)
+    max_delay: float = Field(default=900.0, gt=0, le=86_400)
 
 
 class AppConfig(_Strict):
@@ -110,6 +128,11 @@ class AppConfig(_Strict):
     max_results: int = Field(default=1000, ge=1, le=10_000)
     #: What the gateway's directory keeps for this app; None: the connector's default.
     directory: DirectoryMode | None = None
+    #: `manual`: the IdP's writes become the desired state in the directory and work items for a person
+    #: (for vendors without a user API); needs the top-level directory section.
+    mode: AppMode = "api"
+    #: Manual apps only: announce each new work item to this URL.
+    webhook: WebhookConfig | None = None
     http: HttpConfig = HttpConfig()
     limits: LimitConfig | None = None
     upstream: UpstreamConfig = UpstreamConfig()
@@ -123,6 +146,14 @@ class AppConfig(_Strict):
     def _yaml_off(cls, value: Any) -> Any:
         # YAML 1.1 reads a bare `off` as false.
         return "off" if value is False else value
+
+    @model_validator(mode="after")
+    def _manual_keeps_everything(self) -> AppConfig:
+        if self.mode == "manual" and self.directory not in (None, "full"):
+            raise ValueError("a manual app keeps its users in the directory: leave `directory` out (or `full`)")
+        if self.webhook is not None and self.mode != "manual":
+            raise ValueError("`webhook` announces work items: it needs `mode: manual`")
+        return self
 
 
 class TenantConfig(_Strict):
@@ -215,6 +246,8 @@ class DirectoryConfig(_Strict):
     settle_after: float | None = Field(default=None, gt=0, le=86_400)
     #: Seconds between the sweeps that settle such intents (one at start-up too).
     sweep_every: float = Field(default=60.0, gt=0, le=86_400)
+    #: Seconds between reads of the open work items of manual apps (their metrics and the status page).
+    work_refresh_every: float = Field(default=30.0, gt=0, le=3600)
 
 
 class ServerConfig(_Strict):

@@ -13,12 +13,21 @@ get a ConcurrencyError. A write to the vendor is bracketed by an intent:
 so after a crash `pending_intents` names every write whose outcome at the
 vendor is unknown; recovery reads the vendor and confirms or abandons it.
 Deleting deletes the row, and with it every held value.
+
+A write that must commit together with another aggregate's (a manual app's
+desired state and its work item, gateway/directory/work.py) opens the
+transaction itself and passes it on, explicitly:
+
+    async with resources.writing() as connection:
+        entry = await resources.insert(..., connection=connection)
+        await work.add(connection, ...)        # both commit, or neither
 """
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -95,13 +104,30 @@ class Resources:
     # Direct writes: changes that need no vendor call (held attributes only, or learnt from the vendor).
 
     async def insert(
-        self, kind: str, state: State, *, vendor_id: str | None, origin: Origin, id: UUID | None = None
+        self,
+        kind: str,
+        state: State,
+        *,
+        vendor_id: str | None,
+        origin: Origin,
+        id: UUID | None = None,
+        connection: AsyncConnection | None = None,
     ) -> Entry:
-        """Record an existing resource at version 1; raises Conflict (id, userName or vendorId taken)."""
-        return await self._insert(kind, id or uuid.uuid4(), state, vendor_id, origin, None)
+        """Record an existing resource at version 1; raises Conflict (id, userName or vendorId taken).
+
+        `connection`: a transaction from `writing()` to join (a Conflict then leaves it to be rolled back).
+        """
+        return await self._insert(kind, id or uuid.uuid4(), state, vendor_id, origin, None, connection)
 
     async def update(
-        self, kind: str, id: UUID, state: State, *, expected_version: int, vendor_id: str | None = None
+        self,
+        kind: str,
+        id: UUID,
+        state: State,
+        *,
+        expected_version: int,
+        vendor_id: str | None = None,
+        connection: AsyncConnection | None = None,
     ) -> Entry:
         """Replace the state (and the vendor id, if given) of the resource at `expected_version`; version + 1.
 
@@ -112,17 +138,47 @@ class Resources:
         if vendor_id is not None:
             values["vendor_id"] = vendor_id
         condition = (_c.version == expected_version, _c.pending_id.is_(None))
-        return await self._change(kind, id, expected_version, condition, values)
+        return await self._change(kind, id, expected_version, condition, values, connection=connection)
 
-    async def delete(self, kind: str, id: UUID, *, expected_version: int | None = None) -> None:
+    async def mark(
+        self, kind: str, id: UUID, *, vendor_id: str | None = None, connection: AsyncConnection | None = None
+    ) -> Entry:
+        """Version + 1 without changing the state (what the IdP reads changed outside it: a manual app's
+        fulfilment), linking `vendor_id` if given. Unconditional; raises NotFound, Conflict (vendorId taken)."""
+        values: dict[str, Any] = {} if vendor_id is None else {"vendor_id": vendor_id}
+        return await self._change(kind, id, None, (), values, connection=connection)
+
+    async def delete(
+        self,
+        kind: str,
+        id: UUID,
+        *,
+        expected_version: int | None = None,
+        connection: AsyncConnection | None = None,
+    ) -> None:
         """Delete the row and every value held for it; raises NotFound, StaleVersion, WriteInProgress."""
         condition: list[ColumnElement[bool]] = [_c.pending_id.is_(None)]
         if expected_version is not None:
             condition.append(_c.version == expected_version)
-        async with transaction(self._engine, write=True) as connection:
-            result = await connection.execute(delete(table).where(*self._key_where(kind, id), *condition))
+        async with self._joined(connection) as joined:
+            result = await joined.execute(delete(table).where(*self._key_where(kind, id), *condition))
             if result.rowcount == 0:
-                raise await self._refusal(connection, kind, id, expected_version)
+                raise await self._refusal(joined, kind, id, expected_version)
+
+    def writing(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
+        """A write transaction for several writes that commit together (pass it as `connection=`);
+        committed when the block exits normally, rolled back otherwise. Raises DirectoryUnavailable."""
+        return transaction(self._engine, write=True)
+
+    async def entries(self, kind: str, after: UUID | None = None, limit: int = 100) -> list[Entry]:
+        """Up to `limit` of this app's resources of `kind` with an id above `after`, ordered by id
+        (keyset paging: pass the last id of a page to get the next; pending creates included)."""
+        where = [*self._where(kind)]
+        if after is not None:
+            where.append(_c.id > after)
+        async with transaction(self._engine, write=False) as connection:
+            rows = await connection.execute(select(table).where(*where).order_by(_c.id).limit(limit))
+            return [self._codec.entry(row._mapping) for row in rows]
 
     # Vendor writes: record_intent -> call the vendor -> confirm or abandon.
 
@@ -213,8 +269,24 @@ class Resources:
             rows = await connection.execute(lookup, parameters)
             return [self._codec.entry(row._mapping) for row in rows]
 
+    @contextlib.asynccontextmanager
+    async def _joined(self, connection: AsyncConnection | None) -> AsyncIterator[AsyncConnection]:
+        """The caller's transaction when given (it commits or rolls back), else one of our own."""
+        if connection is not None:
+            yield connection
+            return
+        async with transaction(self._engine, write=True) as own:
+            yield own
+
     async def _insert(
-        self, kind: str, id: UUID, state: State, vendor_id: str | None, origin: Origin, intent: Intent | None
+        self,
+        kind: str,
+        id: UUID,
+        state: State,
+        vendor_id: str | None,
+        origin: Origin,
+        intent: Intent | None,
+        connection: AsyncConnection | None = None,
     ) -> Entry:
         key = self._key(kind, id)
         now = self.now()
@@ -224,8 +296,8 @@ class Resources:
             **self._codec.state_columns(key, state), **self._codec.intent_columns(key, intent),
         }  # fmt: skip
         try:
-            async with transaction(self._engine, write=True) as connection:
-                row = (await connection.execute(insert(table).values(values).returning(*table.c))).one()
+            async with self._joined(connection) as joined:
+                row = (await joined.execute(insert(table).values(values).returning(*table.c))).one()
                 return self._codec.entry(row._mapping)
         except IntegrityError:
             raise await self._conflict(kind, id, values["user_name_index"], vendor_id, new=True) from None
@@ -240,6 +312,7 @@ class Resources:
         *,
         bump: bool = True,
         resolving: bool = False,
+        connection: AsyncConnection | None = None,
     ) -> Entry:
         """A conditional UPDATE ... RETURNING; when it matches nothing, the reason is raised.
 
@@ -249,10 +322,10 @@ class Resources:
             values = {**values, "version": _c.version + 1, "updated": self.now()}
         statement = update(table).where(*self._key_where(kind, id), *condition).values(values)
         try:
-            async with transaction(self._engine, write=True) as connection:
-                row = (await connection.execute(statement.returning(*table.c))).first()
+            async with self._joined(connection) as joined:
+                row = (await joined.execute(statement.returning(*table.c))).first()
                 if row is None:
-                    raise IntentGone() if resolving else await self._refusal(connection, kind, id, expected_version)
+                    raise IntentGone() if resolving else await self._refusal(joined, kind, id, expected_version)
                 return self._codec.entry(row._mapping)
         except IntegrityError:
             raise await self._conflict(kind, id, values.get("user_name_index"), values.get("vendor_id")) from None

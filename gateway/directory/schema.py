@@ -90,3 +90,35 @@ resources = Table(
     Index(None, "tenant", "app", "kind", "external_id_index"),
     Index(None, "tenant", "app", "pending_since"),
 )
+
+#: Work items of manual apps (gateway/directory/work.py): what a person must do at the vendor for each
+#: write the IdP made. `task` and `reason` are sealed like a resource's personal columns.
+work_items = Table(
+    "work_items",
+    metadata,
+    Column("id", Uuid(as_uuid=True), primary_key=True),
+    Column("tenant", String(63), nullable=False),
+    Column("app", String(63), nullable=False),
+    Column("resource_id", Uuid(as_uuid=True), nullable=False),  # the SCIM id (resources.id)
+    Column("action", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("task", LargeBinary, nullable=False),  # sealed JSON: userName, roles, changed attribute names
+    Column("reason", LargeBinary, nullable=True),  # sealed: why it was rejected
+    Column("key_id", LargeBinary(4), nullable=False),
+    Column("created", UtcDateTime, nullable=False),
+    Column("claimed", UtcDateTime, nullable=True),
+    Column("closed", UtcDateTime, nullable=True),
+    Column("claimed_by", String(64), nullable=True),  # operator names, not people's data
+    Column("closed_by", String(64), nullable=True),
+    Column("vendor_id", String(512), nullable=True),  # the vendor-side id a completed create recorded
+    # The webhook notification: None (no webhook), pending, sent or failed (gateway/backed/webhook.py).
+    Column("notify", String(16), nullable=True),
+    Column("notify_attempts", Integer, nullable=False),
+    Column("notify_after", UtcDateTime, nullable=True),
+    CheckConstraint("action IN ('create', 'update', 'deactivate', 'delete')", name="action"),
+    CheckConstraint("state IN ('open', 'claimed', 'done', 'rejected')", name="state"),
+    CheckConstraint("notify IS NULL OR notify IN ('pending', 'sent', 'failed')", name="notify"),
+    Index(None, "tenant", "app", "state", "created"),
+    Index(None, "tenant", "app", "resource_id", "created"),
+    Index(None, "notify", "notify_after"),
+)

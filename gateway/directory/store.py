@@ -12,6 +12,7 @@ from gateway.directory.crypto import BlindIndex, KeyRing
 from gateway.directory.engine import create_engine, transaction
 from gateway.directory.migrate import ensure_schema
 from gateway.directory.resources import Resources
+from gateway.directory.work import WorkItems
 
 
 class Directory:
@@ -28,6 +29,10 @@ class Directory:
     def resources(self, tenant: str, app: str) -> Resources:
         """The repository of one app's resources (cheap: build once per app and keep it)."""
         return Resources(self.engine, self._codec, tenant, app, self._clock)
+
+    def work(self) -> WorkItems:
+        """The repository of manual apps' work items (cheap; one serves every tenant)."""
+        return WorkItems(self.engine, self._codec, self._clock)
 
     async def check(self) -> None:
         """One round trip to the database (for /readyz); raises DirectoryUnavailable."""
