@@ -1,4 +1,4 @@
-"""The `scim-gateway` command: serve, check-config, hash-token, db, simulate, demo."""
+"""The `scim-gateway` command: serve, check-config, hash-token, db, work, simulate, demo."""
 
 from __future__ import annotations
 
@@ -97,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade.set_defaults(func=_db_upgrade)
     generate = db_commands.add_parser("generate-key", help="print a new random directory key (32 bytes, base64)")
     generate.set_defaults(func=_db_generate_key)
+
+    from gateway.backed.work_cli import add_commands as add_work_commands
+
+    add_work_commands(commands)
 
     vendors = ", ".join(simulator_names())
     simulate = commands.add_parser(

@@ -130,3 +130,67 @@ async def entra_sequence(manual: ManualGateway) -> None:
             await work.complete("acme", items[0]["id"], "ops-bob")
         recreated = await client.post("/Users", json=user)
         assert recreated.status_code == 201 and recreated.json()["id"] != user_id
+
+
+async def test_a_failure_between_the_entry_and_its_work_item_stores_neither(
+    manual: ManualGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway.directory.work import WorkItems
+
+    async def fail(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the process died between the two writes")
+
+    user = entra_user("lost@acme.example", "e-lost")
+    async with manual.client() as client:
+        kept = (await client.post("/Users", json=entra_user("kept@acme.example", "e-kept"))).json()
+        with monkeypatch.context() as patched:
+            patched.setattr(WorkItems, "add", fail)
+            assert (await client.post("/Users", json=user)).status_code == 500
+            changed = await client.put(
+                f"/Users/{kept['id']}", json={**entra_user("kept@acme.example", "e-kept"), "title": "X"}
+            )
+            assert changed.status_code == 500
+            assert (await client.delete(f"/Users/{kept['id']}")).status_code == 500
+        # Neither the desired state nor an item: the IdP's retry starts from scratch.
+        found = (await client.get("/Users", params={"filter": 'userName eq "lost@acme.example"'})).json()
+        assert found["totalResults"] == 0
+        still = (await client.get(f"/Users/{kept['id']}")).json()
+        assert still["title"] == "Rear Admiral" and still["meta"]["version"] == 'W/"1"'
+        assert [(i["action"], i["userName"]) for i in await open_items(manual)] == [("create", "kept@acme.example")]
+        assert (await client.post("/Users", json=user)).status_code == 201
+    assert len(await open_items(manual)) == 2
+
+
+async def test_discovery_announces_users_with_the_fulfilment_extension_and_groups_are_501(
+    manual: ManualGateway,
+) -> None:
+    async with manual.client() as client:
+        types = (await client.get("/ResourceTypes")).json()["Resources"]
+        assert [t["name"] for t in types] == ["User"]
+        extensions = {e["schema"] for e in types[0]["schemaExtensions"]}
+        assert FULFILMENT in extensions
+        schema = (await client.get(f"/Schemas/{FULFILMENT}")).json()
+        assert {a["name"]: a["mutability"] for a in schema["attributes"]}["state"] == "readOnly"
+        config = (await client.get("/ServiceProviderConfig")).json()
+        assert config["etag"]["supported"] is True and config["patch"]["supported"] is True
+        groups = await client.post(
+            "/Groups", json={"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "x"}
+        )
+        assert groups.status_code == 501 and "manual app" in groups.json()["detail"]
+        assert (await client.get("/Groups")).status_code == 501
+
+
+async def test_if_match_and_the_read_only_fulfilment(manual: ManualGateway) -> None:
+    async with manual.client() as client:
+        created = (await client.post("/Users", json=entra_user("etag@acme.example", "e-etag"))).json()
+        path = f"/Users/{created['id']}"
+        body = {**entra_user("etag@acme.example", "e-etag"), "title": "Admiral", FULFILMENT: {"state": "done"}}
+        stale = await client.put(path, json=body, headers={"If-Match": 'W/"7"'})
+        assert stale.status_code == 412
+        put = await client.put(path, json=body, headers={"If-Match": 'W/"1"'})
+        assert put.status_code == 200 and put.headers["ETag"] == 'W/"2"'
+        assert put.json()[FULFILMENT]["state"] == "pending"  # the IdP cannot say it is done
+        assert (await client.get(path, headers={"If-None-Match": 'W/"2"'})).status_code == 304
+        assert (await client.get("/Users/not-a-uuid")).status_code == 404
+    items = await open_items(manual)
+    assert [(i["action"], i["changed"]) for i in items] == [("create", items[0]["changed"]), ("update", ["title"])]
