@@ -17,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from gateway import gateway_version
 from gateway.backed.recovery import sweep_forever
+from gateway.backed.work_tasks import working
 from gateway.clock import Clock
 from gateway.config import GatewayConfig
 from gateway.directory.store import open_directory
@@ -64,7 +65,7 @@ def create_app(config: GatewayConfig) -> Starlette:
             )
             app.state.metrics_url = metrics_server.url + "/metrics"
         checks = health_checks(runtime, observability.health_check_interval)
-        async with checks, sample_forever(app.state.status_page.rates), settling(runtime):
+        async with checks, sample_forever(app.state.status_page.rates), settling(runtime), working(runtime):
             app.state.ready = True
             try:
                 yield

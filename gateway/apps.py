@@ -80,6 +80,8 @@ def _check_urls(app: AppConfig, settings: ConnectorSettings, base_url: str, path
     """Refuse vendor URLs the gateway must not send credentials to (gateway/vendor_urls.py)."""
     urls = {"base_url": base_url}
     urls.update((name, value) for name, value in settings if name.endswith("_url") and isinstance(value, str))
+    if app.webhook is not None:  # work items (userNames) go there: the same rules as credentials
+        urls["webhook.url"] = app.webhook.url
     for name, url in urls.items():
         problem = url_problem(url, allow_insecure=app.allow_insecure_url)
         if problem is not None:

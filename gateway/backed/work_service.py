@@ -24,7 +24,7 @@ from scim2_models import InvalidValueException, NotFoundException, SCIMException
 from gateway.backed.work_events import WorkEvents
 from gateway.directory.errors import Conflict, NotFound
 from gateway.directory.store import Directory
-from gateway.directory.work import OPEN_STATES, Action, WorkItem, WorkItems, WorkState, WrongState
+from gateway.directory.work import OPEN_STATES, Action, Backlog, WorkItem, WorkItems, WorkState, WrongState
 from vendors.base import Kind
 
 MAX_LIMIT = 1000
@@ -45,6 +45,14 @@ class WorkService:
         self.items: WorkItems = directory.work()
         self.events = events
         self.manual_apps = manual_apps
+        #: Open items per manual app, as last read (`refresh`): for metrics and the status page.
+        self.backlog: dict[tuple[str, str], Backlog] = {}
+        #: Webhook deliveries by (tenant, app, outcome), once the sender runs (gateway/backed/webhook.py).
+        self.notifications: dict[tuple[str, str, str], int] = {}
+
+    async def refresh(self) -> None:
+        """Read the open items' count and oldest time of every manual app (one grouped query)."""
+        self.backlog = {(row.tenant, row.app): row for row in await self.items.backlog()}
 
     async def listing(
         self,
