@@ -28,6 +28,7 @@ from gateway.directory.work import WorkItems
 from gateway.inbound.auth import NO_TOKENS, TokenVerifier
 from gateway.observability.audit import AuditLog
 from gateway.observability.metrics import AppStateCollector, Metrics
+from gateway.observability.work_metrics import WorkCollector
 from gateway.operations import AppOperations
 from gateway.outbound.auth import VendorAuth
 from gateway.outbound.breaker import Breaker
@@ -184,6 +185,8 @@ def build_runtime(config: GatewayConfig, version: str, directory: Directory | No
     manual = manual_apps(config)
     if manual and directory is not None:
         built.work = WorkService(directory, events, manual)
+        max_ages = {(t, a): config.tenants[t].apps[a].work_item_max_age for t, a in manual}
+        metrics.add_collector(WorkCollector(built.work, max_ages))
     metrics.add_collector(AppStateCollector(built.apps))
     return built
 

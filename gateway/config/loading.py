@@ -26,7 +26,7 @@ _NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 
 _APP_KEYS = frozenset(
     {
-        "vendor", "allow_insecure_url", "max_results", "directory", "mode", "webhook",
+        "vendor", "allow_insecure_url", "max_results", "directory", "mode", "webhook", "work_item_max_age",
         "http", "limits", "upstream", "retry", "breaker",
     }
 )  # fmt: skip

@@ -133,6 +133,9 @@ class AppConfig(_Strict):
     mode: AppMode = "api"
     #: Manual apps only: announce each new work item to this URL.
     webhook: WebhookConfig | None = None
+    #: Manual apps only: seconds after which an open work item is overdue (alert ScimGatewayWorkItemsOverdue,
+    #: flagged on /status). Default: one day.
+    work_item_max_age: float = Field(default=86_400.0, gt=0, le=90 * 86_400)
     http: HttpConfig = HttpConfig()
     limits: LimitConfig | None = None
     upstream: UpstreamConfig = UpstreamConfig()

@@ -118,7 +118,7 @@ def render(runtime: Runtime, page: StatusPage, rates: Rates) -> str:
         f"healthy: {healthy}, circuits open: {open_circuits} · in flight: {in_flight} · "
         f"audit records dropped: {runtime.audit.dropped} · rates over the last {rates.seconds:.0f}s · {now}"
     )
-    sections = "".join(_tenant_section(runtime, name, rates) for name in runtime.tenants)
+    sections = "".join(_tenant_section(runtime, name, rates) for name in runtime.tenants) + _work_section(runtime)
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>scim-gateway status</title>'
         f"<style>{_STYLE}</style></head><body><header><h1>scim-gateway status</h1><p>{summary}</p></header>"
@@ -164,6 +164,39 @@ def _app_row(runtime: Runtime, app: AppRuntime, rates: AppRates) -> str:
         _token(app),
     ]
     return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
+
+
+def _work_section(runtime: Runtime) -> str:
+    """Manual apps' work queues: open items, the oldest's age against the app's work_item_max_age."""
+    service = runtime.work
+    if service is None:
+        return ""
+    now = time.time()
+    rows = []
+    for tenant, app in sorted(service.manual_apps):
+        backlog = service.backlog.get((tenant, app))
+        max_age = runtime.config.tenants[tenant].apps[app].work_item_max_age
+        age = max(0.0, now - backlog.oldest.timestamp()) if backlog else 0.0
+        state = _badge("overdue", "bad") if age > max_age else _badge("ok", "ok")
+        failed = service.notifications.get((tenant, app, "failed"), 0)
+        cells = [
+            _e(tenant),
+            _e(app),
+            str(backlog.open if backlog else 0),
+            _duration(age) if backlog else "-",
+            _duration(max_age),
+            state,
+            _badge(f"{failed} given up", "bad") if failed else "-",
+        ]
+        rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
+    head = "".join(
+        f"<th>{h}</th>" for h in ("tenant", "app", "open items", "oldest", "overdue after", "state", "webhook")
+    )
+    meta = "manual apps: a person does each write at the vendor (scim-gateway work list)"
+    return (
+        f'<section><h2>work queue</h2><p class="meta">{_e(meta)}</p>'
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></section>"
+    )
 
 
 def _health(app: AppRuntime) -> str:
