@@ -125,18 +125,20 @@ async def test_the_scim_call_does_not_wait_for_the_webhook(
     receiver.release = asyncio.Event()  # the ticketing system hangs until released
     async with serving(receiver.app) as server:
         webhook = {"url": f"{server.url}/hook", "secret": SECRET}
-        async with manual_gateway(database_url, keys, tmp_path / "audit", webhook=webhook) as manual:
-            async with manual.client() as client:
-                created = await client.post("/Users", json=entra_user("hook@acme.example", "e-hook"))
-                assert created.status_code == 201  # answered while the receiver still hangs
-                await asyncio.wait_for(receiver.arrived.wait(), 10)
-                receiver.release.set()
-                body = verified(*receiver.received[0])
-                assert body["workItem"]["resourceId"] == created.json()["id"]
-                assert manual.runtime.work is not None
-                for _ in range(100):  # the sender records the outcome once the receiver answers
-                    page = await manual.runtime.work.listing("acme")
-                    if page["items"][0]["notification"]["state"] == "sent":
-                        break
-                    await asyncio.sleep(0.05)
-                assert page["items"][0]["notification"] == {"state": "sent", "attempts": 1}
+        async with (
+            manual_gateway(database_url, keys, tmp_path / "audit", webhook=webhook) as manual,
+            manual.client() as client,
+        ):
+            created = await client.post("/Users", json=entra_user("hook@acme.example", "e-hook"))
+            assert created.status_code == 201  # answered while the receiver still hangs
+            await asyncio.wait_for(receiver.arrived.wait(), 10)
+            receiver.release.set()
+            body = verified(*receiver.received[0])
+            assert body["workItem"]["resourceId"] == created.json()["id"]
+            assert manual.runtime.work is not None
+            for _ in range(100):  # the sender records the outcome once the receiver answers
+                page = await manual.runtime.work.listing("acme")
+                if page["items"][0]["notification"]["state"] == "sent":
+                    break
+                await asyncio.sleep(0.05)
+            assert page["items"][0]["notification"] == {"state": "sent", "attempts": 1}
