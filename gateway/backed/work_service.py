@@ -107,6 +107,7 @@ class WorkService:
         vendor_id: str | None = None,
         reason: str | None = None,
     ) -> WorkItem:
+        by = by[:64]  # an operator's name, as the column keeps it
         item_id = _id(id)
         before = await self.items.get(tenant, item_id) if item_id is not None else None
         if before is None or item_id is None:

@@ -115,3 +115,38 @@ async def test_admin_endpoints_and_cli_work_the_queue(
         bob_now = (await scim.get(f"/Users/{bob['id']}")).json()[FULFILMENT]
         assert (ada_now["state"], ada_now["vendorId"]) == ("done", "dt-1")
         assert bob_now["state"] == "rejected" and "vendorId" not in bob_now
+
+
+async def test_two_operators_completing_one_item_and_concurrent_idp_patches(manual: ManualGateway) -> None:
+    work = manual.runtime.work
+    assert work is not None
+    async with manual.client() as scim:
+        user = (await scim.post("/Users", json=entra_user("race@acme.example", "e-race"))).json()
+        item = (await work.listing("acme"))["items"][0]["id"]
+        outcomes = await asyncio.gather(
+            work.complete("acme", item, "ops-1", "dt-1"),
+            work.complete("acme", item, "ops-2", "dt-2"),
+            return_exceptions=True,
+        )
+        won = [o for o in outcomes if isinstance(o, dict)]
+        lost = [o for o in outcomes if not isinstance(o, dict)]
+        assert len(won) == 1 and len(lost) == 1 and getattr(lost[0], "status", None) == 409
+        read = (await scim.get(f"/Users/{user['id']}")).json()
+        assert read[FULFILMENT]["vendorId"] == won[0]["vendorId"]
+
+        def title(value: str) -> dict[str, Any]:
+            return {
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "path": value.split("=")[0], "value": value.split("=")[1]}],
+            }
+
+        answers = await asyncio.gather(
+            scim.patch(f"/Users/{user['id']}", json=title("title=One")),
+            scim.patch(f"/Users/{user['id']}", json=title("displayName=Two")),
+        )
+        assert [a.status_code for a in answers] == [200, 200]
+        read = (await scim.get(f"/Users/{user['id']}")).json()
+        assert (read["title"], read["displayName"]) == ("One", "Two")  # neither update lost
+        assert read["meta"]["version"] == 'W/"4"'  # created, completed, two PATCHes
+    items = (await work.listing("acme"))["items"]
+    assert sorted(tuple(i["changed"]) for i in items) == [("displayName",), ("title",)]
