@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.config import AppConfig, DirectoryMode, GatewayConfig, validated
+from gateway.config import AppConfig, DirectoryMode, GatewayConfig, WebhookConfig, validated
 from gateway.secrets import ConfigError
 from gateway.vendor_urls import url_problem
 from vendors.base import Connector, ConnectorSettings
@@ -39,6 +39,26 @@ def vendor_apps(config: GatewayConfig) -> dict[tuple[str, str], VendorApp]:
         )
         for tenant_name, tenant in config.tenants.items()
         for app_name, app in tenant.apps.items()
+    }
+
+
+def manual_apps(config: GatewayConfig) -> frozenset[tuple[str, str]]:
+    """(tenant, app) of every app in `mode: manual`."""
+    return frozenset(
+        (tenant_name, app_name)
+        for tenant_name, tenant in config.tenants.items()
+        for app_name, app in tenant.apps.items()
+        if app.mode == "manual"
+    )
+
+
+def webhook_apps(config: GatewayConfig) -> dict[tuple[str, str], WebhookConfig]:
+    """(tenant, app) -> its webhook, for every manual app with one."""
+    return {
+        (tenant_name, app_name): app.webhook
+        for tenant_name, tenant in config.tenants.items()
+        for app_name, app in tenant.apps.items()
+        if app.mode == "manual" and app.webhook is not None
     }
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import aiohttp
 from scim2_models import NotFoundException
 
-from gateway.apps import VendorApp, vendor_apps
+from gateway.apps import VendorApp, manual_apps, vendor_apps, webhook_apps
 from gateway.backed.attributes import VendorModel
 from gateway.backed.manual import ManualOperations, manual_schemas
 from gateway.backed.operations import DirectoryOperations
@@ -150,7 +150,7 @@ def build_runtime(config: GatewayConfig, version: str, directory: Directory | No
     tenants: dict[str, TenantRuntime] = {}
     configured_keys = sum(1 + 2 * len(tenant.apps) for tenant in config.tenants.values())
     store = build_store(config.throttle, metrics, configured_keys=configured_keys)
-    events = WorkEvents(audit, webhook_apps(config))
+    events = WorkEvents(audit, frozenset(webhook_apps(config)))
     work_items = directory.work() if directory is not None else None
     for tenant_name, tenant in config.tenants.items():
         verifier = TokenVerifier([(token.name, token.sha256) for token in tenant.tokens])
@@ -189,26 +189,6 @@ def build_runtime(config: GatewayConfig, version: str, directory: Directory | No
         metrics.add_collector(WorkCollector(built.work, max_ages))
     metrics.add_collector(AppStateCollector(built.apps))
     return built
-
-
-def manual_apps(config: GatewayConfig) -> frozenset[tuple[str, str]]:
-    """(tenant, app) of every app in `mode: manual`."""
-    return frozenset(
-        (tenant_name, app_name)
-        for tenant_name, tenant in config.tenants.items()
-        for app_name, app in tenant.apps.items()
-        if app.mode == "manual"
-    )
-
-
-def webhook_apps(config: GatewayConfig) -> frozenset[tuple[str, str]]:
-    """(tenant, app) of every manual app with a webhook."""
-    return frozenset(
-        (tenant_name, app_name)
-        for tenant_name, tenant in config.tenants.items()
-        for app_name, app in tenant.apps.items()
-        if app.mode == "manual" and app.webhook is not None
-    )
 
 
 def needs_directory(config: GatewayConfig) -> bool:

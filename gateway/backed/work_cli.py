@@ -139,14 +139,13 @@ async def _local(
     """The same call through the work service in this process, on the config's directory."""
     from scim2_models import SCIMException
 
-    from gateway.apps import vendor_apps
+    from gateway.apps import manual_apps, vendor_apps, webhook_apps
     from gateway.backed.work_events import WorkEvents
     from gateway.backed.work_service import WorkService
     from gateway.config import load_config
     from gateway.directory.errors import DirectoryError
     from gateway.directory.store import open_directory
     from gateway.observability.audit import AuditLog
-    from gateway.runtime import manual_apps, webhook_apps
     from gateway.secrets import ConfigError
 
     try:
@@ -165,7 +164,7 @@ async def _local(
     except DirectoryError as exc:
         audit.close()
         raise WorkCallFailed(f"directory error: {exc}") from None
-    service = WorkService(directory, WorkEvents(audit, webhook_apps(config)), manual_apps(config))
+    service = WorkService(directory, WorkEvents(audit, frozenset(webhook_apps(config))), manual_apps(config))
     operator = f"cli:{getpass.getuser()}"
     try:
         if method == "GET":

@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 import aiohttp
 import structlog
 
+from gateway.apps import webhook_apps
 from gateway.backed.webhook import WebhookSender
 from gateway.backed.work_service import WorkService
-from gateway.config import GatewayConfig, WebhookConfig
 from gateway.runtime import Runtime
 
 log = structlog.get_logger("scim_gateway")
@@ -26,7 +26,7 @@ async def working(runtime: Runtime) -> AsyncIterator[None]:
         yield
         return
     tasks = [asyncio.create_task(refresh_forever(service, directory.work_refresh_every))]
-    hooks = webhooks(runtime.config)
+    hooks = webhook_apps(runtime.config)
     session = None
     if hooks:
         session = aiohttp.ClientSession(raise_for_status=False)
@@ -52,12 +52,3 @@ async def refresh_forever(service: WorkService, every: float) -> None:
         except Exception as exc:  # the database is down: keep the last figures, try again next time
             log.warning("work_backlog_unread", error=type(exc).__name__)
         await asyncio.sleep(every)
-
-
-def webhooks(config: GatewayConfig) -> dict[tuple[str, str], WebhookConfig]:
-    return {
-        (tenant_name, app_name): app.webhook
-        for tenant_name, tenant in config.tenants.items()
-        for app_name, app in tenant.apps.items()
-        if app.mode == "manual" and app.webhook is not None
-    }

@@ -18,6 +18,7 @@ done); listing filters by state.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -128,7 +129,7 @@ class WorkItems:
     def now(self) -> datetime:
         return datetime.fromtimestamp(self._clock.wall(), UTC)
 
-    def writing(self) -> Any:
+    def writing(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
         """A write transaction for writes that commit together (see gateway/directory/resources.py)."""
         return transaction(self._engine, write=True)
 
