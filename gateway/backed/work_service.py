@@ -119,6 +119,8 @@ class WorkService:
                 item = await self.items.transition(
                     connection, tenant, item_id, to, by, vendor_id=vendor_id, reason=reason
                 )
+                if to is WorkState.DONE and item.action is Action.DELETE:
+                    await self.items.redact(connection, item.tenant, item.app, item.resource_id)
                 if to is not WorkState.CLAIMED and item.action is not Action.DELETE:
                     resources = self.directory.resources(item.tenant, item.app)
                     linked = vendor_id if item.action is Action.CREATE and to is WorkState.DONE else None

@@ -13,7 +13,8 @@ acting at once exactly one wins:
 `task` (userName, roles, the changed attribute names) and `reason` are
 personal data: sealed like a resource's columns (codec.py), bound to the
 item's row. Items are kept after they close (they are the record of what was
-done); listing filters by state.
+done; listing filters by state), but once an account's deletion is done its
+items' personal data is erased (`redact`): deletes delete.
 """
 
 from __future__ import annotations
@@ -221,6 +222,18 @@ class WorkItems:
             raise NotFound("no work item with that id in this tenant")
         current = WorkState(found.state)
         raise WrongState(current, "claimed by someone else" if current is WorkState.CLAIMED else _verb(to))
+
+    async def redact(self, connection: AsyncConnection, tenant: str, app: str, resource_id: UUID) -> int:
+        """Erase the personal data (userName, roles, reasons) of every item of a resource, in the caller's
+        transaction: once its deletion is done, the items keep only what was done and when. Returns how many."""
+        where = (_c.tenant == tenant, _c.app == app, _c.resource_id == resource_id)
+        rows = (await connection.execute(select(_c.id, _c.task).where(*where))).all()
+        for row in rows:
+            task = orjson.loads(self._codec.open(self._key(row.id), "task", row.task))
+            kept = Task("", (), tuple(task["changed"]), task.get("vendorId"))
+            values = {"task": self._seal(row.id, "task", _task_json(kept)), "reason": None}
+            await connection.execute(update(table).where(_c.id == row.id).values(values))
+        return len(rows)
 
     async def backlog(self) -> list[Backlog]:
         """Per app with open items: how many and the oldest's creation time (for metrics and /status)."""

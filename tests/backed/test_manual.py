@@ -125,6 +125,12 @@ async def entra_sequence(manual: ManualGateway) -> None:
         ]
         await work.complete("acme", items[0]["id"], "ops-bob")
         assert await open_items(manual) == []
+        # Deletes delete: the closed items of the deleted account keep what was done, not who it was.
+        history = (await work.listing("acme", states=["done"]))["items"]
+        assert [(i["action"], i["userName"], i["roles"]) for i in history] == [
+            ("create", "", []), ("update", "", []), ("deactivate", "", []), ("delete", "", []),
+        ]  # fmt: skip
+        assert history[0]["vendorId"] == "dt-4711" and history[1]["changed"] == ["title"]
         # Completing twice is refused; the userName is free again.
         with pytest.raises(Exception, match="done"):
             await work.complete("acme", items[0]["id"], "ops-bob")
