@@ -7,6 +7,7 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
@@ -16,14 +17,18 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from gateway import gateway_version
+from gateway.admin.routes import admin_routes
 from gateway.backed.recovery import sweep_forever
 from gateway.backed.work_tasks import working
+from gateway.background import in_background
 from gateway.clock import Clock
 from gateway.config import GatewayConfig
-from gateway.directory.store import open_directory
+from gateway.directory.availability import preparing
+from gateway.directory.store import Directory, build_directory, prepare
 from gateway.inbound.recording import unrouted
 from gateway.inbound.serving import start_server
 from gateway.observability.health import health_checks
+from gateway.observability.metrics import Metrics
 from gateway.observability.rates import sample_forever
 from gateway.observability.status import StatusPage, status
 from gateway.orchestrator import handle_scim
@@ -32,6 +37,9 @@ from gateway.scim.routes import SCIM_ROOT
 from gateway.startup import collector_paused
 
 _SCIM_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+#: How long start-up waits for the directory's first preparation attempt (a reachable database is ready
+#: before the first request; an unreachable one is retried in the background while the gateway serves).
+DIRECTORY_FIRST_WAIT = 10.0
 
 
 def create_app(config: GatewayConfig) -> Starlette:
@@ -42,11 +50,12 @@ def create_app(config: GatewayConfig) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        registry = Metrics(gateway_version())
         directory = None
         if config.directory is not None and needs_directory(config):
-            directory = await open_directory(config.directory)
+            directory = build_directory(config.directory, observe=registry.observe_directory)
         with collector_paused():
-            runtime = build_runtime(config, gateway_version(), directory)
+            runtime = build_runtime(config, gateway_version(), directory, registry)
             app.state.runtime = runtime
             app.state.status_page = StatusPage.build(runtime, gateway_version())
         # The runtime lives until shutdown: keep it out of later collections, which otherwise walk every
@@ -65,7 +74,13 @@ def create_app(config: GatewayConfig) -> Starlette:
             )
             app.state.metrics_url = metrics_server.url + "/metrics"
         checks = health_checks(runtime, observability.health_check_interval)
-        async with checks, sample_forever(app.state.status_page.rates), settling(runtime), working(runtime):
+        async with (
+            _prepared(directory, config),
+            checks,
+            sample_forever(app.state.status_page.rates),
+            settling(runtime),
+            working(runtime),
+        ):
             app.state.ready = True
             try:
                 yield
@@ -86,6 +101,7 @@ def create_app(config: GatewayConfig) -> Starlette:
         routes.append(Route("/metrics", metrics, methods=["GET"]))
     if config.observability.operator_tokens:
         routes.append(Route("/status", status, methods=["GET", "POST"]))
+        routes.extend(admin_routes(config))  # /admin/v1/tenants/{tenant}/...: gateway/admin/routes.py
     # Last: every other path is a 404 that is still audited (probes and scrapes above are not).
     routes.append(Route("/{path:path}", unrouted, methods=[*_SCIM_METHODS, "HEAD", "OPTIONS"]))
     app = Starlette(routes=routes, lifespan=lifespan)
@@ -106,6 +122,15 @@ class ScimEndpoint:
         await response(scope, receive, send)
 
 
+def _prepared(directory: Directory | None, config: GatewayConfig) -> contextlib.AbstractAsyncContextManager[Any]:
+    """The directory's schema prepared in the background while the gateway serves (nothing without one)."""
+    if directory is None or config.directory is None:
+        return contextlib.nullcontext()
+    directory_config = config.directory
+    ready = directory.availability
+    return preparing(ready, lambda: prepare(directory, directory_config), first_wait=DIRECTORY_FIRST_WAIT)
+
+
 @asynccontextmanager
 async def settling(runtime: Runtime) -> AsyncIterator[None]:
     """Settle write intents left by a crash or a lost vendor answer, at start and every `directory.sweep_every`
@@ -116,13 +141,8 @@ async def settling(runtime: Runtime) -> AsyncIterator[None]:
         return
     deadline = max(app.guard.retry.deadline for app in runtime.apps())
     every = runtime.config.directory.sweep_every
-    task = asyncio.create_task(sweep_forever(settlers, Clock(), every, deadline))
-    try:
+    async with in_background(sweep_forever(settlers, Clock(), every, deadline), "intent-sweeper"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def _answered(runtime: Runtime, patience: float = 2.0) -> None:
@@ -143,9 +163,18 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Readiness: config loaded and runtime built. A vendor being down does not make us unready."""
-    ready = getattr(request.app.state, "ready", False)
-    return JSONResponse({"status": "ready" if ready else "starting"}, status_code=200 if ready else 503)
+    """Readiness: config loaded, runtime built, and the directory (when an app needs one) prepared and reachable.
+
+    A vendor being down does not make us unready: that is the vendor's outage. The directory is ours: while
+    it is down, requests that need it would all fail (gateway/directory/availability.py bounds and caches
+    the check). The answer never names the database.
+    """
+    if not getattr(request.app.state, "ready", False):
+        return JSONResponse({"status": "starting"}, status_code=503)
+    runtime: Runtime = request.app.state.runtime
+    if runtime.directory is not None and not await runtime.directory.availability.ready():
+        return JSONResponse({"status": "unavailable", "directory": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ready"})
 
 
 async def metrics(request: Request) -> Response:

@@ -1,4 +1,4 @@
-"""The `scim-gateway` command: serve, check-config, hash-token, db, work, simulate, demo."""
+"""The `scim-gateway` command: serve, check-config, hash-token, db, work, simulate, demo, people, review."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import secrets
 import socket
 import sys
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
 from gateway import gateway_version
@@ -121,14 +122,23 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_METRICS_PORT,
         help=f"port of /metrics, on 127.0.0.1 (default {DEFAULT_METRICS_PORT}; 0: a free port)",
     )
+    demo.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="where the demo keeps its directory database and keys (default $XDG_DATA_HOME/scim-gateway/demo)",
+    )
     demo.set_defaults(func=_demo)
+
+    from gateway.admin.cli import add_commands
+
+    add_commands(commands)  # people find|offboard, review: gateway/admin/cli.py
     return parser
 
 
 _LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
-def _load(path: str) -> GatewayConfig | None:
+def load_checked(path: str) -> GatewayConfig | None:
     """The config with every app's vendor settings checked too; None (the error printed) when invalid."""
     from gateway.apps import vendor_apps
     from gateway.config import load_config
@@ -148,12 +158,13 @@ def _check_config(args: argparse.Namespace) -> int:
     if args.demo:
         from gateway.demo import demo_config_path, placeholder_environment
 
+        # The directory's keys are made up for the check, in a scratch directory: the demo's own are left alone.
         os.environ.update(placeholder_environment())
         args.config = args.config or demo_config_path()
     if args.config is None:
         print("check-config: give a config FILE (or --demo)", file=sys.stderr)
         return 2
-    config = _load(args.config)
+    config = load_checked(args.config)
     if config is None:
         return 1
     apps = sum(len(tenant.apps) for tenant in config.tenants.values())
@@ -167,7 +178,7 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.logs import configure_logging
 
     configure_logging(args.log_level)
-    config = _load(args.config)
+    config = load_checked(args.config)
     if config is None:
         return 1
     metrics = config.observability
@@ -240,7 +251,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     from gateway.directory.errors import DirectoryError
     from gateway.directory.migrate import upgrade
 
-    config = _load(args.config)
+    config = load_checked(args.config)
     if config is None:
         return 1
     if config.directory is None:
@@ -269,7 +280,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from gateway.demo import run_demo
+    from gateway.demo import default_data_dir, run_demo
     from gateway.logs import configure_logging
 
     try:  # checked before anything starts; the demo binds them itself a moment later
@@ -281,7 +292,8 @@ def _demo(args: argparse.Namespace) -> int:
         return 1
     configure_logging("INFO")  # the same JSON lines as `serve`, so the demo shows what production logs
     try:
-        return _run(run_demo(args.host, args.port, args.metrics_port))
+        data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+        return _run(run_demo(args.host, args.port, args.metrics_port, data_dir))
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 1

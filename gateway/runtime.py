@@ -19,6 +19,7 @@ from gateway.backed.attributes import VendorModel
 from gateway.backed.manual import ManualOperations, manual_schemas
 from gateway.backed.operations import DirectoryOperations
 from gateway.backed.recovery import Settler
+from gateway.backed.takeover import Takeover
 from gateway.backed.work_events import WorkEvents
 from gateway.backed.work_service import WorkService
 from gateway.config import AppConfig, DirectoryMode, GatewayConfig, HttpConfig, secret_values
@@ -136,15 +137,17 @@ class Runtime:
         self.audit.close()
 
 
-def build_runtime(config: GatewayConfig, version: str, directory: Directory | None = None) -> Runtime:
+def build_runtime(
+    config: GatewayConfig, version: str, directory: Directory | None = None, metrics: Metrics | None = None
+) -> Runtime:
     """Build every tenant and app; must run inside the event loop (aiohttp sessions).
 
-    `directory` is the opened directory (gateway/directory/store.py), required when an app's directory
-    mode is not `off` (see `needs_directory`). Raises ConfigError when an app's vendor settings are invalid
-    (gateway/apps.py).
+    `directory` is the directory (gateway/directory/store.py), required when an app's directory mode is
+    not `off` (see `needs_directory`); `metrics` the process's metrics when the directory already reports
+    to them (default: new ones). Raises ConfigError when an app's vendor settings are invalid (gateway/apps.py).
     """
     vendors = vendor_apps(config)
-    metrics = Metrics(version)
+    metrics = metrics if metrics is not None else Metrics(version)
     audit_config = config.observability.audit
     audit = AuditLog(audit_config.file, audit_config.user_name)
     tenants: dict[str, TenantRuntime] = {}
@@ -162,10 +165,20 @@ def build_runtime(config: GatewayConfig, version: str, directory: Directory | No
             resources = None
             if vendor.directory != "off":
                 if directory is None:
-                    raise ValueError(f"{tenant_name}/{app_name} keeps state in the directory: open it first")
+                    raise ValueError(f"{tenant_name}/{app_name} keeps state in the directory: build it first")
                 resources = directory.resources(tenant_name, app_name)
             built_app = _build_app(
-                tenant_name, app_name, app, vendor, metrics, admission, guard, resources, config, (work_items, events)
+                tenant_name,
+                app_name,
+                app,
+                vendor,
+                metrics,
+                admission,
+                guard,
+                resources,
+                config,
+                audit,
+                (work_items, events),
             )
             built_app.scim_path = f"/tenants/{tenant_name}/apps/{app_name}/scim/v2"
             if config.public_url is not None:
@@ -249,6 +262,7 @@ def _build_app(
     guard: UpstreamGuard,
     resources: Resources | None,
     config: GatewayConfig,
+    audit: AuditLog,
     work: tuple[WorkItems | None, WorkEvents],
 ) -> AppRuntime:
     cls, settings = vendor.connector, vendor.settings
@@ -292,7 +306,11 @@ def _build_app(
         # An intent older than twice the request deadline outlived its request: recovery may settle it.
         configured = config.directory.settle_after if config.directory is not None else None
         settle_after = configured or max(2 * app.retry.deadline, MIN_SETTLE_AFTER)
-        operations = DirectoryOperations(plain, resources, vendor.directory, VendorModel(profile), settle_after)
+        # Adopting accounts made outside the IdP is refused by default where the vendor has admin roles.
+        policy = app.on_existing or ("refuse" if cls.privileged_roles else "link")
+        takeover = Takeover(policy, plain, (tenant, name), audit)
+        model = VendorModel(profile)
+        operations = DirectoryOperations(plain, resources, vendor.directory, model, settle_after, takeover)
     discovery = Discovery(
         offered,
         schemas,

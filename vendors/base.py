@@ -117,6 +117,10 @@ class Connector:
     capabilities: ClassVar[Capabilities]
     #: Said in every 501 when the vendor cannot do an operation at all (what the admin should do instead).
     unsupported_reason: ClassVar[str | None] = None
+    #: Role or group names (compared without case) that the vendor's docs name as administrative: an access
+    #: review flags accounts holding one as privileged (gateway/admin/review.py), and an app of such a vendor
+    #: refuses to adopt accounts made outside the IdP unless configured to (`on_existing`).
+    privileged_roles: ClassVar[frozenset[str]] = frozenset()
     #: Vendor-specific User extension schemas (scim2-models Extension classes), beside Enterprise User.
     user_extensions: ClassVar[tuple[type[Extension], ...]] = ()
 

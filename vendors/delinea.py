@@ -141,6 +141,9 @@ class DelineaConnector(Connector):
     Settings = DelineaSettings
     capabilities = {Kind.USER: frozenset({Op.GET, Op.SEARCH, Op.FILTER, Op.CREATE, Op.REPLACE, Op.DELETE})}
     # Every operation on Users is offered (PATCH synthesised), so a 501 here is always about Groups.
+    #: Platform roles that administer the tenant or its privileged accounts (the role-assigning calls need
+    #: the delinea:api:admin scope, vendor-docs/delinea.txt); the simulator's role list names them so.
+    privileged_roles = frozenset({"Administrator", "Privilege Manager"})
     unsupported_reason = (
         "the Delinea REST app serves Users only: assign platform roles through the user's `roles` attribute,"
         " or push groups through a delinea-scim app (Delinea's SCIM, Enterprise plan)"

@@ -22,6 +22,7 @@ from vendors.scim_passthrough import ALL_OPS, ScimPassthroughConnector
 class DelineaScimConnector(ScimPassthroughConnector):
     vendor = "delinea-scim"
     facts = DELINEA
+    privileged_roles = frozenset({"Administrator", "Privilege Manager"})  # as vendors/delinea.py
     capabilities = {Kind.USER: ALL_OPS, Kind.GROUP: ALL_OPS - {Op.REPLACE}}
     max_page_size = DELINEA.max_page_size
 

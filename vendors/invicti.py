@@ -100,6 +100,8 @@ class InvictiConnector(ScimPassthroughConnector):
     vendor = "invicti"
     facts = INVICTI
     Settings = InvictiSettings
+    #: vendor-docs/invicti-scim.txt's example group: membership of "Administrators" administers the account.
+    privileged_roles = frozenset({"Administrators"})
 
     @classmethod
     def vendor_auth(cls, settings: Any) -> VendorAuth:

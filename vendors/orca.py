@@ -90,6 +90,8 @@ class OrcaConnector(Connector):
         Kind.USER: frozenset({Op.GET, Op.SEARCH, Op.CREATE, Op.REPLACE, Op.DELETE}),
         Kind.GROUP: frozenset({Op.GET, Op.SEARCH, Op.REPLACE}),
     }
+    #: vendor-docs/orca-security.txt: roles are platform-defined, "Admin" and "Viewer".
+    privileged_roles = frozenset({"Admin"})
     unsupported_reason = (
         "Orca roles are platform-defined and served as fixed SCIM Groups, one per role: groups cannot be "
         "created or deleted. Link your IdP groups to the existing role groups and push their members instead."

@@ -15,6 +15,8 @@ from vendors.scim_passthrough import ALL_OPS, ScimPassthroughConnector
 class OrcaScimConnector(ScimPassthroughConnector):
     vendor = "orca-scim"
     facts = ORCA
+    #: The same Orca account as the REST connector's: its "Admin" role (vendor-docs/orca-security.txt).
+    privileged_roles = frozenset({"Admin"})
     capabilities = {
         Kind.USER: ALL_OPS,
         Kind.GROUP: frozenset({Op.SEARCH, Op.CREATE, Op.REPLACE, Op.DELETE}),

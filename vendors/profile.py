@@ -39,7 +39,7 @@ def trim_schema(schema: dict[str, Any], profile: AttributeProfile, core: bool) -
     for attribute in schema.get("attributes") or []:
         name = prefix + attribute["name"]
         subs = attribute.get("subAttributes") or []
-        kept_subs = [sub for sub in subs if name in profile.held or f"{name}.{sub['name']}" in profile.held]
+        kept_subs = _stored_subs(name, subs, profile)
         if name not in profile.held and not kept_subs:
             continue
         attribute = {**attribute, **_flags(name, profile)}
@@ -47,6 +47,11 @@ def trim_schema(schema: dict[str, Any], profile: AttributeProfile, core: bool) -
             attribute["subAttributes"] = [{**sub, **_flags(f"{name}.{sub['name']}", profile)} for sub in kept_subs]
         attributes.append(attribute)
     return {**schema, "attributes": attributes}
+
+
+def _stored_subs(name: str, subs: list[dict[str, Any]], profile: AttributeProfile) -> list[dict[str, Any]]:
+    """The sub-attributes of `name` the vendor stores (all of them when the profile names the attribute)."""
+    return [sub for sub in subs if name in profile.held or f"{name}.{sub['name']}" in profile.held]
 
 
 def _flags(name: str, profile: AttributeProfile) -> dict[str, Any]:
@@ -70,7 +75,7 @@ def mark_held(schema: dict[str, Any], profile: AttributeProfile, core: bool, ven
     for attribute in schema.get("attributes") or []:
         name = prefix + attribute["name"]
         subs = attribute.get("subAttributes") or []
-        stored_subs = [sub for sub in subs if name in profile.held or f"{name}.{sub['name']}" in profile.held]
+        stored_subs = _stored_subs(name, subs, profile)
         if name not in profile.held and not stored_subs:
             attribute = {**attribute, "description": (attribute.get("description") or "") + note}
         elif subs and attribute.get("multiValued") is not True:

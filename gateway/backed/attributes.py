@@ -133,6 +133,18 @@ def kept(model: VendorModel, desired: Mapping[str, Any], stored: Mapping[str, An
     return Kept(assemble(held), assemble(written), tuple(refused))
 
 
+def changes_vendor(model: VendorModel, desired: Mapping[str, Any], current: Mapping[str, Any]) -> bool:
+    """Whether writing `desired` would change anything the vendor stores (else the write need not be sent).
+
+    Compared as a PUT would apply it: a native leaf the vendor has and `desired` leaves out is a change.
+    """
+    wanted, held_now = leaves(desired), leaves(current)
+    for leaf in wanted.keys() | held_now.keys():
+        if model.native(leaf) and not same(wanted.get(leaf), held_now.get(leaf)):
+            return True
+    return False
+
+
 def merged(
     model: VendorModel, vendor: Mapping[str, Any], held: Mapping[str, Any], written: Mapping[str, Any]
 ) -> Resource:

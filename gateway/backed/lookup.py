@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from scim2_models import ScimFilter
-from scim2_models.path import CompareOperator, Comparison
+from scim2_models.path import AttrPath, CompareOperator, Comparison, LogicalExpr, Not, Present, ValuePath
+
+from gateway.backed.attributes import Leaf
 
 _CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:user"
 _INDEXED = {"username": "userName", "externalid": "externalId"}
@@ -39,3 +41,27 @@ def indexed_lookup(scim_filter: ScimFilter[Any] | None) -> IndexedLookup | None:
         return None
     attribute = _INDEXED.get(path.attr.lower())
     return None if attribute is None else IndexedLookup(attribute, node.value)
+
+
+def filter_leaves(scim_filter: ScimFilter[Any]) -> set[Leaf] | None:
+    """The leaves a filter reads (gateway/backed/attributes.py), or None for a node this does not know."""
+    found: set[Leaf] = set()
+    pending: list[Any] = [scim_filter.ast]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, LogicalExpr):
+            pending.extend(node.terms)
+        elif isinstance(node, Not):
+            pending.append(node.expr)
+        elif isinstance(node, Comparison | Present):
+            found.add(_leaf(node.attr_path))
+        elif isinstance(node, ValuePath):
+            found.add(_leaf(node.attr_path, whole=True))  # a value filter reads the multi-valued attribute
+        else:
+            return None
+    return found
+
+
+def _leaf(path: AttrPath, whole: bool = False) -> Leaf:
+    schema = "" if path.uri is None or str(path.uri).lower() == _CORE_USER else str(path.uri)
+    return (schema, path.attr, None if whole else path.sub_attr)

@@ -26,12 +26,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from scim2_models import Context, PreconditionFailedException
+from scim2_models import Context, PreconditionFailedException, ScimFilter
 
-from gateway.backed.attributes import Kept, VendorModel, kept, merged
+from gateway.backed.attributes import Kept, VendorModel, changes_vendor, kept, merged
 from gateway.backed.errors import DirectoryBusy, refused_access, refused_unstored
-from gateway.backed.lookup import indexed_lookup
+from gateway.backed.lookup import filter_leaves, indexed_lookup
 from gateway.backed.recovery import Settler, definite, intent_state
+from gateway.backed.takeover import Takeover
 from gateway.config import DirectoryMode
 from gateway.directory.errors import Conflict, DirectoryUnavailable, IntentGone, StaleVersion, WriteInProgress
 from gateway.directory.records import Entry, IntentOp, Origin, State
@@ -60,11 +61,13 @@ class DirectoryOperations:
         mode: DirectoryMode,
         model: VendorModel,
         settle_after: float,
+        takeover: Takeover,
     ) -> None:
         self.plain = plain
         self.resources = resources
         self.mode = mode
         self.model = model
+        self.takeover = takeover
         self.schemas = plain.schemas
         self.offered = plain.offered
         self.connector = plain.connector
@@ -92,10 +95,26 @@ class DirectoryOperations:
             found = await self._looked_up(budget, kind, lookup.attribute, lookup.value, query)
             if found is not None:
                 return found
-        if query.filter is None:
+        if query.filter is None or self._vendor_can_match(query.filter):
             page = await self.plain.search(budget, kind, query)
             return Page(total=page.total, resources=await self._merged_page(kind, page.resources))
         return await self._filtered_here(budget, kind, query)
+
+    def _vendor_can_match(self, scim_filter: ScimFilter[Any]) -> bool:
+        """Whether the filter reads only what the vendor stores (then the vendor's search, native or
+        synthesised, answers it): never externalId where the vendor has none, never a held attribute."""
+        read = filter_leaves(scim_filter)
+        if read is None:
+            return False
+        if self.mode == "full" and not self._filters_natively(scim_filter):
+            return False  # a held copy may stand in for a vendor value: match on what the IdP reads
+        for leaf in read:
+            if leaf[1].lower() == "externalid" and not leaf[0]:
+                if not self._stores_external_id:
+                    return False
+            elif self.mode == "full" and not self.model.native(leaf):
+                return False
+        return True
 
     async def _looked_up(
         self, budget: CallBudget, kind: Kind, attribute: str, value: str, query: ListQuery
@@ -122,6 +141,11 @@ class DirectoryOperations:
             return None
         start = query.start_index - 1
         return Page(total=len(matches), resources=matches[start : start + query.count])
+
+    def _filters_natively(self, scim_filter: ScimFilter[Any]) -> bool:
+        return Op.FILTER in self.plain.native.get(Kind.USER, frozenset()) and self.connector.filterable(
+            Kind.USER, scim_filter
+        )
 
     async def _filtered_here(self, budget: CallBudget, kind: Kind, query: ListQuery) -> Page:
         """Every resource, merged page by page, matched by the gateway (held attributes can be filtered on)."""
@@ -193,6 +217,19 @@ class DirectoryOperations:
         assert pending.pending is not None
         try:
             stored = await self.plain.provision(budget, kind, resource)
+        except AlreadyExists:
+            # The vendor holds the account, the directory does not: made outside the IdP's provisioning.
+            await self.resources.abandon(kind, pending.id, pending.pending)
+            existing = await self.takeover.existing(budget, kind, resource)
+            return await self._update(
+                budget,
+                kind,
+                str(existing["id"]),
+                None,
+                lambda _: resource,
+                self._put_back(budget, kind, str(existing["id"])),
+                adopt=True,
+            )
         except ConnectorError as exc:
             if definite(exc):
                 await self.resources.abandon(kind, pending.id, pending.pending)
@@ -285,14 +322,21 @@ class DirectoryOperations:
         if_match: str | None,
         wanted: Callable[[Resource], Resource],
         send: VendorWrite,
+        *,
+        adopt: bool = False,
     ) -> Resource:
-        """read -> intent -> vendor write -> confirm, started over while concurrent writers come first."""
+        """read -> intent -> vendor write -> confirm, started over while concurrent writers come first.
+
+        `adopt`: the write is an IdP's create taking over an account made outside it (`on_existing: link`).
+        """
         for _ in range(WRITE_ROUNDS):
             entry = await self.resources.by_vendor_id(kind, resource_id)
             _check_precondition(if_match, entry)
             vendor_now = await self.plain.get(budget, kind, resource_id)
             if entry is None or not entry.visible:
-                entry = await self._adopt(kind, vendor_now)
+                entry = await self._first_entry(kind, vendor_now, Origin.ADOPTED if adopt else Origin.VENDOR)
+                if adopt:
+                    self.takeover.record(resource_id)
             desired = wanted(self.view(vendor_now, entry))
             self._refuse_unstored(desired)
             try:
@@ -304,7 +348,10 @@ class DirectoryOperations:
                 continue
             assert pending.pending is not None
             try:
-                stored = await send(vendor_now, desired)
+                # A change to held attributes only is not sent: the vendor would be asked to store what it has.
+                stored = (
+                    await send(vendor_now, desired) if changes_vendor(self.model, desired, vendor_now) else vendor_now
+                )
             except ConnectorError as exc:
                 if definite(exc):
                     await self.resources.abandon(kind, entry.id, pending.pending)
@@ -337,13 +384,13 @@ class DirectoryOperations:
             written=split.written,
         )
 
-    async def _adopt(self, kind: Kind, vendor_now: Resource) -> Entry:
-        """An entry for an account the gateway meets first at the vendor (origin `vendor`, version 1)."""
+    async def _first_entry(self, kind: Kind, vendor_now: Resource, origin: Origin) -> Entry:
+        """An entry for an account the gateway meets first at the vendor (version 1)."""
         split = kept(self.model, vendor_now, vendor_now)
         state = self._state(vendor_now, vendor_now, split)
         vendor_id = str(vendor_now["id"])
         try:
-            return await self.resources.insert(kind, state, vendor_id=vendor_id, origin=Origin.VENDOR)
+            return await self.resources.insert(kind, state, vendor_id=vendor_id, origin=origin)
         except Conflict:
             existing = await self.resources.by_vendor_id(kind, vendor_id)
             if existing is None:

@@ -7,9 +7,9 @@
 
 Each handler takes the request, the runtime, the tenant's name and the
 operator's name (authenticated and authorised by the admin API's wrapper,
-which also audits the call) and answers JSON; errors are raised as SCIM
-exceptions for that wrapper to render. `work_routes` mounts them on their own
-(tests, or a gateway without the admin API) behind a given operator check.
+gateway/admin/routes.py, which also audits the call) and answers JSON; errors
+are raised as SCIM exceptions for that wrapper to render. `work_routes` mounts
+them on their own behind a given operator check (tests).
 """
 
 from __future__ import annotations
@@ -28,10 +28,13 @@ from gateway.runtime import Runtime
 
 MAX_BODY = 16 * 1024
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
-Handler = Callable[[Request, Runtime, str, str], Awaitable[Response]]
+WorkHandler = Callable[[Request, Runtime, str, str], Awaitable[Response]]
 
 
 async def list_work(request: Request, runtime: Runtime, tenant: str, operator: str) -> Response:
+    """A page of items; empty (not 404) where no app is manual: there is simply no work."""
+    if runtime.work is None and tenant in runtime.tenants:
+        return json_response({"items": [], "next": None})
     query = request.query_params
     states = [part for value in query.getlist("state") for part in value.split(",") if part] or None
     try:
@@ -65,7 +68,7 @@ async def reject_work(request: Request, runtime: Runtime, tenant: str, operator:
 
 
 #: (path below /admin/v1/tenants/{tenant}, method, audited action, handler): all need scope `work`.
-WORK_ENDPOINTS: list[tuple[str, str, str, Handler]] = [
+WORK_ENDPOINTS: list[tuple[str, str, str, WorkHandler]] = [
     ("/work", "GET", "admin.work.list", list_work),
     ("/work/{id}/claim", "POST", "admin.work.claim", claim_work),
     ("/work/{id}/complete", "POST", "admin.work.complete", complete_work),
@@ -77,7 +80,7 @@ def work_routes(operator_of: Callable[[Request], str]) -> list[Route]:
     """The endpoints as starlette routes on their own: `operator_of` names the caller or raises a
     SCIMException (401/403); errors are rendered as JSON in the SCIM Error shape."""
 
-    def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    def endpoint(handler: WorkHandler) -> Callable[[Request], Awaitable[Response]]:
         async def serve(request: Request) -> Response:
             try:
                 operator = operator_of(request)

@@ -26,10 +26,21 @@ _NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 
 _APP_KEYS = frozenset(
     {
-        "vendor", "allow_insecure_url", "max_results", "directory", "mode", "webhook", "work_item_max_age",
-        "http", "limits", "upstream", "retry", "breaker",
+        "vendor",
+        "allow_insecure_url",
+        "max_results",
+        "directory",
+        "on_existing",
+        "mode",
+        "webhook",
+        "work_item_max_age",
+        "http",
+        "limits",
+        "upstream",
+        "retry",
+        "breaker",
     }
-)  # fmt: skip
+)
 DEFAULT_DIRECTORY_PATH = "directory.db"
 
 
@@ -96,7 +107,28 @@ def parse_config(raw: Any) -> GatewayConfig:
         raw["throttle"] = _throttle(raw["throttle"], allow_literal)
     if "directory" in raw:
         raw["directory"] = _directory(raw["directory"], allow_literal)
-    return validated(GatewayConfig, {**raw, "tenants": built}, "")
+    config = validated(GatewayConfig, {**raw, "tenants": built}, "")
+    _check_operator_tokens(config)
+    return config
+
+
+def _check_operator_tokens(config: GatewayConfig) -> None:
+    """Operator token names are unique, name existing tenants, and are never an IdP's SCIM token too.
+
+    A token that opened both SCIM and the admin API would let any IdP holding it offboard people.
+    """
+    scim_tokens = {token.sha256 for tenant in config.tenants.values() for token in tenant.tokens}
+    seen: set[str] = set()
+    for index, token in enumerate(config.observability.operator_tokens):
+        path = f"observability.operator_tokens.{index}"
+        if token.name in seen:
+            raise ConfigError(f"{path}.name", f"the name {token.name!r} is given twice (audit records name tokens)")
+        seen.add(token.name)
+        if token.sha256 in scim_tokens:
+            raise ConfigError(f"{path}.sha256", "this is a tenant's SCIM token: operator tokens must be their own")
+        for tenant in token.tenants or ():
+            if tenant not in config.tenants:
+                raise ConfigError(f"{path}.tenants", f"no tenant {tenant!r} in this config")
 
 
 def _check_no_directory_needed(apps: dict[str, AppConfig], path: str) -> None:

@@ -36,6 +36,28 @@ class TokenConfig(_Strict):
         return value
 
 
+#: What an operator token may do in the admin API (gateway/admin/): `read` (people, access review,
+#: reconciliation results, and /status), `offboard` (deactivate or delete a person's accounts),
+#: `work` (start jobs such as a reconciliation), `approve` (approve queued work; reserved).
+OperatorScope = Literal["read", "offboard", "work", "approve"]
+
+
+class OperatorTokenConfig(TokenConfig):
+    """A token for people and services operating the gateway: /status and the admin API, never SCIM.
+
+    `scopes` default to read-only; `tenants` None means every tenant (the /status page, which shows
+    every tenant, opens only for such a token with `read`).
+    """
+
+    scopes: list[OperatorScope] = Field(default=["read"], min_length=1)
+    tenants: list[str] | None = Field(default=None, min_length=1)
+
+    @field_validator("scopes")
+    @classmethod
+    def _unique_scopes(cls, value: list[OperatorScope]) -> list[OperatorScope]:
+        return sorted(set(value))
+
+
 class HttpConfig(_Strict):
     """Upstream HTTP settings for one app (seconds)."""
 
@@ -136,6 +158,9 @@ class AppConfig(_Strict):
     #: Manual apps only: seconds after which an open work item is overdue (alert ScimGatewayWorkItemsOverdue,
     #: flagged on /status). Default: one day.
     work_item_max_age: float = Field(default=86_400.0, gt=0, le=90 * 86_400)
+    #: A create meets an account that exists at the vendor but not in the directory: `link` adopts it
+    #: (audited), `refuse` answers 409. None: refuse where the vendor has privileged roles, else link.
+    on_existing: Literal["link", "refuse"] | None = None
     http: HttpConfig = HttpConfig()
     limits: LimitConfig | None = None
     upstream: UpstreamConfig = UpstreamConfig()
@@ -216,8 +241,8 @@ class ObservabilityConfig(_Strict):
     metrics_host: str = "0.0.0.0"
     #: Seconds between connectivity checks of every app (health on /status and in metrics).
     health_check_interval: float = Field(default=60.0, gt=0)
-    #: Tokens (hashed, like tenant tokens) that may open the /status page.
-    operator_tokens: list[TokenConfig] = []
+    #: Operator tokens (hashed, like tenant tokens): the /status page and the admin API, each with its scopes.
+    operator_tokens: list[OperatorTokenConfig] = []
 
 
 class DirectoryEncryptionConfig(_Strict):

@@ -14,6 +14,9 @@ DirectoryError
 
 from __future__ import annotations
 
+import asyncio
+import re
+
 
 class DirectoryError(Exception):
     """Base of every directory error."""
@@ -68,3 +71,17 @@ class IntentGone(ConcurrencyError):
 
     def __init__(self) -> None:
         super().__init__("the write intent is no longer pending")
+
+
+def error_label(exc: BaseException) -> str:
+    """A bounded, data-free name for what ended an operation (a metric label): `unavailable`, `stale_version`,
+    ... for the tree above, `cancelled` when its caller went away, `unexpected` for anything else."""
+    if isinstance(exc, asyncio.CancelledError):
+        return "cancelled"
+    if not isinstance(exc, DirectoryError):
+        return "unexpected"
+    return _LABELS.get(type(exc)) or re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
+
+
+#: Names shorter than their class's.
+_LABELS: dict[type[DirectoryError], str] = {DirectoryUnavailable: "unavailable", UndecryptableError: "undecryptable"}

@@ -11,10 +11,12 @@ from uuid import UUID
 
 
 class Origin(StrEnum):
-    """Where an account came from: created through the gateway, or found at the vendor."""
+    """Where an account came from: created through the gateway, found at the vendor, or adopted: an IdP's
+    create met an account made outside it, and the app's `on_existing: link` took it over (audited)."""
 
     GATEWAY = "gateway"
     VENDOR = "vendor"
+    ADOPTED = "adopted"
 
 
 class IntentOp(StrEnum):

@@ -26,10 +26,12 @@ transaction itself and passes it on, explicitly:
 from __future__ import annotations
 
 import contextlib
+import functools
+import time
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, Row, Select, bindparam, delete, insert, select, update
@@ -39,12 +41,52 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from gateway.clock import Clock
 from gateway.directory.codec import Key, RowCodec
 from gateway.directory.engine import transaction
-from gateway.directory.errors import Conflict, DirectoryError, IntentGone, NotFound, StaleVersion, WriteInProgress
+from gateway.directory.errors import (
+    Conflict,
+    DirectoryError,
+    IntentGone,
+    NotFound,
+    StaleVersion,
+    WriteInProgress,
+    error_label,
+)
 from gateway.directory.records import Entry, Intent, IntentOp, Origin, State
 from gateway.directory.schema import resources as table
 
 USER = "User"
 _c = table.c
+
+#: Told of every operation: its name, its seconds, and None or the error's label (errors.error_label).
+Observe = Callable[[str, float, str | None], None]
+#: Called before every operation; raises DirectoryUnavailable while the directory cannot serve (its schema
+#: is not yet checked or migrated, see gateway/directory/availability.py).
+Gate = Callable[[], None]
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _operation(
+    method: Callable[Concatenate[Resources, _P], Coroutine[Any, Any, _R]],
+) -> Callable[Concatenate[Resources, _P], Coroutine[Any, Any, _R]]:
+    """A public operation: passes the gate, then its duration and outcome go to `observe` (named after the method)."""
+    name = method.__name__
+
+    @functools.wraps(method)
+    async def operation(self: Resources, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        started = time.perf_counter()
+        try:
+            if self._gate is not None:
+                self._gate()
+            result = await method(self, *args, **kwargs)
+        except BaseException as exc:
+            if self._observe is not None:
+                self._observe(name, time.perf_counter() - started, error_label(exc))
+            raise
+        if self._observe is not None:
+            self._observe(name, time.perf_counter() - started, None)
+        return result
+
+    return operation
 
 
 def _lookup(match: ColumnElement[bool]) -> Select[Any]:
@@ -63,26 +105,41 @@ _BY_EXTERNAL_ID = _lookup(_c.external_id_index == bindparam("value"))
 class Resources:
     """The directory's resources of one tenant's app."""
 
-    def __init__(self, engine: AsyncEngine, codec: RowCodec, tenant: str, app: str, clock: Clock) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        codec: RowCodec,
+        tenant: str,
+        app: str,
+        clock: Clock,
+        *,
+        observe: Observe | None = None,
+        gate: Gate | None = None,
+    ) -> None:
         self._engine = engine
         self._codec = codec
         self.tenant = tenant
         self.app = app
         self._clock = clock
+        self._observe = observe
+        self._gate = gate
 
     def __repr__(self) -> str:
         return f"Resources({self.tenant}/{self.app})"
 
     # Reads: one indexed lookup each; every row returned is decrypted (UndecryptableError otherwise).
 
+    @_operation
     async def get(self, kind: str, id: UUID) -> Entry | None:
         """The resource with this SCIM id, pending creates included (see Entry.visible); None if absent."""
         return _first(await self._read(_BY_ID, kind, id))
 
+    @_operation
     async def by_vendor_id(self, kind: str, vendor_id: str) -> Entry | None:
         """The resource linked to this vendor id, or None."""
         return _first(await self._read(_BY_VENDOR_ID, kind, vendor_id))
 
+    @_operation
     async def by_vendor_ids(self, kind: str, vendor_ids: Iterable[str]) -> dict[str, Entry]:
         """The resources linked to any of these vendor ids (one query, for merging a vendor's page)."""
         wanted = list(dict.fromkeys(vendor_ids))
@@ -91,11 +148,13 @@ class Resources:
         entries = await self._read(_BY_VENDOR_IDS, kind, wanted)
         return {entry.vendor_id: entry for entry in entries if entry.vendor_id is not None}
 
+    @_operation
     async def by_user_name(self, user_name: str, kind: str = USER) -> Entry | None:
         """The resource whose userName equals this one case-insensitively (RFC 7643 section 4.1.1), or None."""
         digest = self._codec.user_name_index(self.tenant, self.app, str(kind), user_name)
         return _first(await self._read(_BY_USER_NAME, kind, digest))
 
+    @_operation
     async def by_external_id(self, kind: str, external_id: str) -> list[Entry]:
         """The resources whose externalId is exactly this one (caseExact, RFC 7643 section 3.1)."""
         digest = self._codec.external_id_index(self.tenant, self.app, str(kind), external_id)
@@ -103,6 +162,7 @@ class Resources:
 
     # Direct writes: changes that need no vendor call (held attributes only, or learnt from the vendor).
 
+    @_operation
     async def insert(
         self,
         kind: str,
@@ -119,6 +179,7 @@ class Resources:
         """
         return await self._insert(kind, id or uuid.uuid4(), state, vendor_id, origin, None, connection)
 
+    @_operation
     async def update(
         self,
         kind: str,
@@ -140,6 +201,7 @@ class Resources:
         condition = (_c.version == expected_version, _c.pending_id.is_(None))
         return await self._change(kind, id, expected_version, condition, values, connection=connection)
 
+    @_operation
     async def mark(
         self, kind: str, id: UUID, *, vendor_id: str | None = None, connection: AsyncConnection | None = None
     ) -> Entry:
@@ -148,6 +210,7 @@ class Resources:
         values: dict[str, Any] = {} if vendor_id is None else {"vendor_id": vendor_id}
         return await self._change(kind, id, None, (), values, connection=connection)
 
+    @_operation
     async def delete(
         self,
         kind: str,
@@ -167,9 +230,13 @@ class Resources:
 
     def writing(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
         """A write transaction for several writes that commit together (pass it as `connection=`);
-        committed when the block exits normally, rolled back otherwise. Raises DirectoryUnavailable."""
+        committed when the block exits normally, rolled back otherwise. Raises DirectoryUnavailable (also
+        while the directory's gate is shut)."""
+        if self._gate is not None:
+            self._gate()
         return transaction(self._engine, write=True)
 
+    @_operation
     async def entries(self, kind: str, after: UUID | None = None, limit: int = 100) -> list[Entry]:
         """Up to `limit` of this app's resources of `kind` with an id above `after`, ordered by id
         (keyset paging: pass the last id of a page to get the next; pending creates included)."""
@@ -182,6 +249,7 @@ class Resources:
 
     # Vendor writes: record_intent -> call the vendor -> confirm or abandon.
 
+    @_operation
     async def record_intent(
         self,
         kind: str,
@@ -207,6 +275,7 @@ class Resources:
         condition = (_c.version == expected_version, _c.pending_id.is_(None))
         return await self._change(kind, id, expected_version, condition, values, bump=False)
 
+    @_operation
     async def confirm(
         self, kind: str, id: UUID, intent: Intent, *, vendor_id: str | None = None, state: State | None = None
     ) -> Entry | None:
@@ -228,6 +297,7 @@ class Resources:
             values["vendor_id"] = vendor_id
         return await self._change(kind, id, None, (_c.pending_id == intent.id,), values, resolving=True)
 
+    @_operation
     async def abandon(self, kind: str, id: UUID, intent: Intent) -> None:
         """The vendor did not apply the intent: clear it (a pending create's row is deleted). Raises IntentGone."""
         where = (*self._key_where(kind, id), _c.pending_id == intent.id)
@@ -240,6 +310,7 @@ class Resources:
             if (await connection.execute(statement)).rowcount == 0:
                 raise IntentGone()
 
+    @_operation
     async def pending_intents(self, older_than: timedelta) -> list[Entry]:
         """This app's resources with an intent recorded more than `older_than` ago, oldest first (for recovery)."""
         cutoff = self.now() - older_than

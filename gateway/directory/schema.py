@@ -84,7 +84,7 @@ resources = Table(
     Column("pending_since", UtcDateTime, nullable=True),
     UniqueConstraint("tenant", "app", "kind", "user_name_index"),
     UniqueConstraint("tenant", "app", "kind", "vendor_id"),
-    CheckConstraint("origin IN ('gateway', 'vendor')", name="origin"),
+    CheckConstraint("origin IN ('gateway', 'vendor', 'adopted')", name="origin"),
     CheckConstraint("pending_op IS NULL OR pending_op IN ('create', 'update', 'delete')", name="pending_op"),
     CheckConstraint("version >= 0", name="version"),
     Index(None, "tenant", "app", "kind", "external_id_index"),

@@ -29,6 +29,8 @@ from prometheus_client.registry import Collector
 from gateway.observability.traffic import CounterFamily, FamiliesCollector, GaugeValue, HistogramFamily
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+#: Directory operations are one indexed statement or transaction: finer at the fast end.
+DIRECTORY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 UNKNOWN = "unknown"
 #: Circuit states as exported; anything else a breaker reports is exported as `unknown`.
 CIRCUIT_STATES = ("closed", "half_open", "open")
@@ -71,8 +73,29 @@ class Metrics:
             LATENCY_BUCKETS,
         )
         self.in_flight = GaugeValue("scim_gateway_in_flight_requests", "Inbound requests being served")
+        # Labelled by operation (a repository method: get, by_user_name, record_intent, confirm, ..., or the
+        # readiness `check`) and error class (gateway/directory/errors.py error_label): never an id or a name.
+        self.directory_seconds = HistogramFamily(
+            "scim_gateway_directory_operation_duration_seconds",
+            "Directory operation latency, failed ones included",
+            ["operation"],
+            DIRECTORY_BUCKETS,
+        )
+        self.directory_errors = CounterFamily(
+            "scim_gateway_directory_operation_errors",
+            "Directory operations that raised, by error class (unavailable: the database failed)",
+            ["operation", "error"],
+        )
         r.register(
-            FamiliesCollector(self.requests, self.request_seconds, self.upstream, self.upstream_seconds, self.in_flight)
+            FamiliesCollector(
+                self.requests,
+                self.request_seconds,
+                self.upstream,
+                self.upstream_seconds,
+                self.in_flight,
+                self.directory_seconds,
+                self.directory_errors,
+            )
         )
         self.throttled = Counter(
             "scim_gateway_throttled_requests",
@@ -115,6 +138,12 @@ class Metrics:
     def observe_upstream(self, tenant: str, app: str, vendor: str, method: str, status: int, seconds: float) -> None:
         self.upstream.inc((tenant, app, vendor, method, status_class(status)))
         self.upstream_seconds.series((tenant, app, vendor, method)).observe(seconds)
+
+    def observe_directory(self, operation: str, seconds: float, error: str | None) -> None:
+        """One directory operation (the directory's `observe` hook); `error` is a bounded label or None."""
+        self.directory_seconds.series((operation,)).observe(seconds)
+        if error is not None:
+            self.directory_errors.inc((operation, error))
 
     def count_throttled(self, tenant: str, where: str) -> None:
         """One request delayed past its budget or refused; `where` is `inbound` or `outbound`."""

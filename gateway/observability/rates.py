@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from prometheus_client.registry import Collector
 
+from gateway.background import in_background
 from gateway.observability.metrics import Metrics
 
 Totals = dict[tuple[str, ...], float]
@@ -120,10 +121,5 @@ async def sample_forever(window: RateWindow, interval: float = SAMPLE_INTERVAL) 
             await asyncio.sleep(interval)
             window.sample()
 
-    task = asyncio.create_task(loop(), name="rate-sampler")
-    try:
+    async with in_background(loop(), "rate-sampler"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -1,13 +1,15 @@
 """The operator status page at /status: server-rendered HTML, read-only, behind an operator token.
 
 Per tenant and app it shows health (the last connectivity check), circuit
-state, request and error rates over the last minute, throttling and the
-vendor token's expiry. The token is accepted as `Authorization: Bearer`, as a
-`?token=` query parameter (so a browser bookmark or headless browser can open
-it) or from the page's own login form (POST, so it stays out of URLs and
-history). It is never echoed into the page; responses are `no-store`, carry
-`Referrer-Policy: no-referrer` (a `?token=` URL must not leak to other sites)
-and a CSP that allows nothing but the inline stylesheet: the page loads no
+state, request and error rates over the last minute, throttling, the vendor
+token's expiry and what the directory keeps for the app; in the header,
+whether the directory is reachable (its backend's name, never its URL). The
+token is accepted as `Authorization: Bearer`, as a `?token=` query parameter
+(so a browser bookmark or headless browser can open it) or from the page's
+own login form (POST, so it stays out of URLs and history). It is never
+echoed into the page; responses are `no-store`, carry `Referrer-Policy:
+no-referrer` (a `?token=` URL must not leak to other sites) and a CSP that
+allows nothing but the inline stylesheet: the page loads no
 external assets and works offline.
 """
 
@@ -66,7 +68,12 @@ class StatusPage:
 
     @classmethod
     def build(cls, runtime: Runtime, version: str) -> StatusPage:
-        tokens = runtime.config.observability.operator_tokens
+        # The page shows every tenant: it opens for operator tokens that may read them all.
+        tokens = [
+            token
+            for token in runtime.config.observability.operator_tokens
+            if "read" in token.scopes and token.tenants is None
+        ]
         verifier = TokenVerifier([(token.name, token.sha256) for token in tokens])
         return cls(verifier, RateWindow(runtime.metrics), version, time.time())
 
@@ -78,6 +85,8 @@ async def status(request: Request) -> Response:
     call = Call.begin(request, route="/status", operation="status")
     try:
         call.token_name = page.verifier.verify(await _presented(request))
+        if runtime.directory is not None:
+            await runtime.directory.availability.ready()  # bounded, and cached for the probes' sake
         response = _html(render(runtime, page, page.rates.rates()), 200)
     except UnauthorizedException:
         response = _html(_login_page(), 401, {"WWW-Authenticate": 'Bearer realm="scim-gateway operator"'})
@@ -116,7 +125,8 @@ def render(runtime: Runtime, page: StatusPage, rates: Rates) -> str:
     summary = (
         f"version {_e(page.version)} · up {_duration(time.time() - page.started)} · apps: {len(apps)}, "
         f"healthy: {healthy}, circuits open: {open_circuits} · in flight: {in_flight} · "
-        f"audit records dropped: {runtime.audit.dropped} · rates over the last {rates.seconds:.0f}s · {now}"
+        f"audit records dropped: {runtime.audit.dropped} · {_directory(runtime)} · "
+        f"rates over the last {rates.seconds:.0f}s · {now}"
     )
     sections = "".join(_tenant_section(runtime, name, rates) for name in runtime.tenants) + _work_section(runtime)
     return (
@@ -137,14 +147,17 @@ def _tenant_section(runtime: Runtime, name: str, rates: Rates) -> str:
         f" · inbound limit: {limits}"
     )
     rows = "".join(_app_row(runtime, app, rates.apps.get((name, app.name), AppRates())) for app in tenant.apps.values())
-    head = "".join(
-        f"<th>{h}</th>"
-        for h in ("app", "vendor", "health", "circuit", "req/s", "4xx/s", "5xx", "vendor err/s", "limits", "token")
-    )
+    head = "".join(f"<th>{h}</th>" for h in _COLUMNS)
     return (
         f'<section><h2>tenant {_e(name)}</h2><p class="meta">{_e(meta)}</p>'
         f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></section>"
     )
+
+
+_COLUMNS = (
+    *("app", "vendor", "health", "circuit", "req/s", "4xx/s", "5xx"),
+    *("vendor err/s", "limits", "token", "directory"),
+)
 
 
 def _app_row(runtime: Runtime, app: AppRuntime, rates: AppRates) -> str:
@@ -162,6 +175,7 @@ def _app_row(runtime: Runtime, app: AppRuntime, rates: AppRates) -> str:
         f"{rates.vendor_errors:.2f}",
         f'in: {inbound}<br><span class="detail">out: {upstream}</span>',
         _token(app),
+        _e(app.directory_mode),
     ]
     return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
 
@@ -207,6 +221,22 @@ def _health(app: AppRuntime) -> str:
     if health.ok:
         return f'{_badge("up", "ok")} <span class="detail">{ago}</span>'
     return f'{_badge("down", "bad")} <span class="detail">{_e(health.detail)} · {ago}</span>'
+
+
+def _directory(runtime: Runtime) -> str:
+    """The directory's state in the header: its backend and whether it answers; never its URL."""
+    directory = runtime.directory
+    if directory is None:
+        return "directory: none"
+    availability = directory.availability
+    if availability.prepared is False:
+        state = "not ready"
+    elif availability.checked_at is None:
+        state = "not checked yet"
+    else:
+        state = "reachable" if availability.reachable else "unreachable"
+    problem = f" ({availability.problem})" if availability.problem and state != "reachable" else ""
+    return _e(f"directory: {directory.backend}, {state}{problem}")
 
 
 def _circuit(app: AppRuntime) -> str:

@@ -125,3 +125,19 @@ async def test_discovery_announces_etags_and_the_attributes_the_gateway_holds(ba
     attributes = {attribute["name"]: attribute for attribute in user_schema["attributes"]}
     assert "Kept by scim-gateway" in attributes["nickName"]["description"]
     assert "Kept by scim-gateway" not in attributes["displayName"].get("description", "")
+
+
+@pytest.mark.parametrize("app", APPS)
+async def test_a_change_to_held_attributes_only_is_not_sent_to_the_vendor(backed: BackedGateway, app: str) -> None:
+    async with backed.client(app) as client:
+        user_id = (await client.post("/Users", json=okta_user(f"held.{app}@acme.example", f"h-{app}"))).json()["id"]
+        simulator = backed.simulators[app]
+        simulator.requests.clear()
+        body = patch({"op": "replace", "path": "nickName", "value": "countess"})
+        answer = await client.patch(f"/Users/{user_id}", json=body)
+        assert answer.status_code == 200 and answer.json()["nickName"] == "countess"
+        writes = [
+            entry for entry in simulator.requests if entry["method"] not in ("GET",) and "token" not in entry["path"]
+        ]
+        assert writes == []  # one read of the user, no write: nothing the vendor stores changed
+        assert (await client.get(f"/Users/{user_id}")).json()["nickName"] == "countess"

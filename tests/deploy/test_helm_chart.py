@@ -24,6 +24,7 @@ import yaml
 from gateway.app import create_app
 from gateway.cli import build_parser
 from gateway.config import parse_config
+from gateway.directory.keys import generate_key
 from tests.deploy.chart import (
     CHART,
     Rendered,
@@ -137,6 +138,7 @@ def test_probes_hit_the_apps_health_routes(name, request):
 def _without_secrets(config: dict) -> dict:
     """The config with its secret-bearing parts dropped, to build the app's route table without a pod."""
     config = {**config, "throttle": {"backend": "local"}}
+    config.pop("directory", None)  # no app left to keep anything in it
     config["tenants"] = {name: {**tenant, "apps": {}} for name, tenant in config["tenants"].items()}
     return config
 
@@ -245,15 +247,16 @@ def _selects(selector: dict, labels: dict) -> bool:
     return all(labels.get(key) == value for key, value in selector.items())
 
 
-def test_network_policy_allows_only_dns_vendors_and_redis_out(production, default):
+def test_network_policy_allows_only_dns_vendors_redis_and_postgresql_out(production, default):
     assert default.one("NetworkPolicy")["spec"]["policyTypes"] == ["Ingress", "Egress"]
     spec = production.one("NetworkPolicy")["spec"]
     assert _selects(spec["podSelector"]["matchLabels"], production.deployment["spec"]["template"]["metadata"]["labels"])
     egress = {tuple(port["port"] for port in rule["ports"]): rule.get("to") for rule in spec["egress"]}
-    assert set(egress) == {(53, 53), (443,), (6380,)}
+    assert set(egress) == {(53, 53), (443,), (6380,), (5432,)}
     (vendors,) = egress[(443,)]
     assert "10.0.0.0/8" in vendors["ipBlock"]["except"], "vendor egress must not reach cluster-internal addresses"
     assert egress[(6380,)] == [{"ipBlock": {"cidr": "10.20.0.0/24"}}]
+    assert egress[(5432,)] == [{"ipBlock": {"cidr": "10.30.0.0/24"}}]
     ingress = {rule["ports"][0]["port"]: rule["from"] for rule in spec["ingress"]}
     assert set(ingress) == {"http", "metrics"}
     assert ingress["metrics"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "monitoring"}
@@ -273,7 +276,10 @@ def test_credentials_are_referenced_from_existing_secrets_never_inlined(producti
                 assert reference.startswith(("env:", "file:/var/run/secrets/scim-gateway/")), reference
     for item in production.container["env"]:
         assert "valueFrom" in item, f"env {item['name']} carries a literal value"
-    assert list(secret_mounts(production)) == [("/var/run/secrets/scim-gateway", "scim-gateway-credentials")]
+    assert list(secret_mounts(production)) == [
+        ("/var/run/secrets/scim-gateway", "scim-gateway-credentials"),
+        ("/var/run/secrets/scim-gateway-directory", "scim-gateway-directory-keys"),
+    ]
     assert "config refers to env:NOPE" in render_error(_with_credential(production_values(), "env:NOPE"))
     assert "not in a mounted volume" in render_error(_with_credential(production_values(), "file:/etc/passwd"))
     no_secret = _with_credential({}, "file:/var/run/secrets/scim-gateway/token")
@@ -355,9 +361,12 @@ def test_rendered_config_passes_check_config_with_the_pods_secrets(name, tmp_pat
 def test_readme_deployment_values_render_and_pass_check_config(tmp_path: Path):
     readme = (CHART.parents[1] / "README.md").read_text()
     section = readme.split("## Deploying on Kubernetes", 1)[1].split("\n## ", 1)[0]
-    (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", section, re.DOTALL) if "existingSecret" in b]
-    values = yaml.safe_load(re.sub(r"<hash from scim-gateway hash-token>", "d" * 64, block))
-    _check_config(values, tmp_path)
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", section, re.DOTALL) if "existingSecret" in b]
+    assert len(blocks) == 2, "the install values and the directory's"
+    for index, block in enumerate(blocks):
+        values = yaml.safe_load(re.sub(r"<hash from scim-gateway hash-token>", "d" * 64, block))
+        (tmp_path / str(index)).mkdir()
+        _check_config(values, tmp_path / str(index))
 
 
 def _check_config(values: dict, tmp_path: Path) -> None:
@@ -365,10 +374,18 @@ def _check_config(values: dict, tmp_path: Path) -> None:
     assert CLI.exists(), f"{CLI} is missing: install the project (scripts/setup)"
     rendered = render(values)
     credentials = {key: secrets.token_urlsafe(24) for key in _secret_keys(rendered, values)}
+    chosen = values.get("directory", {})
     store = {
         values.get("existingSecret", ""): credentials,
         "scim-gateway-redis": {"url": "redis://redis:6379/0"},
         "auth": {"redis-password": secrets.token_hex(16)},
+        chosen.get("postgresql", {}).get("existingSecret", "-"): {
+            "url": f"postgresql://gateway:{secrets.token_hex(8)}@postgres.internal:5432/scim_gateway"
+        },
+        chosen.get("encryption", {}).get("existingSecret", "-"): {
+            "directory-key": generate_key(),
+            "directory-index-key": generate_key(),
+        },
     }
     config_text = rendered.config_text
     for mount_path, secret_name in secret_mounts(rendered):

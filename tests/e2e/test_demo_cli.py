@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import signal
+import tempfile
 from collections.abc import AsyncIterator
 
 import httpx
@@ -19,11 +20,13 @@ READY = "Ctrl-C stops everything."
 
 @contextlib.asynccontextmanager
 async def demo_process() -> AsyncIterator[tuple[asyncio.subprocess.Process, list[str]]]:
-    """`scim-gateway demo` on free ports, once it has printed where everything is (its stderr lines)."""
+    """`scim-gateway demo` on free ports and its own data directory, once it has printed where everything is
+    (its stderr lines)."""
     port, metrics_port = free_port(), free_port()
+    data_dir = tempfile.TemporaryDirectory(prefix="demo-data-")
     process = await asyncio.create_subprocess_exec(
         str(SCIM_GATEWAY), "demo", "--port", str(port), "--metrics-port", str(metrics_port),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        "--data-dir", data_dir.name, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert process.stderr is not None
     try:
@@ -40,6 +43,7 @@ async def demo_process() -> AsyncIterator[tuple[asyncio.subprocess.Process, list
         if process.returncode is None:
             process.kill()
             await process.wait()
+        data_dir.cleanup()
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])

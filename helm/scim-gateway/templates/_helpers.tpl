@@ -125,12 +125,58 @@ failed_auth:
 {{- end }}
 {{- end }}
 
+{{- define "scim-gateway.directory.claimName" -}}
+{{- printf "%s-directory" (include "scim-gateway.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* postgresql | sqlite | "" (no directory). */}}
+{{- define "scim-gateway.directoryMode" -}}
+{{- if .Values.directory.enabled }}{{ .Values.directory.backend }}{{ end }}
+{{- end }}
+
+{{/*
+The gateway config's `directory:` block. Refuses SQLite when more than one pod can run (each would
+keep its own file, or share one over a volume SQLite cannot lock), and a directory without its keys
+or its database URL.
+*/}}
+{{- define "scim-gateway.directory" -}}
+{{- $directory := .Values.directory }}
+{{- $mode := include "scim-gateway.directoryMode" . }}
+{{- if not $directory.encryption.existingSecret }}
+{{- fail "directory.enabled needs directory.encryption.existingSecret: a Secret holding the directory's keys (scim-gateway db generate-key), one per key of directory.encryption.keys and indexKey" }}
+{{- end }}
+{{- if eq $mode "sqlite" }}
+{{- $pods := int (include "scim-gateway.maxPods" .) }}
+{{- if gt $pods 1 }}
+{{- $why := ternary (printf "autoscaling.maxReplicas is %d" $pods) (printf "replicaCount is %d" $pods) .Values.autoscaling.enabled }}
+{{- fail (printf "directory.backend sqlite keeps the directory in one pod's file, but %s: use directory.backend postgresql for more than one pod (or run one: replicaCount 1, no autoscaling)" $why) }}
+{{- end }}
+url: {{ printf "%s/directory.db" (trimSuffix "/" $directory.sqlite.mountPath) }}
+{{- else }}
+{{- if not $directory.postgresql.existingSecret }}
+{{- fail "directory.backend postgresql needs directory.postgresql.existingSecret: a Secret whose key holds postgresql://user:password@host:5432/database" }}
+{{- end }}
+url: env:SCIM_GATEWAY_DIRECTORY_URL
+{{- end }}
+{{- $keys := trimSuffix "/" $directory.encryption.mountPath }}
+encryption:
+  keys:
+    {{- range $directory.encryption.keys }}
+    - {{ printf "file:%s/%s" $keys . }}
+    {{- end }}
+  index_key: {{ printf "file:%s/%s" $keys $directory.encryption.indexKey }}
+migrate_on_start: {{ $directory.migrateOnStart }}
+pool_size: {{ $directory.poolSize }}
+pool_timeout: {{ $directory.poolTimeout }}
+{{- end }}
+
 {{/* Environment variable names the pod defines (what `env:NAME` and `${NAME}` may refer to). */}}
 {{- define "scim-gateway.envNames" -}}
 {{- $names := list }}
 {{- range .Values.secretEnv }}{{ $names = append $names .name }}{{ end }}
 {{- range .Values.extraEnv }}{{ $names = append $names .name }}{{ end }}
 {{- if include "scim-gateway.redisMode" . }}{{ $names = append $names "SCIM_GATEWAY_REDIS_URL" }}{{ end }}
+{{- if eq (include "scim-gateway.directoryMode" .) "postgresql" }}{{ $names = append $names "SCIM_GATEWAY_DIRECTORY_URL" }}{{ end }}
 {{- toJson $names }}
 {{- end }}
 
@@ -144,12 +190,19 @@ Secret, literal secrets switched on, a hand-written throttle block.
 {{- if hasKey $config "throttle" }}
 {{- fail "config.throttle is rendered by the chart: set the top-level `throttle` and `redis` values instead" }}
 {{- end }}
+{{- if hasKey $config "directory" }}
+{{- fail "config.directory is rendered by the chart: set the top-level `directory` values instead" }}
+{{- end }}
 {{- if $config.allow_literal_secrets }}
 {{- fail "config.allow_literal_secrets would put credentials into a ConfigMap: use existingSecret and file:/env: references" }}
 {{- end }}
 {{- if not $config.tenants }}
 {{- $placeholder := dict "tokens" (list (dict "name" "placeholder" "sha256" (repeat 64 "0"))) "apps" dict }}
 {{- $_ := set $config "tenants" (dict "placeholder" $placeholder) }}
+{{- end }}
+{{- /* The directory first: SQLite with several pods is the first thing to fix. */}}
+{{- if .Values.directory.enabled }}
+{{- $_ := set $config "directory" (include "scim-gateway.directory" . | fromYaml) }}
 {{- end }}
 {{- $_ := set $config "throttle" (include "scim-gateway.throttle" . | fromYaml) }}
 {{- /* metrics_port: null in values removes the key; written out, so the gateway's own default (9464) does not
@@ -174,6 +227,7 @@ Secret, literal secrets switched on, a hand-written throttle block.
 {{- $mounts := list }}
 {{- if .Values.existingSecret }}{{ $mounts = append $mounts (printf "%s/" (trimSuffix "/" .Values.secretMountPath)) }}{{ end }}
 {{- range .Values.extraVolumeMounts }}{{ $mounts = append $mounts (printf "%s/" (trimSuffix "/" .mountPath)) }}{{ end }}
+{{- if .Values.directory.enabled }}{{ $mounts = append $mounts (printf "%s/" (trimSuffix "/" .Values.directory.encryption.mountPath)) }}{{ end }}
 {{- range regexFindAll "file:/[^\"]+" $json -1 }}
 {{- $path := trimPrefix "file:" . }}
 {{- $inside := false }}

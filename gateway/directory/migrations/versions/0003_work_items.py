@@ -1,7 +1,7 @@
 """The work_items table: what a person must do at the vendor for each write to a manual app.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0005
 Create Date: 2026-12-05
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
