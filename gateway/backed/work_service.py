@@ -11,18 +11,21 @@ Errors are SCIM exceptions, rendered as JSON by the admin API and as a line by t
     404 NotFound        no such item in this tenant
     409 WorkConflict    the item's state does not allow it, or the vendor id is another account's
     400 InvalidValue    a create completed without its vendor id; a rejection without a reason
+    503 DirectoryDown   the directory's database is unavailable (or not yet prepared); nothing changed
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
 from scim2_models import InvalidValueException, NotFoundException, SCIMException
 
+from gateway.backed.errors import DirectoryDown
 from gateway.backed.work_events import WorkEvents
-from gateway.directory.errors import Conflict, NotFound
+from gateway.directory.errors import Conflict, DirectoryUnavailable, NotFound
 from gateway.directory.store import Directory
 from gateway.directory.work import OPEN_STATES, Action, Backlog, WorkItem, WorkItems, WorkState, WrongState
 from vendors.base import Kind
@@ -71,7 +74,8 @@ class WorkService:
             raise InvalidValueException(detail="state must be open, claimed, done or rejected") from None
         limit = max(1, min(limit, MAX_LIMIT))
         try:
-            found = await self.items.page(tenant, app=app, states=wanted, after=_id(after), limit=limit)
+            with self._available():
+                found = await self.items.page(tenant, app=app, states=wanted, after=_id(after), limit=limit)
         except NotFound:
             raise NotFoundException(detail="`after` names no work item of this tenant") from None
         return {
@@ -97,6 +101,15 @@ class WorkService:
             raise InvalidValueException(detail="a rejection needs a reason")
         return render(await self._move(tenant, id, WorkState.REJECTED, by, reason=reason[:MAX_REASON]))
 
+    @contextlib.contextmanager
+    def _available(self) -> Iterator[None]:
+        """The directory's gate (schema prepared), and its database errors as 503 with Retry-After."""
+        try:
+            self.directory.availability.gate()
+            yield
+        except DirectoryUnavailable:
+            raise DirectoryDown() from None
+
     async def _move(
         self,
         tenant: str,
@@ -107,7 +120,12 @@ class WorkService:
         vendor_id: str | None = None,
         reason: str | None = None,
     ) -> WorkItem:
-        by = by[:64]  # an operator's name, as the column keeps it
+        with self._available():
+            return await self._moved(tenant, id, to, by[:64], vendor_id, reason)  # names as the column keeps them
+
+    async def _moved(
+        self, tenant: str, id: str, to: WorkState, by: str, vendor_id: str | None, reason: str | None
+    ) -> WorkItem:
         item_id = _id(id)
         before = await self.items.get(tenant, item_id) if item_id is not None else None
         if before is None or item_id is None:

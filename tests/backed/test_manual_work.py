@@ -150,3 +150,26 @@ async def test_two_operators_completing_one_item_and_concurrent_idp_patches(manu
         assert read["meta"]["version"] == 'W/"4"'  # created, completed, two PATCHes
     items = (await work.listing("acme"))["items"]
     assert sorted(tuple(i["changed"]) for i in items) == [("displayName",), ("title",)]
+
+
+async def test_the_queue_answers_503_while_the_directory_is_unavailable(
+    manual: ManualGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway.directory.errors import DirectoryUnavailable
+
+    work = manual.runtime.work
+    assert work is not None and manual.runtime.directory is not None
+
+    def shut() -> None:
+        raise DirectoryUnavailable("the directory is not ready")
+
+    monkeypatch.setattr(manual.runtime.directory.availability, "gate", shut)
+    admin = Starlette(routes=work_routes(operator_of))
+    admin.state.runtime = manual.runtime
+    async with serving(admin) as api, httpx.AsyncClient() as client:
+        root = f"{api.url}/admin/v1/tenants/acme/work"
+        headers = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+        listed = await client.get(root, headers=headers)
+        assert listed.status_code == 503 and "unavailable" in listed.json()["detail"]
+        claimed = await client.post(f"{root}/{'0' * 32}/claim", headers=headers)
+        assert claimed.status_code == 503
