@@ -18,8 +18,8 @@ from starlette.types import Receive, Scope, Send
 
 from gateway import gateway_version
 from gateway.admin.routes import admin_routes
+from gateway.backed.manual.tasks import working
 from gateway.backed.recovery import sweep_forever
-from gateway.backed.work_tasks import working
 from gateway.background import in_background
 from gateway.clock import Clock
 from gateway.config import GatewayConfig

@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate = db_commands.add_parser("generate-key", help="print a new random directory key (32 bytes, base64)")
     generate.set_defaults(func=_db_generate_key)
 
-    from gateway.backed.work_cli import add_commands as add_work_commands
+    from gateway.backed.manual.cli import add_commands as add_work_commands
 
     add_work_commands(commands)
 

@@ -16,12 +16,12 @@ from scim2_models import NotFoundException
 
 from gateway.apps import VendorApp, manual_apps, vendor_apps, webhook_apps
 from gateway.backed.attributes import VendorModel
-from gateway.backed.manual import ManualOperations, manual_schemas
+from gateway.backed.manual.events import WorkEvents
+from gateway.backed.manual.operations import ManualOperations, manual_schemas
+from gateway.backed.manual.service import WorkService
 from gateway.backed.operations import DirectoryOperations
 from gateway.backed.recovery import Settler
 from gateway.backed.takeover import Takeover
-from gateway.backed.work_events import WorkEvents
-from gateway.backed.work_service import WorkService
 from gateway.config import AppConfig, DirectoryMode, GatewayConfig, HttpConfig, secret_values
 from gateway.directory.resources import Resources
 from gateway.directory.store import Directory
@@ -113,7 +113,7 @@ class Runtime:
     failed_auth: FailedAuthThrottle
     #: The gateway's directory (None when no app keeps anything in it); built and closed by the lifespan.
     directory: Directory | None = None
-    #: The manual apps' work queue (gateway/backed/work_service.py); None without manual apps.
+    #: The manual apps' work queue (gateway/backed/manual/service.py); None without manual apps.
     work: WorkService | None = None
 
     def verifier(self, tenant: str) -> TokenVerifier:

@@ -26,7 +26,7 @@ from gateway.admin.people import people_endpoint
 from gateway.admin.review import review_endpoint, review_with_roster_endpoint
 from gateway.admin.scopes import Operator, Operators
 from gateway.admin.scopes import Scope as OperatorScope
-from gateway.backed.work_api import WORK_ENDPOINTS, WorkHandler
+from gateway.backed.manual.api import WORK_ENDPOINTS, WorkHandler
 from gateway.config import GatewayConfig
 from gateway.inbound.recording import Call
 from gateway.observability.metrics import UNKNOWN
@@ -56,7 +56,7 @@ ROUTES: list[AdminRoute] = [
     # Reconciliation plugs in here (issue 18 item 1, its own service module):
     #   AdminRoute("/apps/{app}/reconcile", "POST", OperatorScope.WORK, "admin.reconcile.start", ...),
     #   AdminRoute("/apps/{app}/reconcile", "GET", OperatorScope.READ, "admin.reconcile.results", ...),
-    # Manual apps' work queue (gateway/backed/work_api.py): list, claim, complete, reject.
+    # Manual apps' work queue (gateway/backed/manual/api.py): list, claim, complete, reject.
     *(
         AdminRoute(path, method, OperatorScope.WORK, action, _work(handler))
         for path, method, action, handler in WORK_ENDPOINTS

@@ -111,7 +111,7 @@ work_items = Table(
     Column("claimed_by", String(64), nullable=True),  # operator names, not people's data
     Column("closed_by", String(64), nullable=True),
     Column("vendor_id", String(512), nullable=True),  # the vendor-side id a completed create recorded
-    # The webhook notification: None (no webhook), pending, sent or failed (gateway/backed/webhook.py).
+    # The webhook notification: None (no webhook), pending, sent or failed (gateway/backed/manual/webhook.py).
     Column("notify", String(16), nullable=True),
     Column("notify_attempts", Integer, nullable=False),
     Column("notify_after", UtcDateTime, nullable=True),

@@ -1,6 +1,6 @@
 """The work item aggregate's repository: what a person must do at the vendor for a manual app.
 
-Each IdP write to a manual app (gateway/backed/manual.py) adds one item *in the
+Each IdP write to a manual app (gateway/backed/manual/operations.py) adds one item *in the
 transaction that records the desired state* (`add` takes the caller's
 connection), so no accepted write is ever without its item. An item then
 moves, each step conditional on its current state, so that of two operators
@@ -246,7 +246,7 @@ class WorkItems:
             rows = (await connection.execute(statement)).all()
         return [Backlog(row[0], row[1], int(row[2]), _aware(row[3])) for row in rows]
 
-    # Webhook notifications (gateway/backed/webhook.py): due ones, leased before sending.
+    # Webhook notifications (gateway/backed/manual/webhook.py): due ones, leased before sending.
 
     async def due_notifications(self, limit: int = 50) -> list[WorkItem]:
         """Items whose notification is pending and due now, oldest first."""

@@ -1,5 +1,5 @@
 """The work queue of manual apps in metrics, read at scrape time from the last backlog read
-(gateway/backed/work_tasks.py refreshes it every `directory.work_refresh_every` seconds):
+(gateway/backed/manual/tasks.py refreshes it every `directory.work_refresh_every` seconds):
 
     scim_gateway_work_items_open{tenant,app}                open and claimed items
     scim_gateway_work_item_oldest_age_seconds{tenant,app}   age of the oldest of them (0: none)
@@ -18,7 +18,7 @@ from typing import Any
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from gateway.backed.work_service import WorkService
+from gateway.backed.manual.service import WorkService
 
 
 class WorkCollector(Collector):

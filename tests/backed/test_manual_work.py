@@ -1,4 +1,4 @@
-"""Working a manual app's queue: the admin endpoints (gateway/backed/work_api.py) over loopback and
+"""Working a manual app's queue: the admin endpoints (gateway/backed/manual/api.py) over loopback and
 `scim-gateway work` both in-process on a config and against the running endpoints, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from scim2_models import UnauthorizedException
 from starlette.applications import Starlette
 from starlette.requests import Request
 
-from gateway.backed.work_api import work_routes
+from gateway.backed.manual.api import work_routes
 from gateway.cli import main
 from gateway.inbound.serving import serving
 from tests.backed.harness import entra_user

@@ -1,4 +1,4 @@
-"""Webhook notifications of new work items (gateway/backed/webhook.py) to a loopback receiver, on SQLite
+"""Webhook notifications of new work items (gateway/backed/manual/webhook.py) to a loopback receiver, on SQLite
 and PostgreSQL: signed, retried with backoff, resumed by another sender (a restart), never blocking SCIM."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.backed.webhook import WebhookSender
-from gateway.backed.work_events import WorkEvents
+from gateway.backed.manual.events import WorkEvents
+from gateway.backed.manual.webhook import WebhookSender
 from gateway.clock import FakeClock
 from gateway.config import WebhookConfig
 from gateway.directory.store import Directory

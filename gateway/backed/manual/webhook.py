@@ -30,8 +30,8 @@ import aiohttp
 import orjson
 import structlog
 
-from gateway.backed.work_events import WorkEvents
-from gateway.backed.work_service import render
+from gateway.backed.manual.events import WorkEvents
+from gateway.backed.manual.service import render
 from gateway.config import WebhookConfig
 from gateway.directory.errors import DirectoryError
 from gateway.directory.work import WorkItem, WorkItems

@@ -1,5 +1,5 @@
 """The work queue's background tasks, for the app's lifespan: the backlog read for metrics and /status
-every `directory.work_refresh_every` seconds, and the webhook sender (gateway/backed/webhook.py)."""
+every `directory.work_refresh_every` seconds, and the webhook sender (gateway/backed/manual/webhook.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import aiohttp
 import structlog
 
 from gateway.apps import webhook_apps
-from gateway.backed.webhook import WebhookSender
-from gateway.backed.work_service import WorkService
+from gateway.backed.manual.service import WorkService
+from gateway.backed.manual.webhook import WebhookSender
 from gateway.runtime import Runtime
 
 log = structlog.get_logger("scim_gateway")

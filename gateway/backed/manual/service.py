@@ -5,7 +5,7 @@ operators completing one item: one wins, the other gets 409). Completing or
 rejecting also adds one to the account's version, so the IdP's next read (and
 its ETag) shows the new fulfilment; completing a create records the
 vendor-side id on the account, in the same transaction. Then the transition
-is audited (gateway/backed/work_events.py).
+is audited (gateway/backed/manual/events.py).
 
 Errors are SCIM exceptions, rendered as JSON by the admin API and as a line by the CLI:
     404 NotFound        no such item in this tenant
@@ -24,7 +24,7 @@ from uuid import UUID
 from scim2_models import InvalidValueException, NotFoundException, SCIMException
 
 from gateway.backed.errors import DirectoryDown
-from gateway.backed.work_events import WorkEvents
+from gateway.backed.manual.events import WorkEvents
 from gateway.directory.errors import Conflict, DirectoryUnavailable, NotFound
 from gateway.directory.store import Directory
 from gateway.directory.work import OPEN_STATES, Action, Backlog, WorkItem, WorkItems, WorkState, WrongState
@@ -50,7 +50,7 @@ class WorkService:
         self.manual_apps = manual_apps
         #: Open items per manual app, as last read (`refresh`): for metrics and the status page.
         self.backlog: dict[tuple[str, str], Backlog] = {}
-        #: Webhook deliveries by (tenant, app, outcome), once the sender runs (gateway/backed/webhook.py).
+        #: Webhook deliveries by (tenant, app, outcome), once the sender (webhook.py) runs.
         self.notifications: dict[tuple[str, str, str], int] = {}
 
     async def refresh(self) -> None:

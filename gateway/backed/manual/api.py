@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.backed.work_service import WorkService
+from gateway.backed.manual.service import WorkService
 from gateway.runtime import Runtime
 
 MAX_BODY = 16 * 1024

@@ -140,8 +140,8 @@ async def _local(
     from scim2_models import SCIMException
 
     from gateway.apps import manual_apps, vendor_apps, webhook_apps
-    from gateway.backed.work_events import WorkEvents
-    from gateway.backed.work_service import WorkService
+    from gateway.backed.manual.events import WorkEvents
+    from gateway.backed.manual.service import WorkService
     from gateway.config import load_config
     from gateway.directory.errors import DirectoryError
     from gateway.directory.store import open_directory

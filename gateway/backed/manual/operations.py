@@ -11,7 +11,7 @@ changes nothing the vendor holds (the same values again, or only externalId)
 adds no item. Then the item is audited and announced (the webhook, if any).
 
 Reads answer from the directory, with each account's fulfilment
-(gateway/backed/fulfilment.py). The SCIM id is the directory's id; the vendor
+(gateway/backed/manual/fulfilment.py). The SCIM id is the directory's id; the vendor
 id is recorded when a person completes the create.
 """
 
@@ -24,10 +24,10 @@ from scim2_models import Context, PreconditionFailedException
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.backed.errors import DirectoryBusy
-from gateway.backed.fulfilment import Fulfilment, changed, state_of, task, update_action, view
 from gateway.backed.lookup import indexed_lookup
+from gateway.backed.manual.events import WorkEvents
+from gateway.backed.manual.fulfilment import Fulfilment, changed, state_of, task, update_action, view
 from gateway.backed.operations import WRITE_ROUNDS, _check_precondition
-from gateway.backed.work_events import WorkEvents
 from gateway.directory.errors import Conflict, NotFound, StaleVersion
 from gateway.directory.records import Entry, Origin
 from gateway.directory.resources import Resources

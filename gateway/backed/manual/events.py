@@ -21,7 +21,7 @@ class WorkEvents:
     def __init__(self, audit: AuditLog, webhooks: frozenset[tuple[str, str]] = frozenset()) -> None:
         self.audit = audit
         self._webhooks = webhooks
-        #: Set when an item with a notification is opened; the webhook sender waits on it (gateway/backed/webhook.py).
+        #: Set when an item with a notification is opened; the webhook sender (webhook.py) waits on it.
         self.wake = asyncio.Event()
 
     def notifies(self, tenant: str, app: str) -> bool:
