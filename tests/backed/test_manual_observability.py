@@ -98,3 +98,18 @@ def test_the_overdue_alert_fires_past_the_apps_max_age(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(tests))
     result = subprocess.run([promtool, "test", "rules", str(path)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+async def test_the_vendors_connectivity_check_still_runs_for_a_manual_app(manual: ManualGateway) -> None:
+    from gateway.observability.health import check_app
+
+    app = manual.runtime.tenants["acme"].apps["darktrace"]
+    await check_app(app)  # Darktrace's HMAC-signed GET /time against its simulator
+    assert app.health.checked and app.health.ok, app.health.detail
+    app.connector.upstream.auth = type(app.connector).vendor_auth(  # a wrong private token: refused
+        type(app.connector).Settings.model_validate(
+            {"base_url": "http://unused", "credentials": {"public_token": "x", "private_token": "y"}}
+        )
+    )
+    await check_app(app)
+    assert app.health.checked and not app.health.ok and "darktrace" in app.health.detail.lower(), app.health.detail
