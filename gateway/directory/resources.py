@@ -92,6 +92,14 @@ class Resources:
         digest = self._codec.external_id_index(self.tenant, self.app, str(kind), external_id)
         return await self._read(_BY_EXTERNAL_ID, kind, digest)
 
+    async def entries(self, kind: str, after: UUID | None = None, limit: int = 100) -> list[Entry]:
+        """Up to `limit` resources of `kind` with an id above `after`, by id: keyset pages of the whole app
+        (pending creates included), each one indexed query, however many rows the app holds."""
+        where = [*self._where(kind)] + ([] if after is None else [_c.id > after])
+        query = select(table).where(*where).order_by(_c.id).limit(limit)
+        async with transaction(self._engine, write=False) as connection:
+            return [self._codec.entry(row._mapping) for row in await connection.execute(query)]
+
     # Direct writes: changes that need no vendor call (held attributes only, or learnt from the vendor).
 
     async def insert(

@@ -1,0 +1,250 @@
+"""The reconciliation aggregate's repository: one app's runs, their findings, and what each run saw.
+
+A run is recorded when it starts (`running`) and closed once (`succeeded` or
+`failed`, with its counts). A finding is one account in one state (orphan,
+drift, missing, reactivated), keyed by its vendor id: `record` inserts it with
+first_seen = last_seen = now, or moves last_seen (and the run that saw it) of
+one found before. When a run succeeds, findings no earlier run re-found are
+resolved and deleted; a failed run resolves nothing. `mark_seen`/`seen_among`
+keep, in the database rather than in memory, which directory entries the
+run met at the vendor (to find the missing ones); those rows go when the run
+ends. The only personal value, a finding's userName, is sealed like the
+resources' (bound to its row); drift keeps the attribute names, never values.
+Only the holder of the app's lease writes here (gateway/reconcile/).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.clock import Clock
+from gateway.directory.crypto import KeyRing
+from gateway.directory.engine import transaction
+from gateway.directory.schema import reconcile_findings as findings_table
+from gateway.directory.schema import reconcile_runs as runs_table
+from gateway.directory.schema import reconcile_seen as seen_table
+
+_f, _r, _s = findings_table.c, runs_table.c, seen_table.c
+
+
+class FindingState(StrEnum):
+    """What reconciliation found about one account (gateway/reconcile/compare.py decides)."""
+
+    ORPHAN = "orphan"  # at the vendor, never provisioned through the gateway
+    DRIFT = "drift"  # a vendor-stored attribute differs from what the gateway last wrote
+    MISSING = "missing"  # in the directory, not at the vendor
+    REACTIVATED = "reactivated"  # deactivated through the gateway, active at the vendor
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One finding as a run makes it (before it has first/last-seen times)."""
+
+    kind: str
+    vendor_id: str
+    state: FindingState
+    directory_id: UUID | None = None
+    user_name: str | None = None
+    attributes: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"Observation({self.kind} {self.state.value}, {len(self.attributes)} attributes)"
+
+
+@dataclass(frozen=True, repr=False)  # Observation's repr: no userName
+class Finding(Observation):
+    first_seen: datetime = field(default_factory=lambda: datetime.now(UTC))
+    last_seen: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class Run:
+    id: UUID
+    tenant: str
+    app: str
+    started: datetime
+    finished: datetime | None
+    status: RunStatus
+    accounts: int
+    counts: dict[FindingState, int]
+    detail: str | None = None
+
+
+class Reconciliations:
+    """One tenant's app: its reconciliation runs and findings."""
+
+    def __init__(self, engine: AsyncEngine, keys: KeyRing, tenant: str, app: str, clock: Clock) -> None:
+        self._engine = engine
+        self._keys = keys
+        self.tenant = tenant
+        self.app = app
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"Reconciliations({self.tenant}/{self.app})"
+
+    # Runs.
+
+    async def start_run(self) -> Run:
+        """Record a run starting now (status running)."""
+        values = {
+            "id": uuid.uuid4(), "tenant": self.tenant, "app": self.app, "started": self._now(), "finished": None,
+            "status": RunStatus.RUNNING.value, "accounts": 0, "detail": None, **{s.value: 0 for s in FindingState},
+        }  # fmt: skip
+        async with transaction(self._engine, write=True) as connection:
+            await connection.execute(insert(runs_table).values(values))
+        return _run(values)
+
+    async def finish_run(
+        self, run_id: UUID, status: RunStatus, accounts: int, counts: dict[FindingState, int], detail: str | None = None
+    ) -> None:
+        """Close the run; a succeeded one also deletes the findings it did not re-find (they are resolved)."""
+        values = {"finished": self._now(), "status": status.value, "accounts": accounts, "detail": detail}
+        values.update({state.value: counts.get(state, 0) for state in FindingState})
+        async with transaction(self._engine, write=True) as connection:
+            await connection.execute(update(runs_table).where(_r.id == run_id).values(values))
+            await connection.execute(delete(seen_table).where(_s.run_id == run_id))
+            if status is RunStatus.SUCCEEDED:
+                await connection.execute(delete(findings_table).where(*self._app(), _f.run_id != run_id))
+
+    async def last_run(self, finished: bool = False) -> Run | None:
+        """The latest run (with `finished`: the latest that ended, either way), or None."""
+        query = select(runs_table).where(_r.tenant == self.tenant, _r.app == self.app)
+        if finished:
+            query = query.where(_r.status != RunStatus.RUNNING.value)
+        async with transaction(self._engine, write=False) as connection:
+            row = (await connection.execute(query.order_by(_r.started.desc()).limit(1))).first()
+        return None if row is None else _run(row._mapping)
+
+    # Findings.
+
+    async def record(self, run_id: UUID, observations: Sequence[Observation]) -> Counter[FindingState]:
+        """Insert or refresh these findings in one transaction; returns how many of each state are new."""
+        if not observations:
+            return Counter()
+        now = self._now()
+        wanted = {(o.kind, o.vendor_id, o.state.value): o for o in observations}
+        known_query = select(_f.kind, _f.vendor_id, _f.state).where(
+            *self._app(), _f.vendor_id.in_({o.vendor_id for o in observations})
+        )
+        async with transaction(self._engine, write=True) as connection:
+            known = {tuple(row) for row in await connection.execute(known_query)}
+            old = [self._columns(o, run_id, now) for key, o in wanted.items() if key in known]
+            new = [{**self._columns(o, run_id, now), "first_seen": now} for key, o in wanted.items() if key not in known]
+            if old:
+                await connection.execute(_REFRESH, [_bound(values) for values in old])
+            if new:
+                await connection.execute(insert(findings_table), new)
+        return Counter(FindingState(values["state"]) for values in new)
+
+    async def findings(self, offset: int = 0, limit: int = 100) -> list[Finding]:
+        """The app's current findings, by state then vendor id (stable pages)."""
+        query = (
+            select(findings_table)
+            .where(*self._app())
+            .order_by(_f.state, _f.kind, _f.vendor_id)
+            .offset(offset)
+            .limit(limit)
+        )
+        async with transaction(self._engine, write=False) as connection:
+            return [self._finding(row._mapping) for row in await connection.execute(query)]
+
+    async def count_findings(self) -> dict[FindingState, int]:
+        """How many current findings of each state the app has."""
+        query = select(_f.state, func.count()).where(*self._app()).group_by(_f.state)
+        async with transaction(self._engine, write=False) as connection:
+            counted = {FindingState(state): int(n) for state, n in await connection.execute(query)}
+        return {state: counted.get(state, 0) for state in FindingState}
+
+    # What a run met at the vendor (to tell the missing entries without holding every id in memory).
+
+    async def mark_seen(self, run_id: UUID, directory_ids: Iterable[UUID]) -> None:
+        rows = [{"run_id": run_id, "directory_id": entry} for entry in dict.fromkeys(directory_ids)]
+        if rows:
+            async with transaction(self._engine, write=True) as connection:
+                await connection.execute(insert(seen_table), rows)
+
+    async def seen_among(self, run_id: UUID, directory_ids: Sequence[UUID]) -> set[UUID]:
+        if not directory_ids:
+            return set()
+        query = select(_s.directory_id).where(_s.run_id == run_id, _s.directory_id.in_(directory_ids))
+        async with transaction(self._engine, write=False) as connection:
+            return set((await connection.execute(query)).scalars())
+
+    # Internals.
+
+    def _app(self) -> tuple[Any, ...]:
+        return (_f.tenant == self.tenant, _f.app == self.app)
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock.wall(), UTC)
+
+    def _context(self, kind: str, vendor_id: str, state: str) -> bytes:
+        return f"{self.tenant}\0{self.app}\0{kind}\0{vendor_id}\0{state}\0finding.user_name".encode()
+
+    def _columns(self, o: Observation, run_id: UUID, now: datetime) -> dict[str, Any]:
+        sealed = None
+        if o.user_name is not None:
+            sealed = self._keys.encrypt(o.user_name.encode(), self._context(o.kind, o.vendor_id, o.state.value))
+        return {
+            "tenant": self.tenant, "app": self.app, "kind": o.kind, "vendor_id": o.vendor_id, "state": o.state.value,
+            "directory_id": o.directory_id, "user_name": sealed, "key_id": self._keys.primary_id if sealed else None,
+            "attributes": ",".join(o.attributes) or None, "last_seen": now, "run_id": run_id,
+        }  # fmt: skip
+
+    def _finding(self, row: Any) -> Finding:
+        token = row["user_name"]
+        context = self._context(row["kind"], row["vendor_id"], row["state"])
+        return Finding(
+            kind=row["kind"],
+            vendor_id=row["vendor_id"],
+            state=FindingState(row["state"]),
+            directory_id=row["directory_id"],
+            user_name=None if token is None else self._keys.decrypt(bytes(token), context).decode(),
+            attributes=tuple(row["attributes"].split(",")) if row["attributes"] else (),
+            first_seen=row["first_seen"],
+            last_seen=row["last_seen"],
+        )
+
+
+_KEY = ("tenant", "app", "kind", "vendor_id", "state")
+_REFRESH = (
+    update(findings_table)
+    .where(*(findings_table.c[name] == bindparam(f"k_{name}") for name in _KEY))
+    .values({name: bindparam(f"v_{name}") for name in ("directory_id", "user_name", "key_id", "attributes", "last_seen", "run_id")})
+)
+
+
+def _bound(values: dict[str, Any]) -> dict[str, Any]:
+    """Parameters of _REFRESH for one finding's column values."""
+    return {f"k_{name}" if name in _KEY else f"v_{name}": value for name, value in values.items()}
+
+
+def _run(row: Any) -> Run:
+    return Run(
+        id=row["id"],
+        tenant=row["tenant"],
+        app=row["app"],
+        started=row["started"],
+        finished=row["finished"],
+        status=RunStatus(row["status"]),
+        accounts=row["accounts"],
+        counts={state: row[state.value] for state in FindingState},
+        detail=row["detail"],
+    )

@@ -1,0 +1,73 @@
+"""gateway/directory/findings.py and Resources.entries: runs, findings with first/last seen, seen marks."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from gateway.directory.findings import FindingState, Observation, RunStatus
+from gateway.directory.records import Origin, State
+from gateway.directory.schema import reconcile_findings, reconcile_seen
+
+ORPHAN = Observation("User", "v-1", FindingState.ORPHAN, user_name="Mallory@Example.com")
+DRIFT = Observation("User", "v-2", FindingState.DRIFT, uuid.uuid4(), "bob@example.com", ("displayName", "emails"))
+
+
+async def test_a_finding_keeps_its_first_seen_and_moves_its_last_seen(directory, clock):
+    runs = directory.reconciliations("acme", "orca")
+    first = await runs.start_run()
+    assert await runs.record(first.id, [ORPHAN, DRIFT]) == {FindingState.ORPHAN: 1, FindingState.DRIFT: 1}
+    await runs.finish_run(first.id, RunStatus.SUCCEEDED, 10, {FindingState.ORPHAN: 1, FindingState.DRIFT: 1})
+    clock.advance(3600)
+    second = await runs.start_run()
+    assert await runs.record(second.id, [ORPHAN]) == {}  # nothing new
+    await runs.finish_run(second.id, RunStatus.SUCCEEDED, 10, {FindingState.ORPHAN: 1})
+    (orphan,) = await runs.findings()  # the drift was not found again: resolved, deleted
+    assert orphan.state is FindingState.ORPHAN and orphan.user_name == "Mallory@Example.com"
+    assert (orphan.last_seen - orphan.first_seen).total_seconds() == 3600
+    last = await runs.last_run()
+    assert (last.id, last.status, last.accounts, last.counts[FindingState.ORPHAN]) == (
+        second.id, RunStatus.SUCCEEDED, 10, 1,
+    )  # fmt: skip
+    assert await runs.count_findings() == {s: int(s is FindingState.ORPHAN) for s in FindingState}
+
+
+async def test_a_failed_run_resolves_nothing_and_personal_values_are_sealed(directory):
+    runs = directory.reconciliations("acme", "orca")
+    first = await runs.start_run()
+    await runs.record(first.id, [ORPHAN, DRIFT])
+    await runs.finish_run(first.id, RunStatus.SUCCEEDED, 2, {})
+    failed = await runs.start_run()
+    await runs.finish_run(failed.id, RunStatus.FAILED, 0, {}, "the vendor failed")
+    assert len(await runs.findings()) == 2
+    assert (await runs.last_run(finished=True)).detail == "the vendor failed"
+    drift = next(f for f in await runs.findings() if f.state is FindingState.DRIFT)
+    assert drift.attributes == ("displayName", "emails") and drift.directory_id == DRIFT.directory_id
+    assert "bob" not in repr(drift)
+    async with directory.engine.connect() as connection:
+        stored = [row.user_name for row in await connection.execute(select(reconcile_findings))]
+    assert all(b"example.com" not in bytes(value).lower() for value in stored)
+    assert await directory.reconciliations("acme", "other").findings() == []  # per app
+
+
+async def test_seen_marks_answer_membership_and_go_with_the_run(directory):
+    runs = directory.reconciliations("acme", "orca")
+    run = await runs.start_run()
+    ids = [uuid.uuid4() for _ in range(5)]
+    await runs.mark_seen(run.id, ids[:3])
+    assert await runs.seen_among(run.id, ids) == set(ids[:3])
+    await runs.finish_run(run.id, RunStatus.SUCCEEDED, 3, {})
+    async with directory.engine.connect() as connection:
+        assert (await connection.execute(select(reconcile_seen))).all() == []
+
+
+async def test_entries_pages_every_resource_of_the_app_by_id(directory):
+    orca = directory.resources("acme", "orca")
+    made = {(await orca.insert("User", State(f"u{i}"), vendor_id=f"v{i}", origin=Origin.GATEWAY)).id for i in range(7)}
+    await directory.resources("acme", "other").insert("User", State("x"), vendor_id="x", origin=Origin.GATEWAY)
+    seen, after, pages = [], None, 0
+    while page := await orca.entries("User", after, limit=3):
+        seen += [entry.id for entry in page]
+        after, pages = page[-1].id, pages + 1
+    assert set(seen) == made and len(seen) == 7 and pages == 3 and seen == sorted(seen, key=lambda i: seen.index(i))
