@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,6 +24,7 @@ from gateway.observability.health import health_checks
 from gateway.observability.rates import sample_forever
 from gateway.observability.status import StatusPage, status
 from gateway.orchestrator import handle_scim
+from gateway.reconcile.reconciler import Reconciler
 from gateway.runtime import Runtime, build_runtime, needs_directory
 from gateway.scim.routes import SCIM_ROOT
 from gateway.startup import collector_paused
@@ -43,6 +45,8 @@ def create_app(config: GatewayConfig) -> Starlette:
             directory = await open_directory(config.directory)
         with collector_paused():
             runtime = build_runtime(config, gateway_version(), directory)
+            if directory is not None:
+                runtime.reconciler = Reconciler(runtime, directory)
             app.state.runtime = runtime
             app.state.status_page = StatusPage.build(runtime, gateway_version())
         # The runtime lives until shutdown: keep it out of later collections, which otherwise walk every
@@ -61,7 +65,8 @@ def create_app(config: GatewayConfig) -> Starlette:
             )
             app.state.metrics_url = metrics_server.url + "/metrics"
         checks = health_checks(runtime, observability.health_check_interval)
-        async with checks, sample_forever(app.state.status_page.rates):
+        reconciling = runtime.reconciler.scheduled() if runtime.reconciler else contextlib.nullcontext()
+        async with checks, sample_forever(app.state.status_page.rates), reconciling:
             app.state.ready = True
             try:
                 yield

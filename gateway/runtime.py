@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import aiohttp
 from scim2_models import NotFoundException
@@ -32,6 +33,9 @@ from gateway.throttle.admission import Admission, Store
 from gateway.throttle.build import build_admission, build_failed_auth, build_guard, build_store
 from gateway.throttle.failed_auth import FailedAuthThrottle
 from vendors.base import Connector, ConnectorSettings
+
+if TYPE_CHECKING:
+    from gateway.reconcile.reconciler import Reconciler
 
 
 @dataclass
@@ -99,6 +103,8 @@ class Runtime:
     failed_auth: FailedAuthThrottle
     #: The gateway's directory (None when no app keeps anything in it); built and closed by the lifespan.
     directory: Directory | None = None
+    #: Reconciles the apps with the directory (gateway/reconcile/); built with the directory by the lifespan.
+    reconciler: Reconciler | None = None
 
     def verifier(self, tenant: str) -> TokenVerifier:
         """The tenant's token verifier; an unknown tenant's refuses every token as a known one refuses a bad one."""

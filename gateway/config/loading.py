@@ -25,7 +25,18 @@ M = TypeVar("M", bound=BaseModel)
 _NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 
 _APP_KEYS = frozenset(
-    {"vendor", "allow_insecure_url", "max_results", "directory", "http", "limits", "upstream", "retry", "breaker"}
+    {
+        "vendor",
+        "allow_insecure_url",
+        "max_results",
+        "directory",
+        "http",
+        "limits",
+        "upstream",
+        "retry",
+        "breaker",
+        "reconcile",
+    }
 )
 DEFAULT_DIRECTORY_PATH = "directory.db"
 

@@ -111,17 +111,19 @@ class Reconciliations:
             await connection.execute(insert(runs_table).values(values))
         return _run(values)
 
-    async def finish_run(
-        self, run_id: UUID, status: RunStatus, accounts: int, counts: dict[FindingState, int], detail: str | None = None
-    ) -> None:
-        """Close the run; a succeeded one also deletes the findings it did not re-find (they are resolved)."""
-        values = {"finished": self._now(), "status": status.value, "accounts": accounts, "detail": detail}
-        values.update({state.value: counts.get(state, 0) for state in FindingState})
+    async def finish_run(self, run_id: UUID, status: RunStatus, accounts: int, detail: str | None = None) -> Run:
+        """Close the run with the app's findings counted; a succeeded one first deletes the findings it did
+        not find again (they are resolved). Returns the closed run."""
+        counting = select(_f.state, func.count()).where(*self._app()).group_by(_f.state)
         async with transaction(self._engine, write=True) as connection:
-            await connection.execute(update(runs_table).where(_r.id == run_id).values(values))
             await connection.execute(delete(seen_table).where(_s.run_id == run_id))
             if status is RunStatus.SUCCEEDED:
                 await connection.execute(delete(findings_table).where(*self._app(), _f.run_id != run_id))
+            counted = {state: int(n) for state, n in await connection.execute(counting)}
+            values = {"finished": self._now(), "status": status.value, "accounts": accounts, "detail": detail}
+            values.update({state.value: counted.get(state.value, 0) for state in FindingState})
+            update_run = update(runs_table).where(_r.id == run_id).values(values).returning(*runs_table.c)
+            return _run((await connection.execute(update_run)).one()._mapping)
 
     async def last_run(self, finished: bool = False) -> Run | None:
         """The latest run (with `finished`: the latest that ended, either way), or None."""
@@ -146,7 +148,9 @@ class Reconciliations:
         async with transaction(self._engine, write=True) as connection:
             known = {tuple(row) for row in await connection.execute(known_query)}
             old = [self._columns(o, run_id, now) for key, o in wanted.items() if key in known]
-            new = [{**self._columns(o, run_id, now), "first_seen": now} for key, o in wanted.items() if key not in known]
+            new = [
+                {**self._columns(o, run_id, now), "first_seen": now} for key, o in wanted.items() if key not in known
+            ]
             if old:
                 await connection.execute(_REFRESH, [_bound(values) for values in old])
             if new:
@@ -175,9 +179,15 @@ class Reconciliations:
     # What a run met at the vendor (to tell the missing entries without holding every id in memory).
 
     async def mark_seen(self, run_id: UUID, directory_ids: Iterable[UUID]) -> None:
-        rows = [{"run_id": run_id, "directory_id": entry} for entry in dict.fromkeys(directory_ids)]
-        if rows:
-            async with transaction(self._engine, write=True) as connection:
+        """Note that the run met these entries at the vendor (again is fine: a vendor's pages may overlap)."""
+        wanted = list(dict.fromkeys(directory_ids))
+        if not wanted:
+            return
+        known = select(_s.directory_id).where(_s.run_id == run_id, _s.directory_id.in_(wanted))
+        async with transaction(self._engine, write=True) as connection:
+            already = set((await connection.execute(known)).scalars())
+            rows = [{"run_id": run_id, "directory_id": entry} for entry in wanted if entry not in already]
+            if rows:
                 await connection.execute(insert(seen_table), rows)
 
     async def seen_among(self, run_id: UUID, directory_ids: Sequence[UUID]) -> set[UUID]:
@@ -227,7 +237,12 @@ _KEY = ("tenant", "app", "kind", "vendor_id", "state")
 _REFRESH = (
     update(findings_table)
     .where(*(findings_table.c[name] == bindparam(f"k_{name}") for name in _KEY))
-    .values({name: bindparam(f"v_{name}") for name in ("directory_id", "user_name", "key_id", "attributes", "last_seen", "run_id")})
+    .values(
+        {
+            name: bindparam(f"v_{name}")
+            for name in ("directory_id", "user_name", "key_id", "attributes", "last_seen", "run_id")
+        }
+    )
 )
 
 

@@ -49,9 +49,7 @@ class Leases:
         except IntegrityError:
             pass  # the row exists: take it over only if it lapsed (or is ours)
         takeover = (
-            update(table)
-            .where(_c.name == name, or_(_c.expires < now, _c.holder == self.holder))
-            .values(**values)
+            update(table).where(_c.name == name, or_(_c.expires < now, _c.holder == self.holder)).values(**values)
         )
         async with transaction(self._engine, write=True) as connection:
             return bool((await connection.execute(takeover)).rowcount)

@@ -18,11 +18,12 @@ async def test_a_finding_keeps_its_first_seen_and_moves_its_last_seen(directory,
     runs = directory.reconciliations("acme", "orca")
     first = await runs.start_run()
     assert await runs.record(first.id, [ORPHAN, DRIFT]) == {FindingState.ORPHAN: 1, FindingState.DRIFT: 1}
-    await runs.finish_run(first.id, RunStatus.SUCCEEDED, 10, {FindingState.ORPHAN: 1, FindingState.DRIFT: 1})
+    await runs.finish_run(first.id, RunStatus.SUCCEEDED, 10)
     clock.advance(3600)
     second = await runs.start_run()
     assert await runs.record(second.id, [ORPHAN]) == {}  # nothing new
-    await runs.finish_run(second.id, RunStatus.SUCCEEDED, 10, {FindingState.ORPHAN: 1})
+    closed = await runs.finish_run(second.id, RunStatus.SUCCEEDED, 10)
+    assert closed.counts == {s: int(s is FindingState.ORPHAN) for s in FindingState}
     (orphan,) = await runs.findings()  # the drift was not found again: resolved, deleted
     assert orphan.state is FindingState.ORPHAN and orphan.user_name == "Mallory@Example.com"
     assert (orphan.last_seen - orphan.first_seen).total_seconds() == 3600
@@ -37,9 +38,10 @@ async def test_a_failed_run_resolves_nothing_and_personal_values_are_sealed(dire
     runs = directory.reconciliations("acme", "orca")
     first = await runs.start_run()
     await runs.record(first.id, [ORPHAN, DRIFT])
-    await runs.finish_run(first.id, RunStatus.SUCCEEDED, 2, {})
+    await runs.finish_run(first.id, RunStatus.SUCCEEDED, 2)
     failed = await runs.start_run()
-    await runs.finish_run(failed.id, RunStatus.FAILED, 0, {}, "the vendor failed")
+    closed = await runs.finish_run(failed.id, RunStatus.FAILED, 0, "the vendor failed")
+    assert closed.counts[FindingState.DRIFT] == 1  # still standing: a failed run resolves nothing
     assert len(await runs.findings()) == 2
     assert (await runs.last_run(finished=True)).detail == "the vendor failed"
     drift = next(f for f in await runs.findings() if f.state is FindingState.DRIFT)
@@ -56,8 +58,9 @@ async def test_seen_marks_answer_membership_and_go_with_the_run(directory):
     run = await runs.start_run()
     ids = [uuid.uuid4() for _ in range(5)]
     await runs.mark_seen(run.id, ids[:3])
+    await runs.mark_seen(run.id, ids[1:3])  # met again (overlapping vendor pages): fine
     assert await runs.seen_among(run.id, ids) == set(ids[:3])
-    await runs.finish_run(run.id, RunStatus.SUCCEEDED, 3, {})
+    await runs.finish_run(run.id, RunStatus.SUCCEEDED, 3)
     async with directory.engine.connect() as connection:
         assert (await connection.execute(select(reconcile_seen))).all() == []
 
