@@ -13,6 +13,7 @@ from gateway.directory.records import Origin, State
 from gateway.outbound.errors import NotSupported
 from gateway.reconcile.service import last_run, start_reconcile
 from tests.reconcile.harness import reconciling
+from vendors.simulators.base import FaultRule
 
 
 def written(user: dict) -> dict:
@@ -78,8 +79,7 @@ async def test_findings_keep_first_seen_and_resolved_ones_go(database_url, keys,
 
 async def test_start_returns_at_once_and_a_second_start_is_refused_while_it_runs(database_url, keys):
     async with reconciling(database_url, keys) as r:
-        r.simulator.add_fault(__import__("vendors.simulators.base", fromlist=["FaultRule"]).FaultRule(
-            method="GET", path="/api/scim/v2/Users", latency=0.3))  # fmt: skip
+        r.simulator.add_fault(FaultRule(method="GET", path="/api/scim/v2/Users", latency=0.3))
         started = await asyncio.wait_for(start_reconcile(r.runtime, "acme", "app"), 0.25)
         assert started["started"] is True and started["run"]["status"] == "running"
         again = await start_reconcile(r.runtime, "acme", "app")
@@ -96,8 +96,7 @@ async def test_a_failing_vendor_fails_the_run_and_resolves_nothing(database_url,
     async with reconciling(database_url, keys, app={"retry": {"attempts": 1}}) as r:
         await seed(r, r.simulator.state()["Users"])
         await r.reconciler.run_now("acme", "app")
-        r.simulator.add_fault(__import__("vendors.simulators.base", fromlist=["FaultRule"]).FaultRule(
-            method="GET", status=500, times=-1))  # fmt: skip
+        r.simulator.add_fault(FaultRule(method="GET", status=500, times=-1))
         failed = await r.reconciler.run_now("acme", "app")
         assert failed.status is RunStatus.FAILED and "app" in failed.detail
         assert (await last_run(r.runtime, "acme", "app"))["total"] == 5  # still standing

@@ -9,7 +9,12 @@ benchmarks use (a real vendor has no such thing):
 - `GET /_sim/requests` (`DELETE` clears): every request received, with the
   auth scheme used but never the credential;
 - `POST /_sim/faults` (`DELETE` clears): inject failures ahead of the
-  vendor's own behaviour, as JSON rules (see `FaultRule`).
+  vendor's own behaviour, as JSON rules (see `FaultRule`);
+- `POST /_sim/users`, `PATCH /_sim/users/{id}`, `DELETE /_sim/users/{id}`:
+  the vendor's own admin console (see `Console`): an account created,
+  changed or removed at the vendor without the gateway, in the vendor's own
+  user representation; `?surface=NAME` picks one of a vendor's user stores
+  (Orca and Delinea keep SCIM and REST users apart), the first by default.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import zlib
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import parse_qs
 
 import orjson
 
@@ -46,6 +52,27 @@ class SimulatorSpec(Protocol):
 
     def demo_credentials(self, settings: Any) -> dict[str, str]:
         """Credential name -> value, for the demo's environment (DEMO_<VENDOR>_<SEED>_<NAME>)."""
+
+
+class ConsoleError(Exception):
+    """A console action the vendor's console would refuse: `status` and the vendor's words."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+class Console(Protocol):
+    """An admin in the vendor's own console, acting on one of its user stores (never through an API the gateway
+    uses, so nothing the gateway watches sees it). Bodies are the vendor's user representation; each method
+    returns the user as the vendor now holds it (None for a removal) or raises ConsoleError."""
+
+    def create(self, body: Any) -> Any: ...
+
+    def change(self, user_id: str, body: Any) -> Any: ...
+
+    def remove(self, user_id: str) -> None: ...
 
 
 @dataclass
@@ -92,12 +119,14 @@ def _rules(payload: Any) -> list[FaultRule]:
 class Simulator:
     """A vendor account: surfaces mounted at path prefixes, plus the control API.
 
-    `state` returns the vendor's data for `/_sim/state`.
+    `state` returns the vendor's data for `/_sim/state`; `consoles` are its admin consoles by user store
+    (the first is the default of `/_sim/users`; none: the vendor has no user accounts).
     """
 
     vendor: str
     mounts: Sequence[tuple[str, ASGIApp]]
     state: Callable[[], Any] = dict
+    consoles: dict[str, Console] = field(default_factory=dict)
     faults: list[FaultRule] = field(default_factory=list)
     requests: collections.deque[dict[str, Any]] = field(
         default_factory=lambda: collections.deque(maxlen=REQUEST_LOG_SIZE)
@@ -178,8 +207,39 @@ class Simulator:
         elif path == "/_sim/faults" and method == "DELETE":
             self.faults.clear()
             await send_json(send, 200, {"faults": 0})
+        elif path == "/_sim/users" or path.startswith("/_sim/users/"):
+            await self._console(scope, receive, send)
         else:
             await send_json(send, 404, {"detail": "unknown control endpoint"})
+
+    async def _console(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """`/_sim/users[/{id}]`: the chosen console creates (POST), changes (PATCH) or removes (DELETE) a user."""
+        user_id = scope["path"].removeprefix("/_sim/users").strip("/") or None
+        method = scope["method"]
+        surface = parse_qs(scope["query_string"].decode()).get("surface", [None])[0]
+        console = self.consoles.get(surface) if surface else next(iter(self.consoles.values()), None)
+        try:
+            if console is None:
+                known = ", ".join(self.consoles) or f"none: {self.vendor} has no user accounts"
+                raise ConsoleError(404, f"no such user store on the {self.vendor} simulator (stores: {known})")
+            if method == "POST" and user_id is None:
+                await send_json(send, 201, console.create(_json(await read_body(receive))))
+            elif method == "PATCH" and user_id is not None:
+                await send_json(send, 200, console.change(user_id, _json(await read_body(receive))))
+            elif method == "DELETE" and user_id is not None:
+                console.remove(user_id)
+                await send_json(send, 204, None)
+            else:
+                raise ConsoleError(405, "POST /_sim/users, PATCH or DELETE /_sim/users/{id}")
+        except ConsoleError as exc:
+            await send_json(send, exc.status, {"detail": exc.detail})
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise ConsoleError(400, "the body is not JSON") from None
 
 
 def _log_entry(scope: Scope) -> dict[str, Any]:

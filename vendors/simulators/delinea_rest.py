@@ -24,7 +24,7 @@ from urllib.parse import parse_qs
 
 import orjson
 
-from vendors.simulators.base import Receive, Scope, Send, bearer_token, read_body, send_json
+from vendors.simulators.base import ConsoleError, Receive, Scope, Send, bearer_token, read_body, send_json
 from vendors.simulators.delinea_token import ADMIN, READ, WRITE, TokenIssuer
 
 USERS_PATH = "/api/v1/users"
@@ -176,6 +176,32 @@ class UsersApi:
         for other in self.users.values():
             if other["userName"].lower() == user_name.lower() and other["id"] != own_id:
                 raise ApiError(409, f"userName {user_name!r} is already taken", "conflict")
+
+
+class DelineaConsole:
+    """Delinea's admin portal (Access > Users): users as the REST API holds them, no token, no rate limit."""
+
+    def __init__(self, api: UsersApi) -> None:
+        self.api = api
+
+    def create(self, body: Any) -> dict[str, Any]:
+        try:
+            return self.api.add(body)
+        except ApiError as exc:
+            raise ConsoleError(exc.status, exc.message) from None
+
+    def change(self, user_id: str, body: Any) -> dict[str, Any]:
+        user = self.api.users.get(user_id)
+        if user is None:
+            raise ConsoleError(404, f"no user with id {user_id!r}")
+        try:
+            return self.api._update(user, body)
+        except ApiError as exc:
+            raise ConsoleError(exc.status, exc.message) from None
+
+    def remove(self, user_id: str) -> None:
+        if self.api.users.pop(user_id, None) is None:
+            raise ConsoleError(404, f"no user with id {user_id!r}")
 
 
 def _validated(body: Any, creating: bool) -> dict[str, Any]:
