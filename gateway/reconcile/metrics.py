@@ -34,6 +34,13 @@ class ReconcileMetrics(Collector):
         )
         registry.register(self)
 
+    def prepare(self, apps: Iterable[tuple[str, str]]) -> None:
+        """Export each app's new-findings counters from 0: a series born at its first increment hides that
+        increment from increase(), and so from the alert."""
+        for tenant, app in apps:
+            for state in FindingState:
+                self.new.labels(tenant, app, state.value)
+
     def count_new(self, tenant: str, app: str, new: Mapping[FindingState, int]) -> None:
         for state, count in new.items():
             if count:

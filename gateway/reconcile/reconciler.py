@@ -65,6 +65,8 @@ class Reconciler:
         self.leases = self.directory.leases(self.holder)
         if self.metrics is None:
             self.metrics = ReconcileMetrics(self.runtime.metrics.registry, lambda: self.last)
+        # Every reconcilable app's counters exist from 0, so that the first findings show in increase().
+        self.metrics.prepare((app.tenant, app.name) for app in self.runtime.apps() if app.resources is not None)
 
     def app(self, tenant: str, name: str) -> AppRuntime:
         """The app; raises NotFoundException (404) for an unknown tenant or app."""
