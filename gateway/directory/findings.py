@@ -25,7 +25,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.clock import Clock
 from gateway.directory.crypto import KeyRing
@@ -136,26 +136,41 @@ class Reconciliations:
 
     # Findings.
 
-    async def record(self, run_id: UUID, observations: Sequence[Observation]) -> Counter[FindingState]:
-        """Insert or refresh these findings in one transaction; returns how many of each state are new."""
-        if not observations:
-            return Counter()
+    async def record(
+        self, run_id: UUID, observations: Sequence[Observation], seen: Iterable[UUID] = ()
+    ) -> Counter[FindingState]:
+        """Insert or refresh these findings, and mark the directory entries in `seen` as met at the vendor
+        (again is fine: a vendor's pages may overlap), in one transaction; returns how many of each state
+        are new."""
         now = self._now()
         wanted = {(o.kind, o.vendor_id, o.state.value): o for o in observations}
-        known_query = select(_f.kind, _f.vendor_id, _f.state).where(
-            *self._app(), _f.vendor_id.in_({o.vendor_id for o in observations})
-        )
+        met = list(dict.fromkeys(seen))
+        if not wanted and not met:
+            return Counter()
         async with transaction(self._engine, write=True) as connection:
-            known = {tuple(row) for row in await connection.execute(known_query)}
-            old = [self._columns(o, run_id, now) for key, o in wanted.items() if key in known]
-            new = [
-                {**self._columns(o, run_id, now), "first_seen": now} for key, o in wanted.items() if key not in known
-            ]
-            if old:
-                await connection.execute(_REFRESH, [_bound(values) for values in old])
-            if new:
-                await connection.execute(insert(findings_table), new)
+            new = await self._upsert(connection, run_id, wanted, now) if wanted else []
+            if met:
+                known = select(_s.directory_id).where(_s.run_id == run_id, _s.directory_id.in_(met))
+                already = set((await connection.execute(known)).scalars())
+                rows = [{"run_id": run_id, "directory_id": entry} for entry in met if entry not in already]
+                if rows:
+                    await connection.execute(insert(seen_table), rows)
         return Counter(FindingState(values["state"]) for values in new)
+
+    async def _upsert(
+        self, connection: AsyncConnection, run_id: UUID, wanted: dict[tuple[str, str, str], Observation], now: datetime
+    ) -> list[dict[str, Any]]:
+        """Refresh the findings already recorded, insert the others; returns the inserted rows."""
+        vendor_ids = {o.vendor_id for o in wanted.values()}
+        known_query = select(_f.kind, _f.vendor_id, _f.state).where(*self._app(), _f.vendor_id.in_(vendor_ids))
+        known = {tuple(row) for row in await connection.execute(known_query)}
+        old = [self._columns(o, run_id, now) for key, o in wanted.items() if key in known]
+        new = [{**self._columns(o, run_id, now), "first_seen": now} for key, o in wanted.items() if key not in known]
+        if old:
+            await connection.execute(_REFRESH, [_bound(values) for values in old])
+        if new:
+            await connection.execute(insert(findings_table), new)
+        return new
 
     async def findings(self, offset: int = 0, limit: int = 100) -> list[Finding]:
         """The app's current findings, by state then vendor id (stable pages)."""
@@ -179,16 +194,8 @@ class Reconciliations:
     # What a run met at the vendor (to tell the missing entries without holding every id in memory).
 
     async def mark_seen(self, run_id: UUID, directory_ids: Iterable[UUID]) -> None:
-        """Note that the run met these entries at the vendor (again is fine: a vendor's pages may overlap)."""
-        wanted = list(dict.fromkeys(directory_ids))
-        if not wanted:
-            return
-        known = select(_s.directory_id).where(_s.run_id == run_id, _s.directory_id.in_(wanted))
-        async with transaction(self._engine, write=True) as connection:
-            already = set((await connection.execute(known)).scalars())
-            rows = [{"run_id": run_id, "directory_id": entry} for entry in wanted if entry not in already]
-            if rows:
-                await connection.execute(insert(seen_table), rows)
+        """Note that the run met these entries at the vendor (`record` does it with findings, in one go)."""
+        await self.record(run_id, (), directory_ids)
 
     async def seen_among(self, run_id: UUID, directory_ids: Sequence[UUID]) -> set[UUID]:
         if not directory_ids:

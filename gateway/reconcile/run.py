@@ -12,20 +12,21 @@ ever written to the vendor. Raises what the vendor calls raise (ConnectorError) 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
 from gateway.directory.findings import FindingState, Observation, Reconciliations
-from gateway.directory.records import Entry, IntentOp
-from gateway.directory.resources import Resources
+from gateway.directory.records import IntentOp
+from gateway.directory.resources import Link, Resources
 from gateway.operations import AppOperations
 from gateway.outbound.budget import CallBudget
 from gateway.outbound.errors import VendorBadResponse
 from gateway.reconcile.compare import observe
 from gateway.scim.query import ListQuery
-from vendors.base import Kind, Op
+from vendors.base import Kind, Op, Page, Resource
 
 PAGE_SIZE = 100
 
@@ -68,52 +69,72 @@ async def reconcile(walk: Walk) -> Progress:
 
 
 async def _vendor_pass(walk: Walk) -> None:
-    start, progress = 1, walk.progress
-    while True:
-        # A budget per page: its status list stays one page long; the run's deadline bounds them all.
-        query = ListQuery(filter=None, start_index=start, count=walk.page_size)
-        page = await walk.operations.search(CallBudget(walk.deadline), walk.kind, query)
-        progress.total = page.total
-        accounts = [resource for resource in page.resources if resource.get("id") is not None]
-        entries = await walk.resources.by_vendor_ids(walk.kind, [str(r["id"]) for r in accounts])
-        observations = [o for r in accounts for o in observe(walk.kind, r, entries.get(str(r["id"])))]
-        await _record(walk, observations)
-        await walk.runs.mark_seen(walk.run_id, [entry.id for entry in entries.values()])
-        progress.accounts += len(page.resources)
-        progress.pages += 1
-        walk.on_page(progress)
-        await walk.keep()
-        if not page.resources or progress.accounts >= page.total:
-            return
-        start += len(page.resources)
-        if progress.pages > page.total // max(1, walk.page_size) + 1_000:
-            raise VendorBadResponse(f"{walk.operations.connector.vendor}: listing {walk.kind.value}s did not end")
+    """Vendor pages in order; the next page is being fetched (waiting for its slot under the app's
+    outbound rate) while this one is compared and recorded, so the run takes as long as the slower of
+    the two, not their sum. At most two pages are held."""
+    progress = walk.progress
+    fetching = asyncio.create_task(_fetch(walk, 1))
+    try:
+        while True:
+            page = await fetching
+            progress.total = page.total
+            read = progress.accounts + len(page.resources)
+            more = bool(page.resources) and read < page.total
+            if more:
+                if progress.pages > page.total // max(1, walk.page_size) + 1_000:
+                    raise VendorBadResponse(f"{walk.operations.connector.vendor}: listing users did not end")
+                fetching = asyncio.create_task(_fetch(walk, read + 1))
+            await _compare(walk, page.resources)
+            progress.accounts, progress.pages = read, progress.pages + 1
+            walk.on_page(progress)
+            await walk.keep()
+            if not more:
+                return
+    finally:
+        if not fetching.done():
+            fetching.cancel()
+            await asyncio.gather(fetching, return_exceptions=True)
+
+
+async def _fetch(walk: Walk, start: int) -> Page:
+    # A budget per page: its status list stays one page long; the run's deadline bounds them all.
+    query = ListQuery(filter=None, start_index=start, count=walk.page_size)
+    return await walk.operations.search(CallBudget(walk.deadline), walk.kind, query)
+
+
+async def _compare(walk: Walk, resources: list[Resource]) -> None:
+    """One vendor page against the directory entries linked to its ids: findings, and seen marks."""
+    accounts = [resource for resource in resources if resource.get("id") is not None]
+    entries = await walk.resources.by_vendor_ids(walk.kind, [str(r["id"]) for r in accounts])
+    observations = [o for r in accounts for o in observe(walk.kind, r, entries.get(str(r["id"])))]
+    await _record(walk, observations, seen=[entry.id for entry in entries.values()])
 
 
 async def _directory_pass(walk: Walk) -> None:
     after = None
-    while entries := await walk.resources.entries(walk.kind, after, walk.page_size):
-        after = entries[-1].id
-        candidates = [entry for entry in entries if _expected_at_vendor(entry, walk.started)]
-        seen = await walk.runs.seen_among(walk.run_id, [entry.id for entry in candidates])
-        missing = [
-            Observation(walk.kind, str(entry.vendor_id), FindingState.MISSING, entry.id, entry.state.user_name)
-            for entry in candidates
-            if entry.id not in seen
-        ]
-        await _record(walk, missing)
-        walk.progress.entries_checked += len(entries)
+    while links := await walk.resources.links(walk.kind, after, walk.page_size):
+        after = links[-1].id
+        candidates = [link for link in links if _expected_at_vendor(link, walk.started)]
+        seen = await walk.runs.seen_among(walk.run_id, [link.id for link in candidates])
+        missing = [link for link in candidates if link.id not in seen]
+        await _record(walk, [await _missing(walk, link) for link in missing])
+        walk.progress.entries_checked += len(links)
         await walk.keep()
 
 
-def _expected_at_vendor(entry: Entry, started: datetime) -> bool:
+def _expected_at_vendor(link: Link, started: datetime) -> bool:
     """Whether the vendor should hold this entry's account: linked, visible, there before the run began."""
-    deleting = entry.pending is not None and entry.pending.op is IntentOp.DELETE
-    return entry.visible and entry.vendor_id is not None and entry.created < started and not deleting
+    return link.visible and link.vendor_id is not None and link.created < started and link.pending != IntentOp.DELETE
 
 
-async def _record(walk: Walk, observations: list[Observation]) -> None:
-    new = await walk.runs.record(walk.run_id, observations)
+async def _missing(walk: Walk, link: Link) -> Observation:
+    entry = await walk.resources.get(walk.kind, link.id)  # for its userName (rare: only missing ones are read)
+    user_name = entry.state.user_name if entry is not None else None
+    return Observation(walk.kind, str(link.vendor_id), FindingState.MISSING, link.id, user_name)
+
+
+async def _record(walk: Walk, observations: list[Observation], seen: list[UUID] | None = None) -> None:
+    new = await walk.runs.record(walk.run_id, observations, seen or ())
     for observation in observations:
         walk.progress.found[observation.state] += 1
     for state, count in new.items():

@@ -65,12 +65,13 @@ async def test_seen_marks_answer_membership_and_go_with_the_run(directory):
         assert (await connection.execute(select(reconcile_seen))).all() == []
 
 
-async def test_entries_pages_every_resource_of_the_app_by_id(directory):
+async def test_links_page_every_resource_of_the_app_by_id(directory):
     orca = directory.resources("acme", "orca")
     made = {(await orca.insert("User", State(f"u{i}"), vendor_id=f"v{i}", origin=Origin.GATEWAY)).id for i in range(7)}
     await directory.resources("acme", "other").insert("User", State("x"), vendor_id="x", origin=Origin.GATEWAY)
     seen, after, pages = [], None, 0
-    while page := await orca.entries("User", after, limit=3):
-        seen += [entry.id for entry in page]
+    while page := await orca.links("User", after, limit=3):
+        assert all(link.visible and link.vendor_id and link.pending is None for link in page)
+        seen += [link.id for link in page]
         after, pages = page[-1].id, pages + 1
-    assert set(seen) == made and len(seen) == 7 and pages == 3 and seen == sorted(seen, key=lambda i: seen.index(i))
+    assert set(seen) == made and len(seen) == 7 and pages == 3 and seen == sorted(seen)
