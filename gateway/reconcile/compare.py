@@ -73,6 +73,15 @@ def _within(written: Any, vendor: Any) -> Any:
     if isinstance(written, Mapping) and isinstance(vendor, Mapping):
         lowered = {key.lower(): value for key, value in vendor.items()}
         return {key: _within(value, lowered.get(key.lower())) for key, value in written.items()}
+    if isinstance(written, list) and isinstance(vendor, list):  # multi-valued: the sub-attributes written
+        names = {key.lower() for item in written if isinstance(item, Mapping) for key in item}
+        if names:
+            return [
+                {key: value for key, value in item.items() if key.lower() in names}
+                if isinstance(item, Mapping)
+                else item
+                for item in vendor
+            ]
     return vendor
 
 
