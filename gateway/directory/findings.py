@@ -35,6 +35,8 @@ from gateway.directory.schema import reconcile_runs as runs_table
 from gateway.directory.schema import reconcile_seen as seen_table
 
 _f, _r, _s = findings_table.c, runs_table.c, seen_table.c
+#: Runs kept per app (older ones are deleted when a run ends): the history the admin API can show.
+KEPT_RUNS = 20
 
 
 class FindingState(StrEnum):
@@ -123,7 +125,13 @@ class Reconciliations:
             values = {"finished": self._now(), "status": status.value, "accounts": accounts, "detail": detail}
             values.update({state.value: counted.get(state.value, 0) for state in FindingState})
             update_run = update(runs_table).where(_r.id == run_id).values(values).returning(*runs_table.c)
-            return _run((await connection.execute(update_run)).one()._mapping)
+            closed = _run((await connection.execute(update_run)).one()._mapping)
+            older = select(_r.id).where(_r.tenant == self.tenant, _r.app == self.app)
+            older = older.order_by(_r.started.desc()).offset(KEPT_RUNS)
+            stale = list((await connection.execute(older)).scalars())
+            if stale:
+                await connection.execute(delete(runs_table).where(_r.id.in_(stale)))
+            return closed
 
     async def last_run(self, finished: bool = False) -> Run | None:
         """The latest run (with `finished`: the latest that ended, either way), or None."""
@@ -238,6 +246,19 @@ class Reconciliations:
             first_seen=row["first_seen"],
             last_seen=row["last_seen"],
         )
+
+
+async def last_finished_runs(engine: AsyncEngine) -> list[Run]:
+    """The latest finished run of every app that has one, in one query (what every replica shows)."""
+    ended = _r.status != RunStatus.RUNNING.value
+    latest = (
+        select(_r.tenant, _r.app, func.max(_r.started).label("started")).where(ended).group_by(_r.tenant, _r.app)
+    ).subquery()
+    query = select(runs_table).join(
+        latest, (_r.tenant == latest.c.tenant) & (_r.app == latest.c.app) & (_r.started == latest.c.started)
+    )
+    async with transaction(engine, write=False) as connection:
+        return [_run(row._mapping) for row in await connection.execute(query.where(ended))]
 
 
 _KEY = ("tenant", "app", "kind", "vendor_id", "state")

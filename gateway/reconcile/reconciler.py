@@ -25,7 +25,7 @@ from scim2_models import NotFoundException, SCIMException
 
 from gateway.clock import SYSTEM_CLOCK, Clock
 from gateway.directory.errors import DirectoryError
-from gateway.directory.findings import Run, RunStatus
+from gateway.directory.findings import Run, RunStatus, last_finished_runs
 from gateway.directory.store import Directory
 from gateway.reconcile.metrics import ReconcileMetrics
 from gateway.reconcile.run import Progress, Walk, reconcile
@@ -159,12 +159,11 @@ class Reconciler:
         return None if run is None else await self.execute(tenant, name, run, on_page)
 
     async def refresh(self) -> None:
-        """Read every reconciled app's last finished run from the database (whichever replica ran it)."""
-        for app in self.runtime.apps():
-            if app.resources is not None:
-                found = await self.directory.reconciliations(app.tenant, app.name).last_run(finished=True)
-                if found is not None:
-                    self.last[(app.tenant, app.name)] = found
+        """Read every app's last finished run from the database, whichever replica ran it (one query)."""
+        known = {(app.tenant, app.name) for app in self.runtime.apps()}
+        for run in await last_finished_runs(self.directory.engine):
+            if (run.tenant, run.app) in known:
+                self.last[(run.tenant, run.app)] = run
 
     async def tick(self) -> None:
         """Refresh the last runs, then start a run of every scheduled app that is due (lease permitting)."""

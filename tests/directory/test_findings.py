@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from gateway.directory.findings import FindingState, Observation, RunStatus
+from gateway.directory.findings import KEPT_RUNS, FindingState, Observation, RunStatus, last_finished_runs
 from gateway.directory.records import Origin, State
-from gateway.directory.schema import reconcile_findings, reconcile_seen
+from gateway.directory.schema import reconcile_findings, reconcile_runs, reconcile_seen
 
 ORPHAN = Observation("User", "v-1", FindingState.ORPHAN, user_name="Mallory@Example.com")
 DRIFT = Observation("User", "v-2", FindingState.DRIFT, uuid.uuid4(), "bob@example.com", ("displayName", "emails"))
@@ -75,3 +75,22 @@ async def test_links_page_every_resource_of_the_app_by_id(directory):
         seen += [link.id for link in page]
         after, pages = page[-1].id, pages + 1
     assert set(seen) == made and len(seen) == 7 and pages == 3 and seen == sorted(seen)
+
+
+async def test_old_runs_are_pruned_and_every_apps_last_finished_run_comes_in_one_query(directory, clock):
+    orca, other = directory.reconciliations("acme", "orca"), directory.reconciliations("globex", "orca")
+    for _ in range(KEPT_RUNS + 2):
+        clock.advance(60)
+        await orca.finish_run((await orca.start_run()).id, RunStatus.SUCCEEDED, 1)
+    clock.advance(60)
+    last_other = await other.finish_run((await other.start_run()).id, RunStatus.FAILED, 0, "x")
+    clock.advance(60)
+    running = await orca.start_run()
+    async with directory.engine.connect() as connection:
+        kept = (await connection.execute(select(func.count()).select_from(reconcile_runs))).scalar_one()
+    assert kept == KEPT_RUNS + 2  # acme/orca: 20 finished + the running one; globex/orca: 1
+    latest = {(run.tenant, run.app): run for run in await last_finished_runs(directory.engine)}
+    assert set(latest) == {("acme", "orca"), ("globex", "orca")}
+    assert latest[("globex", "orca")] == last_other
+    assert latest[("acme", "orca")].id != running.id and latest[("acme", "orca")].status is RunStatus.SUCCEEDED
+    assert latest[("acme", "orca")] == await orca.last_run(finished=True)

@@ -124,3 +124,24 @@ async def test_the_scheduler_runs_due_apps_once_per_period(database_url, keys, c
         assert ("acme", "app") in r.reconciler.tasks
         await r.reconciler.tasks[("acme", "app")]
         assert r.reconciler.last[("acme", "app")].accounts == 5
+
+
+async def test_three_replicas_asked_at_once_run_the_app_once(database_url, keys, backend):
+    if backend != "postgresql":
+        pytest.skip("replicas share PostgreSQL; SQLite is for one replica")
+    async with (
+        reconciling(database_url, keys) as a,
+        reconciling(database_url, keys) as b,
+        reconciling(database_url, keys) as c,
+    ):
+        replicas = (a, b, c)
+        for replica in replicas:
+            replica.simulator.add_fault(FaultRule(method="GET", path="/api/scim/v2/Users", latency=0.2))
+        answers = await asyncio.gather(*(start_reconcile(r.runtime, "acme", "app") for r in replicas))
+        assert [answer["started"] for answer in answers].count(True) == 1, answers
+        (winner,) = [r for r, answer in zip(replicas, answers, strict=True) if answer["started"]]
+        await winner.reconciler.tasks[("acme", "app")]
+        for replica in replicas:  # every replica reads the same last run
+            page = await last_run(replica.runtime, "acme", "app")
+            assert page["run"]["id"] == answers[replicas.index(winner)]["run"]["id"]
+            assert page["run"]["status"] == "succeeded"
