@@ -6,8 +6,11 @@
    recorded and the entries it met marked as seen, in the database.
 2. Every directory entry of the app, by keyset pages: a visible, linked entry that existed when the run
    started and was not seen at the vendor is missing (unless its deletion is in progress).
-Memory holds one vendor page and one directory page at a time, whatever the app's size. Nothing is
-ever written to the vendor. Raises what the vendor calls raise (ConnectorError) and DirectoryError.
+Memory holds two vendor pages (one being fetched) and one directory page at a time, whatever the app's
+size. Nothing is ever written to the vendor. Raises what the vendor calls raise (ConnectorError) and
+DirectoryError. Vendors page by offset: accounts created or deleted at the vendor during the walk shift
+the pages, so an account may be read twice (harmless: findings are keyed by vendor id) or skipped (it
+then shows as missing until the next run finds it again).
 """
 
 from __future__ import annotations
