@@ -182,7 +182,8 @@ async def measure(accounts: int, rate: float, database_url: str | None, work: Pa
     bound = pages / rate
     return Result(
         accounts=accounts, rate=rate, pages=pages, seconds=round(seconds, 2), cpu_seconds=round(cpu, 2),
-        bound_seconds=round(bound, 2), ratio=round(seconds / bound, 2), peak_growth_mb=round(peak / 2**20, 2), vendor_429s=refused,
+        bound_seconds=round(bound, 2), ratio=round(seconds / bound, 2),
+        peak_growth_mb=round(peak / 2**20, 2), vendor_429s=refused,
         findings={state.value: run.counts[state] for state in FindingState}, planted=planted,
         status=run.status.value if traced.counts == run.counts else "the second run found otherwise",
     )  # fmt: skip
