@@ -11,6 +11,7 @@ from scim2_models import NotFoundException
 from gateway.directory.findings import FindingState, RunStatus
 from gateway.directory.records import Origin, State
 from gateway.outbound.errors import NotSupported
+from gateway.reconcile.reconciler import LEASE_TTL
 from gateway.reconcile.service import last_run, start_reconcile
 from tests.reconcile.harness import reconciling
 from vendors.simulators.base import FaultRule
@@ -145,3 +146,18 @@ async def test_three_replicas_asked_at_once_run_the_app_once(database_url, keys,
             page = await last_run(replica.runtime, "acme", "app")
             assert page["run"]["id"] == answers[replicas.index(winner)]["run"]["id"]
             assert page["run"]["status"] == "succeeded"
+
+
+async def test_a_run_that_loses_its_lease_stops_and_says_so(database_url, keys, clock):
+    async with reconciling(database_url, keys, clock=clock) as r:
+        r.reconciler.page_size = 2  # three vendor pages for five users
+        r.simulator.add_fault(FaultRule(method="GET", path="/api/scim/v2/Users", latency=0.2, times=-1))
+        run = await r.reconciler.begin("acme", "app")
+        task = asyncio.create_task(r.reconciler.execute("acme", "app", run))
+        await asyncio.sleep(0.1)  # the first page is in flight; this replica stalls past its lease
+        clock.advance(LEASE_TTL.total_seconds() + 1)
+        other = r.directory.leases("replica-b")
+        assert await other.acquire("reconcile:acme/app", LEASE_TTL)
+        finished = await task
+        assert finished.status is RunStatus.FAILED and "lease" in finished.detail and finished.accounts < 5
+        assert await other.holder_of("reconcile:acme/app") == "replica-b"  # the loser released nothing of b's
