@@ -11,7 +11,7 @@ benchmarks use (a real vendor has no such thing):
 - `POST /_sim/faults` (`DELETE` clears): inject failures ahead of the
   vendor's own behaviour, as JSON rules (see `FaultRule`);
 - `POST /_sim/users`, `PATCH /_sim/users/{id}`, `DELETE /_sim/users/{id}`:
-  the vendor's own admin console (see `Console`): an account created,
+  the vendor's own admin console (vendors/simulators/console.py): an account created,
   changed or removed at the vendor without the gateway, in the vendor's own
   user representation; `?surface=NAME` picks one of a vendor's user stores
   (Orca and Delinea keep SCIM and REST users apart), the first by default.
@@ -25,9 +25,10 @@ import zlib
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import parse_qs
 
 import orjson
+
+from vendors.simulators.console import Console, act
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -52,27 +53,6 @@ class SimulatorSpec(Protocol):
 
     def demo_credentials(self, settings: Any) -> dict[str, str]:
         """Credential name -> value, for the demo's environment (DEMO_<VENDOR>_<SEED>_<NAME>)."""
-
-
-class ConsoleError(Exception):
-    """A console action the vendor's console would refuse: `status` and the vendor's words."""
-
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-
-
-class Console(Protocol):
-    """An admin in the vendor's own console, acting on one of its user stores (never through an API the gateway
-    uses, so nothing the gateway watches sees it). Bodies are the vendor's user representation; each method
-    returns the user as the vendor now holds it (None for a removal) or raises ConsoleError."""
-
-    def create(self, body: Any) -> Any: ...
-
-    def change(self, user_id: str, body: Any) -> Any: ...
-
-    def remove(self, user_id: str) -> None: ...
 
 
 @dataclass
@@ -214,32 +194,9 @@ class Simulator:
 
     async def _console(self, scope: Scope, receive: Receive, send: Send) -> None:
         """`/_sim/users[/{id}]`: the chosen console creates (POST), changes (PATCH) or removes (DELETE) a user."""
-        user_id = scope["path"].removeprefix("/_sim/users").strip("/") or None
-        method = scope["method"]
-        surface = parse_qs(scope["query_string"].decode()).get("surface", [None])[0]
-        console = self.consoles.get(surface) if surface else next(iter(self.consoles.values()), None)
-        try:
-            if console is None:
-                known = ", ".join(self.consoles) or f"none: {self.vendor} has no user accounts"
-                raise ConsoleError(404, f"no such user store on the {self.vendor} simulator (stores: {known})")
-            if method == "POST" and user_id is None:
-                await send_json(send, 201, console.create(_json(await read_body(receive))))
-            elif method == "PATCH" and user_id is not None:
-                await send_json(send, 200, console.change(user_id, _json(await read_body(receive))))
-            elif method == "DELETE" and user_id is not None:
-                console.remove(user_id)
-                await send_json(send, 204, None)
-            else:
-                raise ConsoleError(405, "POST /_sim/users, PATCH or DELETE /_sim/users/{id}")
-        except ConsoleError as exc:
-            await send_json(send, exc.status, {"detail": exc.detail})
-
-
-def _json(body: bytes) -> Any:
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise ConsoleError(400, "the body is not JSON") from None
+        body = await read_body(receive) if scope["method"] in ("POST", "PATCH") else b""
+        status, answer = act(self.vendor, self.consoles, scope["method"], scope["path"], scope["query_string"], body)
+        await send_json(send, status, answer)
 
 
 def _log_entry(scope: Scope) -> dict[str, Any]:

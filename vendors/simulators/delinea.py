@@ -23,7 +23,8 @@ from scim2_server.errors import MethodNotAllowedException
 from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
 
-from vendors.simulators.base import ASGIApp, Console, Simulator
+from vendors.simulators.base import ASGIApp, Simulator
+from vendors.simulators.console import Console
 from vendors.simulators.delinea_rest import DelineaConsole, UsersApi
 from vendors.simulators.delinea_token import ALL_SCOPES, ApiClient, TokenIssuer
 from vendors.simulators.scim_surface import ScimConsole, ScimSurface

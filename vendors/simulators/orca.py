@@ -19,7 +19,8 @@ from scim2_server.errors import MethodNotAllowedException
 from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
 
-from vendors.simulators.base import Console, Simulator
+from vendors.simulators.base import Simulator
+from vendors.simulators.console import Console
 from vendors.simulators.orca_rest import ROLES, OrcaConsole, OrcaRestSurface, OrcaUserStore
 from vendors.simulators.scim_surface import ScimConsole, ScimSurface
 from vendors.simulators.seed import demo_data, demo_secret

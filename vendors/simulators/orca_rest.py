@@ -27,7 +27,8 @@ from urllib.parse import parse_qs
 
 import orjson
 
-from vendors.simulators.base import ConsoleError, Receive, Scope, Send, bearer_token, read_body, send_json
+from vendors.simulators.base import Receive, Scope, Send, bearer_token, read_body, send_json
+from vendors.simulators.console import ConsoleError
 
 ROLES = ("Admin", "Viewer")
 STATUSES = ("active", "invited", "inactive")

@@ -35,7 +35,8 @@ from scim2_server.memory import AsyncInMemoryStorage, InMemoryStorage
 from scim2_server.requests import ScimRequest
 from scim2_server.utils import load_default_resource_types, load_default_schemas
 
-from vendors.simulators.base import ConsoleError, Receive, Scope, Send
+from vendors.simulators.base import Receive, Scope, Send
+from vendors.simulators.console import ConsoleError
 from vendors.simulators.seed import DemoData
 
 _CONFIG = ServiceProviderConfig(
