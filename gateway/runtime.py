@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import aiohttp
 from scim2_models import NotFoundException
@@ -39,6 +40,8 @@ from vendors.base import Connector, ConnectorSettings
 
 #: Intents younger than this are never settled by recovery (their request may still be running).
 MIN_SETTLE_AFTER = 30.0
+if TYPE_CHECKING:
+    from gateway.reconcile.reconciler import Reconciler
 
 
 @dataclass
@@ -107,6 +110,8 @@ class Runtime:
     failed_auth: FailedAuthThrottle
     #: The gateway's directory (None when no app keeps anything in it); built and closed by the lifespan.
     directory: Directory | None = None
+    #: Reconciles the apps with the directory (gateway/reconcile/); built with the directory by the lifespan.
+    reconciler: Reconciler | None = None
 
     def verifier(self, tenant: str) -> TokenVerifier:
         """The tenant's token verifier; an unknown tenant's refuses every token as a known one refuses a bad one."""

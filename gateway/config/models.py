@@ -123,6 +123,29 @@ class BreakerConfig(_Strict):
 
 
 DirectoryMode = Literal["off", "link", "full"]
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def seconds(value: Any) -> Any:
+    """A duration as seconds: a number, or a string such as `90s`, `30m`, `6h`, `1d`."""
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match is None:
+            raise ValueError("a duration: seconds, or a number with s, m, h or d (e.g. 6h)")
+        return float(match.group(1)) * _UNITS[match.group(2)]
+    return value
+
+
+class ReconcileConfig(_Strict):
+    """Scheduled reconciliation of one app against the directory (gateway/reconcile/)."""
+
+    #: Start a run when the last one started this long ago (`6h`, `30m`, seconds).
+    every: float = Field(ge=60, le=30 * 86400)
+    #: The longest one run may take: the deadline of its vendor calls (waits for the outbound limits included).
+    timeout: float = Field(default=6 * 3600, ge=60, le=7 * 86400)
+
+    _every = field_validator("every", "timeout", mode="before")(seconds)
 
 
 class AppConfig(_Strict):
@@ -140,6 +163,8 @@ class AppConfig(_Strict):
     upstream: UpstreamConfig = UpstreamConfig()
     retry: RetryConfig = RetryConfig()
     breaker: BreakerConfig = BreakerConfig()
+    #: Reconcile this app with the directory on a schedule (needs the directory; None: on demand only).
+    reconcile: ReconcileConfig | None = None
     #: Every other key of the app, for its connector's Settings model (gateway/apps.py); credentials resolved.
     vendor_settings: dict[str, Any] = {}
 
@@ -148,6 +173,12 @@ class AppConfig(_Strict):
     def _yaml_off(cls, value: Any) -> Any:
         # YAML 1.1 reads a bare `off` as false.
         return "off" if value is False else value
+
+    @model_validator(mode="after")
+    def _reconcile_needs_directory(self) -> AppConfig:
+        if self.reconcile is not None and self.directory == "off":
+            raise ValueError("reconcile compares the vendor with the directory: it needs directory link or full")
+        return self
 
 
 class TenantConfig(_Strict):
@@ -266,6 +297,15 @@ class GatewayConfig(_Strict):
     observability: ObservabilityConfig = ObservabilityConfig()
     throttle: ThrottleConfig = ThrottleConfig()
     directory: DirectoryConfig | None = None
+
+    @model_validator(mode="after")
+    def _reconcile_has_directory(self) -> GatewayConfig:
+        if self.directory is None:
+            for tenant_name, tenant in self.tenants.items():
+                for app_name, app in tenant.apps.items():
+                    if app.reconcile is not None:
+                        raise ValueError(f"tenants.{tenant_name}.apps.{app_name}.reconcile needs the directory section")
+        return self
 
     def drain_seconds(self) -> float:
         """How long SIGTERM waits for requests in flight: `server.drain_timeout`, else the longest deadline + 1 s."""

@@ -14,6 +14,8 @@ from gateway.directory.codec import RowCodec
 from gateway.directory.crypto import BlindIndex, KeyRing
 from gateway.directory.engine import create_engine, transaction
 from gateway.directory.errors import error_label
+from gateway.directory.findings import Reconciliations
+from gateway.directory.leases import Leases
 from gateway.directory.migrate import ensure_schema
 from gateway.directory.resources import Observe, Resources
 
@@ -47,6 +49,14 @@ class Directory:
         return Resources(
             self.engine, self._codec, tenant, app, self._clock, observe=self._observe, gate=self.availability.gate
         )
+
+    def reconciliations(self, tenant: str, app: str) -> Reconciliations:
+        """The repository of one app's reconciliation runs and findings."""
+        return Reconciliations(self.engine, self._codec.keys, tenant, app, self._clock)
+
+    def leases(self, holder: str) -> Leases:
+        """Leases taken in the name of `holder` (one name per process)."""
+        return Leases(self.engine, holder, self._clock)
 
     async def check(self) -> None:
         """One round trip to the database (for /readyz); raises DirectoryUnavailable."""

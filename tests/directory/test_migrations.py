@@ -33,7 +33,7 @@ async def test_upgrade_from_empty_reaches_head_and_matches_the_schema_module(dat
             )
     finally:
         await engine.dispose()
-    assert tables == {"resources", VERSION_TABLE}
+    assert tables == {"resources", "reconcile_runs", "reconcile_findings", "reconcile_seen", "leases", VERSION_TABLE}
     assert differences == []  # migrations create exactly gateway.directory.schema
 
 
