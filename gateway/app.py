@@ -32,6 +32,7 @@ from gateway.observability.metrics import Metrics
 from gateway.observability.rates import sample_forever
 from gateway.observability.status import StatusPage, status
 from gateway.orchestrator import handle_scim
+from gateway.reconcile.reconciler import Reconciler
 from gateway.runtime import Runtime, build_runtime, needs_directory
 from gateway.scim.routes import SCIM_ROOT
 from gateway.startup import collector_paused
@@ -56,6 +57,8 @@ def create_app(config: GatewayConfig) -> Starlette:
             directory = build_directory(config.directory, observe=registry.observe_directory)
         with collector_paused():
             runtime = build_runtime(config, gateway_version(), directory, registry)
+            if directory is not None:
+                runtime.reconciler = Reconciler(runtime, directory)
             app.state.runtime = runtime
             app.state.status_page = StatusPage.build(runtime, gateway_version())
         # The runtime lives until shutdown: keep it out of later collections, which otherwise walk every
@@ -74,12 +77,14 @@ def create_app(config: GatewayConfig) -> Starlette:
             )
             app.state.metrics_url = metrics_server.url + "/metrics"
         checks = health_checks(runtime, observability.health_check_interval)
+        reconciling = runtime.reconciler.scheduled() if runtime.reconciler else contextlib.nullcontext()
         async with (
             _prepared(directory, config),
             checks,
             sample_forever(app.state.status_page.rates),
             settling(runtime),
             working(runtime),
+            reconciling,
         ):
             app.state.ready = True
             try:

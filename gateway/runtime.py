@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import aiohttp
 from scim2_models import NotFoundException
@@ -44,6 +45,8 @@ from vendors.base import Connector, ConnectorSettings
 
 #: Intents younger than this are never settled by recovery (their request may still be running).
 MIN_SETTLE_AFTER = 30.0
+if TYPE_CHECKING:
+    from gateway.reconcile.reconciler import Reconciler
 
 
 @dataclass
@@ -115,6 +118,8 @@ class Runtime:
     directory: Directory | None = None
     #: The manual apps' work queue (gateway/backed/manual/service.py); None without manual apps.
     work: WorkService | None = None
+    #: Reconciles the apps with the directory (gateway/reconcile/); built with the directory by the lifespan.
+    reconciler: Reconciler | None = None
 
     def verifier(self, tenant: str) -> TokenVerifier:
         """The tenant's token verifier; an unknown tenant's refuses every token as a known one refuses a bad one."""

@@ -23,6 +23,7 @@ from gateway.admin.context import AdminCall, AdminRoute, VendorCalls
 from gateway.admin.errors import error_body, render_admin_error
 from gateway.admin.offboard import offboard_endpoint
 from gateway.admin.people import people_endpoint
+from gateway.admin.reconcile import results_endpoint, start_endpoint
 from gateway.admin.review import review_endpoint, review_with_roster_endpoint
 from gateway.admin.scopes import Operator, Operators
 from gateway.admin.scopes import Scope as OperatorScope
@@ -53,9 +54,9 @@ ROUTES: list[AdminRoute] = [
     AdminRoute("/people/offboard", "POST", OperatorScope.OFFBOARD, "admin.people.offboard", offboard_endpoint),
     AdminRoute("/access-review", "GET", OperatorScope.READ, "admin.access_review", review_endpoint),
     AdminRoute("/access-review", "POST", OperatorScope.READ, "admin.access_review", review_with_roster_endpoint),
-    # Reconciliation plugs in here (issue 18 item 1, its own service module):
-    #   AdminRoute("/apps/{app}/reconcile", "POST", OperatorScope.WORK, "admin.reconcile.start", ...),
-    #   AdminRoute("/apps/{app}/reconcile", "GET", OperatorScope.READ, "admin.reconcile.results", ...),
+    # Starting a run changes nothing at the vendor but spends its budget: an operator's action (`work`).
+    AdminRoute("/apps/{app}/reconcile", "POST", OperatorScope.WORK, "admin.reconcile.start", start_endpoint),
+    AdminRoute("/apps/{app}/reconcile", "GET", OperatorScope.READ, "admin.reconcile.results", results_endpoint),
     # Manual apps' work queue (gateway/backed/manual/api.py): list, claim, complete, reject.
     *(
         AdminRoute(path, method, OperatorScope.WORK, action, _work(handler))

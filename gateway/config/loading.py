@@ -39,6 +39,7 @@ _APP_KEYS = frozenset(
         "upstream",
         "retry",
         "breaker",
+        "reconcile",
     }
 )
 DEFAULT_DIRECTORY_PATH = "directory.db"

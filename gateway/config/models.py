@@ -143,6 +143,31 @@ class WebhookConfig(_Strict):
     max_delay: float = Field(default=900.0, gt=0, le=86_400)
 
 
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def seconds(value: Any) -> Any:
+    """A duration as seconds: a number, or a string such as `90s`, `30m`, `6h`, `1d`."""
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match is None:
+            raise ValueError("a duration: seconds, or a number with s, m, h or d (e.g. 6h)")
+        return float(match.group(1)) * _UNITS[match.group(2)]
+    return value
+
+
+class ReconcileConfig(_Strict):
+    """Scheduled reconciliation of one app against the directory (gateway/reconcile/)."""
+
+    #: Start a run when the last one started this long ago (`6h`, `30m`, seconds).
+    every: float = Field(ge=60, le=30 * 86400)
+    #: The longest one run may take: the deadline of its vendor calls (waits for the outbound limits included).
+    timeout: float = Field(default=6 * 3600, ge=60, le=7 * 86400)
+
+    _every = field_validator("every", "timeout", mode="before")(seconds)
+
+
 class AppConfig(_Strict):
     vendor: str
     #: Allow plain http and loopback/link-local/metadata hosts in this app's URLs (local simulators only).
@@ -155,8 +180,8 @@ class AppConfig(_Strict):
     mode: AppMode = "api"
     #: Manual apps only: announce each new work item to this URL.
     webhook: WebhookConfig | None = None
-    #: Manual apps only: seconds after which an open work item is overdue (alert ScimGatewayWorkItemsOverdue,
-    #: flagged on /status). Default: one day.
+    #: Manual apps only: age (seconds, or 90m, 12h, 2d) past which an open work item is overdue (alert
+    #: ScimGatewayWorkItemsOverdue, flagged on /status). Default: one day.
     work_item_max_age: float = Field(default=86_400.0, gt=0, le=90 * 86_400)
     #: A create meets an account that exists at the vendor but not in the directory: `link` adopts it
     #: (audited), `refuse` answers 409. None: refuse where the vendor has privileged roles, else link.
@@ -166,8 +191,12 @@ class AppConfig(_Strict):
     upstream: UpstreamConfig = UpstreamConfig()
     retry: RetryConfig = RetryConfig()
     breaker: BreakerConfig = BreakerConfig()
+    #: Reconcile this app with the directory on a schedule (needs the directory; None: on demand only).
+    reconcile: ReconcileConfig | None = None
     #: Every other key of the app, for its connector's Settings model (gateway/apps.py); credentials resolved.
     vendor_settings: dict[str, Any] = {}
+
+    _max_age = field_validator("work_item_max_age", mode="before")(seconds)
 
     @field_validator("directory", mode="before")
     @classmethod
@@ -181,6 +210,14 @@ class AppConfig(_Strict):
             raise ValueError("a manual app keeps its users in the directory: leave `directory` out (or `full`)")
         if self.webhook is not None and self.mode != "manual":
             raise ValueError("`webhook` announces work items: it needs `mode: manual`")
+        if self.mode == "manual" and self.reconcile is not None:
+            raise ValueError("a manual app has no vendor API to reconcile with: leave `reconcile` out")
+        return self
+
+    @model_validator(mode="after")
+    def _reconcile_needs_directory(self) -> AppConfig:
+        if self.reconcile is not None and self.directory == "off":
+            raise ValueError("reconcile compares the vendor with the directory: it needs directory link or full")
         return self
 
 
@@ -302,6 +339,15 @@ class GatewayConfig(_Strict):
     observability: ObservabilityConfig = ObservabilityConfig()
     throttle: ThrottleConfig = ThrottleConfig()
     directory: DirectoryConfig | None = None
+
+    @model_validator(mode="after")
+    def _reconcile_has_directory(self) -> GatewayConfig:
+        if self.directory is None:
+            for tenant_name, tenant in self.tenants.items():
+                for app_name, app in tenant.apps.items():
+                    if app.reconcile is not None:
+                        raise ValueError(f"tenants.{tenant_name}.apps.{app_name}.reconcile needs the directory section")
+        return self
 
     def drain_seconds(self) -> float:
         """How long SIGTERM waits for requests in flight: `server.drain_timeout`, else the longest deadline + 1 s."""

@@ -30,6 +30,7 @@ import functools
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID
@@ -102,6 +103,18 @@ _BY_USER_NAME = _lookup(_c.user_name_index == bindparam("value"))
 _BY_EXTERNAL_ID = _lookup(_c.external_id_index == bindparam("value"))
 
 
+@dataclass(frozen=True)
+class Link:
+    """A resource's identity and life cycle without its personal data: `visible` as Entry.visible,
+    `pending` the op of a pending intent."""
+
+    id: UUID
+    vendor_id: str | None
+    visible: bool
+    created: datetime
+    pending: IntentOp | None
+
+
 class Resources:
     """The directory's resources of one tenant's app."""
 
@@ -159,6 +172,19 @@ class Resources:
         """The resources whose externalId is exactly this one (caseExact, RFC 7643 section 3.1)."""
         digest = self._codec.external_id_index(self.tenant, self.app, str(kind), external_id)
         return await self._read(_BY_EXTERNAL_ID, kind, digest)
+
+    @_operation
+    async def links(self, kind: str, after: UUID | None = None, limit: int = 100) -> list[Link]:
+        """Up to `limit` resources of `kind` with an id above `after`, by id, without their personal data
+        (nothing decrypted): keyset pages of the whole app, each one indexed query, whatever its size."""
+        where = [*self._where(kind)] + ([] if after is None else [_c.id > after])
+        columns = (_c.id, _c.vendor_id, _c.version, _c.created, _c.pending_op)
+        query = select(*columns).where(*where).order_by(_c.id).limit(limit)
+        async with transaction(self._engine, write=False) as connection:
+            return [
+                Link(row.id, row.vendor_id, row.version > 0, row.created, row.pending_op and IntentOp(row.pending_op))
+                for row in await connection.execute(query)
+            ]
 
     # Direct writes: changes that need no vendor call (held attributes only, or learnt from the vendor).
 

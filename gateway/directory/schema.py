@@ -23,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     TypeDecorator,
     UniqueConstraint,
     Uuid,
@@ -89,6 +90,62 @@ resources = Table(
     CheckConstraint("version >= 0", name="version"),
     Index(None, "tenant", "app", "kind", "external_id_index"),
     Index(None, "tenant", "app", "pending_since"),
+)
+
+
+# Reconciliation (gateway/directory/findings.py): each run of one app, what it found, which directory
+# entries it saw at the vendor (scratch rows, dropped when the run ends). Vendor ids are identifiers and
+# attribute names are schema names: the only personal value, a finding's userName, is sealed.
+reconcile_runs = Table(
+    "reconcile_runs",
+    metadata,
+    Column("id", Uuid(as_uuid=True), primary_key=True),
+    Column("tenant", String(63), nullable=False),
+    Column("app", String(63), nullable=False),
+    Column("started", UtcDateTime, nullable=False),
+    Column("finished", UtcDateTime, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("accounts", Integer, nullable=False),  # accounts read at the vendor
+    Column("orphan", Integer, nullable=False),
+    Column("drift", Integer, nullable=False),
+    Column("missing", Integer, nullable=False),
+    Column("reactivated", Integer, nullable=False),
+    Column("detail", String(300), nullable=True),  # why a run failed, in the gateway's words (scrubbed)
+    CheckConstraint("status IN ('running', 'succeeded', 'failed')", name="status"),
+    Index(None, "tenant", "app", "started"),
+)
+
+reconcile_findings = Table(
+    "reconcile_findings",
+    metadata,
+    Column("tenant", String(63), primary_key=True),
+    Column("app", String(63), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("vendor_id", String(512), primary_key=True),
+    Column("state", String(16), primary_key=True),
+    Column("directory_id", Uuid(as_uuid=True), nullable=True),  # the directory entry, when there is one
+    Column("user_name", LargeBinary, nullable=True),  # sealed
+    Column("key_id", LargeBinary(4), nullable=True),
+    Column("attributes", Text, nullable=True),  # drift: the names of the attributes that differ, comma-separated
+    Column("first_seen", UtcDateTime, nullable=False),
+    Column("last_seen", UtcDateTime, nullable=False),
+    Column("run_id", Uuid(as_uuid=True), nullable=False),  # the last run that found it
+    CheckConstraint("state IN ('orphan', 'drift', 'missing', 'reactivated')", name="state"),
+)
+
+reconcile_seen = Table(
+    "reconcile_seen",
+    metadata,
+    Column("run_id", Uuid(as_uuid=True), primary_key=True),
+    Column("directory_id", Uuid(as_uuid=True), primary_key=True),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("expires", UtcDateTime, nullable=False),
 )
 
 #: Work items of manual apps (gateway/directory/work.py): what a person must do at the vendor for each

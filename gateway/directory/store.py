@@ -14,6 +14,8 @@ from gateway.directory.codec import RowCodec
 from gateway.directory.crypto import BlindIndex, KeyRing
 from gateway.directory.engine import create_engine, transaction
 from gateway.directory.errors import error_label
+from gateway.directory.findings import Reconciliations
+from gateway.directory.leases import Leases
 from gateway.directory.migrate import ensure_schema
 from gateway.directory.resources import Observe, Resources
 from gateway.directory.work import WorkItems
@@ -52,6 +54,14 @@ class Directory:
     def work(self) -> WorkItems:
         """The repository of manual apps' work items (cheap; one serves every tenant)."""
         return WorkItems(self.engine, self._codec, self._clock)
+
+    def reconciliations(self, tenant: str, app: str) -> Reconciliations:
+        """The repository of one app's reconciliation runs and findings."""
+        return Reconciliations(self.engine, self._codec.keys, tenant, app, self._clock)
+
+    def leases(self, holder: str) -> Leases:
+        """Leases taken in the name of `holder` (one name per process)."""
+        return Leases(self.engine, holder, self._clock)
 
     async def check(self) -> None:
         """One round trip to the database (for /readyz); raises DirectoryUnavailable."""

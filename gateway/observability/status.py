@@ -156,7 +156,7 @@ def _tenant_section(runtime: Runtime, name: str, rates: Rates) -> str:
 
 _COLUMNS = (
     *("app", "vendor", "health", "circuit", "req/s", "4xx/s", "5xx"),
-    *("vendor err/s", "limits", "token", "directory"),
+    *("vendor err/s", "limits", "token", "directory", "reconciled"),
 )
 
 
@@ -176,6 +176,7 @@ def _app_row(runtime: Runtime, app: AppRuntime, rates: AppRates) -> str:
         f'in: {inbound}<br><span class="detail">out: {upstream}</span>',
         _token(app),
         _e(app.directory_mode),
+        _reconciled(runtime, app),
     ]
     return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
 
@@ -255,6 +256,23 @@ def _token(app: AppRuntime) -> str:
     text = "no token cached" if remaining is None else f"expires in {_duration(remaining)}"
     failed = f" {_badge(f'{failures} refresh failures', 'bad')}" if failures else ""
     return f"{_e(text)}{failed}"
+
+
+def _reconciled(runtime: Runtime, app: AppRuntime) -> str:
+    """The app's last finished reconciliation: accounts by state (gateway/reconcile/), or why there is none."""
+    reconciler = runtime.reconciler
+    run = None if reconciler is None else reconciler.last.get((app.tenant, app.name))
+    if run is None:
+        return '<span class="detail">never</span>' if app.resources is not None else '<span class="detail">-</span>'
+    counts = {state.value: count for state, count in run.counts.items()}
+    orphans = counts.get("orphan", 0)
+    parts = " · ".join(f"{name} {count}" for name, count in counts.items() if name != "orphan")
+    ago = "" if run.finished is None else f"{_duration(time.time() - run.finished.timestamp())} ago"
+    failed = f" {_badge('last run failed', 'bad')}" if run.status.value == "failed" else ""
+    return (
+        f"{_badge(f'{orphans} orphans', 'warn' if orphans else 'ok')}{failed}<br>"
+        f'<span class="detail">{_e(parts)} · {run.accounts} accounts · {_e(ago)}</span>'
+    )
 
 
 def _limits(limits: Any) -> str:

@@ -42,6 +42,10 @@ def test_a_manual_app_keeps_everything_in_the_directory() -> None:
     assert app.mode == "manual" and app.webhook is None and app.work_item_max_age == 86_400
     assert vendor_apps(parsed)[("acme", "darktrace")].directory == "full"
     assert parse_config(config(DARKTRACE)).tenants["acme"].apps["darktrace"].mode == "api"
+    hours = parse_config(config({**DARKTRACE, "mode": "manual", "work_item_max_age": "12h"}))
+    assert hours.tenants["acme"].apps["darktrace"].work_item_max_age == 12 * 3600
+    reconciled = refused(config({**DARKTRACE, "mode": "manual", "reconcile": {"every": "6h"}}))
+    assert "no vendor API to reconcile" in reconciled.message
 
 
 def test_manual_needs_the_directory_section_and_cannot_keep_less() -> None:

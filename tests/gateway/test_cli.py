@@ -18,7 +18,7 @@ from tests.processes import SCIM_GATEWAY, free_port, gateway_process
 from vendors.simulators import SIMULATORS
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMANDS = ("serve", "check-config", "hash-token", "db", "work", "simulate", "demo", "people", "review")
+COMMANDS = ("serve", "check-config", "hash-token", "db", "reconcile", "work", "simulate", "demo", "people", "review")
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
