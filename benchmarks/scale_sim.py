@@ -1,7 +1,8 @@
 """The Delinea simulator as its own process, for the scale figures (benchmarks/scale.py).
 
 The simulator (vendors/simulators/delinea.py) with `--users` REST users, no
-REST rate limit (the figures measure the gateway, not Delinea's 429s), and
+REST rate limit unless `--rate` sets one (the scale figures measure the gateway,
+not Delinea's 429s; benchmarks/reconcile.py sets one), and
 one benchmark-only route: `POST /_bench/revoke` forgets every issued token,
 so the gateway's next calls all get 401 and must refresh (what a key
 rotation does). Token grants are counted in `GET /_sim/state`
@@ -25,7 +26,7 @@ from gateway.inbound.serving import uvicorn_config
 from vendors.simulators.delinea import DelineaSimulator
 
 
-def create_app(users: int, client_id: str, client_secret: str) -> Any:
+def create_app(users: int, client_id: str, client_secret: str, rate: float | None = None, burst: int = 1000) -> Any:
     spec = DelineaSimulator()
     settings = dataclasses.replace(
         spec.demo_settings("bench"),
@@ -33,7 +34,8 @@ def create_app(users: int, client_id: str, client_secret: str) -> Any:
         client_secret=client_secret,
         users=1,
         rest_users=users,
-        rate=None,
+        rate=rate,
+        burst=burst,
     )
     simulator = spec.create_app(settings)
     issuer = simulator.issuer  # type: ignore[attr-defined]
@@ -54,8 +56,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default=LOOPBACK)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--users", type=int, default=5)
+    parser.add_argument("--rate", type=float, default=None, help="REST requests/s before 429 (default: unlimited)")
+    parser.add_argument("--burst", type=int, default=1000, help="REST requests at once before 429")
     args = parser.parse_args(argv)
-    app = create_app(args.users, os.environ["BENCH_DELINEA_CLIENT_ID"], os.environ["BENCH_DELINEA_CLIENT_SECRET"])
+    secrets = os.environ["BENCH_DELINEA_CLIENT_ID"], os.environ["BENCH_DELINEA_CLIENT_SECRET"]
+    app = create_app(args.users, *secrets, rate=args.rate, burst=args.burst)
     uvicorn.Server(uvicorn_config(app, host=require_loopback(args.host), port=args.port, loop="uvloop")).run()
 
 

@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 
 from gateway import gateway_version
 from gateway.admin.routes import admin_routes
+from gateway.backed.manual.tasks import working
 from gateway.backed.recovery import sweep_forever
 from gateway.background import in_background
 from gateway.clock import Clock
@@ -31,6 +32,7 @@ from gateway.observability.metrics import Metrics
 from gateway.observability.rates import sample_forever
 from gateway.observability.status import StatusPage, status
 from gateway.orchestrator import handle_scim
+from gateway.reconcile.reconciler import Reconciler
 from gateway.runtime import Runtime, build_runtime, needs_directory
 from gateway.scim.routes import SCIM_ROOT
 from gateway.startup import collector_paused
@@ -55,6 +57,8 @@ def create_app(config: GatewayConfig) -> Starlette:
             directory = build_directory(config.directory, observe=registry.observe_directory)
         with collector_paused():
             runtime = build_runtime(config, gateway_version(), directory, registry)
+            if directory is not None:
+                runtime.reconciler = Reconciler(runtime, directory)
             app.state.runtime = runtime
             app.state.status_page = StatusPage.build(runtime, gateway_version())
         # The runtime lives until shutdown: keep it out of later collections, which otherwise walk every
@@ -73,7 +77,15 @@ def create_app(config: GatewayConfig) -> Starlette:
             )
             app.state.metrics_url = metrics_server.url + "/metrics"
         checks = health_checks(runtime, observability.health_check_interval)
-        async with _prepared(directory, config), checks, sample_forever(app.state.status_page.rates), settling(runtime):
+        reconciling = runtime.reconciler.scheduled() if runtime.reconciler else contextlib.nullcontext()
+        async with (
+            _prepared(directory, config),
+            checks,
+            sample_forever(app.state.status_page.rates),
+            settling(runtime),
+            working(runtime),
+            reconciling,
+        ):
             app.state.ready = True
             try:
                 yield

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.config import AppConfig, DirectoryMode, GatewayConfig, validated
+from gateway.config import AppConfig, DirectoryMode, GatewayConfig, WebhookConfig, validated
 from gateway.secrets import ConfigError
 from gateway.vendor_urls import url_problem
 from vendors.base import Connector, ConnectorSettings
@@ -42,6 +42,26 @@ def vendor_apps(config: GatewayConfig) -> dict[tuple[str, str], VendorApp]:
     }
 
 
+def manual_apps(config: GatewayConfig) -> frozenset[tuple[str, str]]:
+    """(tenant, app) of every app in `mode: manual`."""
+    return frozenset(
+        (tenant_name, app_name)
+        for tenant_name, tenant in config.tenants.items()
+        for app_name, app in tenant.apps.items()
+        if app.mode == "manual"
+    )
+
+
+def webhook_apps(config: GatewayConfig) -> dict[tuple[str, str], WebhookConfig]:
+    """(tenant, app) -> its webhook, for every manual app with one."""
+    return {
+        (tenant_name, app_name): app.webhook
+        for tenant_name, tenant in config.tenants.items()
+        for app_name, app in tenant.apps.items()
+        if app.mode == "manual" and app.webhook is not None
+    }
+
+
 def vendor_app(app: AppConfig, path: str, has_directory: bool = False) -> VendorApp:
     """Validate one app's vendor settings (`path` is the app's key path); raises ConfigError.
 
@@ -65,7 +85,10 @@ def directory_mode(
     app: AppConfig, connector: type[Connector], settings: ConnectorSettings, has_directory: bool
 ) -> DirectoryMode:
     """The app's directory mode: as configured, else `full` for a vendor that stores less than SCIM's User
-    (it declares a user profile), `link` for one that stores all of it; `off` without a directory section."""
+    (it declares a user profile), `link` for one that stores all of it; `off` without a directory section.
+    A manual app is always `full`."""
+    if app.mode == "manual":
+        return "full"  # the directory holds every attribute: there is no vendor API to hold any
     if app.directory is not None:
         return app.directory
     if not has_directory:
@@ -77,6 +100,8 @@ def _check_urls(app: AppConfig, settings: ConnectorSettings, base_url: str, path
     """Refuse vendor URLs the gateway must not send credentials to (gateway/vendor_urls.py)."""
     urls = {"base_url": base_url}
     urls.update((name, value) for name, value in settings if name.endswith("_url") and isinstance(value, str))
+    if app.webhook is not None:  # work items (userNames) go there: the same rules as credentials
+        urls["webhook.url"] = app.webhook.url
     for name, url in urls.items():
         problem = url_problem(url, allow_insecure=app.allow_insecure_url)
         if problem is not None:

@@ -1,5 +1,5 @@
-"""The `scim-gateway` command: serve, check-config, hash-token, db, simulate, demo, people, review, guard,
-dry-run."""
+"""The `scim-gateway` command: serve, check-config, hash-token, db, reconcile, work, simulate, demo, people,
+review, guard, dry-run."""
 
 from __future__ import annotations
 
@@ -100,6 +100,19 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade.set_defaults(func=_db_upgrade)
     generate = db_commands.add_parser("generate-key", help="print a new random directory key (32 bytes, base64)")
     generate.set_defaults(func=_db_generate_key)
+
+    reconcile = commands.add_parser(
+        "reconcile", help="compare one app's accounts at the vendor with the directory, now, in this process"
+    )
+    reconcile.add_argument("--config", required=True, metavar="FILE", help="YAML configuration file")
+    reconcile.add_argument("--tenant", required=True, help="the tenant")
+    reconcile.add_argument("--app", required=True, help="the app")
+    reconcile.add_argument("--show", type=int, default=20, metavar="N", help="findings listed (default 20)")
+    reconcile.set_defaults(func=_reconcile)
+
+    from gateway.backed.manual.cli import add_commands as add_work_commands
+
+    add_work_commands(commands)
 
     vendors = ", ".join(simulator_names())
     simulate = commands.add_parser(
@@ -270,6 +283,23 @@ def _db_generate_key(args: argparse.Namespace) -> int:
 
     print(generate_key())
     return 0
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+
+    import structlog
+
+    from gateway.logs import configure_logging
+    from gateway.reconcile.cli import reconcile_command
+
+    configure_logging("WARNING")  # stdout is the summary table: only warnings and errors join it
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    config = load_checked(args.config)
+    if config is None:
+        return 1
+    return asyncio.run(reconcile_command(config, args.tenant, args.app, args.show, sys.stdout, sys.stderr))
 
 
 def _simulate(args: argparse.Namespace) -> int:

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import aiohttp
 from scim2_models import NotFoundException
 
-from gateway.apps import VendorApp, vendor_apps
+from gateway.apps import VendorApp, manual_apps, vendor_apps, webhook_apps
 from gateway.backed.attributes import VendorModel
+from gateway.backed.manual.events import WorkEvents
+from gateway.backed.manual.operations import ManualOperations, manual_schemas
+from gateway.backed.manual.service import WorkService
 from gateway.backed.operations import DirectoryOperations
 from gateway.backed.recovery import Settler
 from gateway.backed.takeover import Takeover
@@ -24,10 +28,12 @@ from gateway.deprovisioning.gate import DeprovisionGate
 from gateway.directory.dry_runs import DryRuns
 from gateway.directory.resources import Resources
 from gateway.directory.store import Directory
+from gateway.directory.work import WorkItems
 from gateway.dryrun.operations import DryRunOperations
 from gateway.inbound.auth import NO_TOKENS, TokenVerifier
 from gateway.observability.audit import AuditLog
 from gateway.observability.metrics import AppStateCollector, Metrics
+from gateway.observability.work_metrics import WorkCollector
 from gateway.operations import AppOperations
 from gateway.outbound.auth import VendorAuth
 from gateway.outbound.breaker import Breaker
@@ -42,6 +48,8 @@ from vendors.base import Connector, ConnectorSettings
 
 #: Intents younger than this are never settled by recovery (their request may still be running).
 MIN_SETTLE_AFTER = 30.0
+if TYPE_CHECKING:
+    from gateway.reconcile.reconciler import Reconciler
 
 
 @dataclass
@@ -61,8 +69,9 @@ class AppRuntime:
     name: str
     vendor: str
     connector: Connector
-    #: The app's SCIM operations: over the vendor alone (directory off), or with its directory entries.
-    operations: AppOperations | DirectoryOperations
+    #: The app's SCIM operations: over the vendor alone (directory off), with its directory entries, or
+    #: (mode manual) over the directory and work items alone (the connector then only checks connectivity).
+    operations: AppOperations | DirectoryOperations | ManualOperations
     discovery: Discovery
     max_results: int
     session: aiohttp.ClientSession
@@ -115,6 +124,10 @@ class Runtime:
     failed_auth: FailedAuthThrottle
     #: The gateway's directory (None when no app keeps anything in it); built and closed by the lifespan.
     directory: Directory | None = None
+    #: The manual apps' work queue (gateway/backed/manual/service.py); None without manual apps.
+    work: WorkService | None = None
+    #: Reconciles the apps with the directory (gateway/reconcile/); built with the directory by the lifespan.
+    reconciler: Reconciler | None = None
 
     def verifier(self, tenant: str) -> TokenVerifier:
         """The tenant's token verifier; an unknown tenant's refuses every token as a known one refuses a bad one."""
@@ -153,6 +166,8 @@ def build_runtime(
     tenants: dict[str, TenantRuntime] = {}
     configured_keys = sum(1 + 2 * len(tenant.apps) for tenant in config.tenants.values())
     store = build_store(config.throttle, metrics, configured_keys=configured_keys)
+    events = WorkEvents(audit, frozenset(webhook_apps(config)))
+    work_items = directory.work() if directory is not None else None
     for tenant_name, tenant in config.tenants.items():
         verifier = TokenVerifier([(token.name, token.sha256) for token in tenant.tokens])
         runtime = TenantRuntime(tenant_name, verifier)
@@ -167,7 +182,18 @@ def build_runtime(
                 resources = directory.resources(tenant_name, app_name)
             dry_runs = directory.dry_runs(tenant_name, app_name) if app.dry_run and directory is not None else None
             built_app = _build_app(
-                tenant_name, app_name, app, vendor, metrics, admission, guard, resources, config, audit, dry_runs
+                tenant_name,
+                app_name,
+                app,
+                vendor,
+                metrics,
+                admission,
+                guard,
+                resources,
+                config,
+                audit,
+                (work_items, events),
+                dry_runs,
             )
             if app.guard is not None and directory is not None:
                 _add_guard(built_app, app, directory, metrics)
@@ -186,6 +212,11 @@ def build_runtime(
         failed_auth=failed_auth,
         directory=directory,
     )
+    manual = manual_apps(config)
+    if manual and directory is not None:
+        built.work = WorkService(directory, events, manual)
+        max_ages = {(t, a): config.tenants[t].apps[a].work_item_max_age for t, a in manual}
+        metrics.add_collector(WorkCollector(built.work, max_ages))
     metrics.add_collector(AppStateCollector(built.apps))
     return built
 
@@ -272,6 +303,7 @@ def _build_app(
     resources: Resources | None,
     config: GatewayConfig,
     audit: AuditLog,
+    work: tuple[WorkItems | None, WorkEvents],
     dry_runs: DryRuns | None = None,
 ) -> AppRuntime:
     cls, settings = vendor.connector, vendor.settings
@@ -302,8 +334,16 @@ def _build_app(
     schemas = SchemaSet(cls.user_extensions)
     plain = AppOperations(connector, schemas)
     profile = cls.user_profile(settings)
-    operations: AppOperations | DirectoryOperations = plain
-    if dry_runs is not None:
+    operations: AppOperations | DirectoryOperations | ManualOperations = plain
+    offered, profile_shown = plain.offered, profile
+    if app.mode == "manual":
+        items, events = work
+        if resources is None or items is None:
+            raise ValueError(f"{tenant}/{name} is a manual app: open the directory first")
+        schemas = manual_schemas(schemas)
+        operations = ManualOperations(cls.vendor, schemas, resources, items, events)
+        offered, profile_shown = operations.offered, None  # the directory holds every attribute
+    elif dry_runs is not None:
         # A second connector for writes only, on a client that records them (gateway/dryrun/__init__.py).
         recording = build_connector(
             cls, settings, session, f"{tenant}/{name}", guard, app.http, observe=observe, on_oversized=oversized,
@@ -320,12 +360,12 @@ def _build_app(
         model = VendorModel(profile)
         operations = DirectoryOperations(plain, resources, vendor.directory, model, settle_after, takeover)
     discovery = Discovery(
-        plain.offered,
+        offered,
         schemas,
         app.max_results,
-        profile,
+        profile_shown,
         etags=resources is not None,
-        held_by=cls.vendor if vendor.directory == "full" else None,
+        held_by=cls.vendor if vendor.directory == "full" and app.mode != "manual" else None,
     )
     return AppRuntime(
         tenant=tenant,

@@ -10,7 +10,7 @@ statuses), written once the outcome is known: for a streamed answer, once its la
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from scim2_models import NotFoundException
@@ -23,9 +23,11 @@ from gateway.admin.context import AdminCall, AdminRoute, VendorCalls
 from gateway.admin.errors import error_body, render_admin_error
 from gateway.admin.offboard import offboard_endpoint
 from gateway.admin.people import people_endpoint
+from gateway.admin.reconcile import results_endpoint, start_endpoint
 from gateway.admin.review import review_endpoint, review_with_roster_endpoint
 from gateway.admin.scopes import Operator, Operators
 from gateway.admin.scopes import Scope as OperatorScope
+from gateway.backed.manual.api import WORK_ENDPOINTS, WorkHandler
 from gateway.config import GatewayConfig
 from gateway.deprovisioning.admin import (
     guard_approve_endpoint,
@@ -44,11 +46,29 @@ ADMIN_ROOT = "/admin/v1/tenants/{tenant}"
 #: not per tenant), and not a tenant name (those cannot hold ':'), so SCIM failures never share it.
 AUTH_KEY = ":admin"
 
+
+def _work(handler: WorkHandler) -> Callable[[AdminCall], Awaitable[Response]]:
+    """A work queue endpoint behind this wrapper: the operator's token name is who claims and closes items."""
+
+    async def serve(call: AdminCall) -> Response:
+        return await handler(call.request, call.runtime, call.tenant.name, call.operator.name)
+
+    return serve
+
+
 ROUTES: list[AdminRoute] = [
     AdminRoute("/people", "GET", OperatorScope.READ, "admin.people.find", people_endpoint),
     AdminRoute("/people/offboard", "POST", OperatorScope.OFFBOARD, "admin.people.offboard", offboard_endpoint),
     AdminRoute("/access-review", "GET", OperatorScope.READ, "admin.access_review", review_endpoint),
     AdminRoute("/access-review", "POST", OperatorScope.READ, "admin.access_review", review_with_roster_endpoint),
+    # Starting a run changes nothing at the vendor but spends its budget: an operator's action (`work`).
+    AdminRoute("/apps/{app}/reconcile", "POST", OperatorScope.WORK, "admin.reconcile.start", start_endpoint),
+    AdminRoute("/apps/{app}/reconcile", "GET", OperatorScope.READ, "admin.reconcile.results", results_endpoint),
+    # Manual apps' work queue (gateway/backed/manual/api.py): list, claim, complete, reject.
+    *(
+        AdminRoute(path, method, OperatorScope.WORK, action, _work(handler))
+        for path, method, action, handler in WORK_ENDPOINTS
+    ),
     # The deprovisioning guard and dry runs (issue 19, parts 2 and 3).
     AdminRoute("/apps/{app}/guard", "GET", OperatorScope.READ, "admin.guard.status", guard_status_endpoint),
     AdminRoute(

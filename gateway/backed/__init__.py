@@ -5,6 +5,8 @@
     operations.py  DirectoryOperations: AppOperations' methods, over the vendor and the directory
     recovery.py    settling write intents whose outcome at the vendor was lost
     errors.py      the SCIM errors of this path (503 busy or down, 400 refusals; 412 from scim2-models)
+    manual/        apps without a user API (`mode: manual`): the directory is the desired state and a
+                   person works the queue of work items (its own package docstring)
 
 The order of the two writes, and why. The vendor holds the account; the
 directory holds what the vendor cannot, plus ids, correlation and versions.

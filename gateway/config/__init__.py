@@ -12,6 +12,7 @@ from gateway.config.loading import load_config, parse_config, read_yaml, secret_
 from gateway.config.models import (
     DEFAULT_METRICS_PORT,
     AppConfig,
+    AppMode,
     AuditConfig,
     BreakerConfig,
     DeprovisionGuardConfig,
@@ -25,6 +26,7 @@ from gateway.config.models import (
     ObservabilityConfig,
     OperatorScope,
     OperatorTokenConfig,
+    ReconcileConfig,
     RedisConfig,
     RetryConfig,
     ServerConfig,
@@ -32,11 +34,13 @@ from gateway.config.models import (
     ThrottleConfig,
     TokenConfig,
     UpstreamConfig,
+    WebhookConfig,
 )
 
 __all__ = [
     "DEFAULT_METRICS_PORT",
     "AppConfig",
+    "AppMode",
     "AuditConfig",
     "BreakerConfig",
     "DeprovisionGuardConfig",
@@ -50,6 +54,7 @@ __all__ = [
     "ObservabilityConfig",
     "OperatorScope",
     "OperatorTokenConfig",
+    "ReconcileConfig",
     "RedisConfig",
     "RetryConfig",
     "ServerConfig",
@@ -57,6 +62,7 @@ __all__ = [
     "ThrottleConfig",
     "TokenConfig",
     "UpstreamConfig",
+    "WebhookConfig",
     "load_config",
     "parse_config",
     "read_yaml",

@@ -31,11 +31,15 @@ _APP_KEYS = frozenset(
         "max_results",
         "directory",
         "on_existing",
+        "mode",
+        "webhook",
+        "work_item_max_age",
         "http",
         "limits",
         "upstream",
         "retry",
         "breaker",
+        "reconcile",
         "guard",
         "dry_run",
     }
@@ -134,6 +138,8 @@ def _check_no_directory_needed(apps: dict[str, AppConfig], path: str) -> None:
     for name, app in apps.items():
         if app.directory in ("link", "full"):
             raise ConfigError(f"{path}.{name}.directory", f"{app.directory} needs the top-level directory section")
+        if app.mode == "manual":
+            raise ConfigError(f"{path}.{name}.mode", "manual needs the top-level directory section")
         # Both keep their state in the directory's database: shared by every replica, kept across restarts.
         if app.guard is not None:
             raise ConfigError(f"{path}.{name}.guard", "the deprovisioning guard needs the top-level directory section")
@@ -210,6 +216,11 @@ def _build_app(raw: Any, path: str, allow_literal: bool) -> AppConfig:
         for key, ref in credentials.items()
     }
     gateway_part = {key: value for key, value in raw.items() if key in _APP_KEYS}
+    if "webhook" in gateway_part:
+        webhook = dict(_mapping(gateway_part["webhook"], f"{path}.webhook"))
+        if "secret" in webhook:
+            webhook["secret"] = resolve_secret(webhook["secret"], f"{path}.webhook.secret", allow_literal=allow_literal)
+        gateway_part["webhook"] = webhook
     return validated(AppConfig, {**gateway_part, "vendor_settings": vendor_part}, path)
 
 

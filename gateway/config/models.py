@@ -123,18 +123,49 @@ class BreakerConfig(_Strict):
 
 
 DirectoryMode = Literal["off", "link", "full"]
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
+#: How an app's writes reach the vendor: its API (`api`), or a person working a queue of work items (`manual`).
+AppMode = Literal["api", "manual"]
 
 
-def duration_seconds(value: Any) -> Any:
-    """`90`, `"90s"`, `"10m"`, `"1h"`, `"1d"` as seconds; anything else is left for pydantic to refuse."""
+class WebhookConfig(_Strict):
+    """Where a manual app's new work items are announced (a ticketing system): each POSTed as JSON,
+    signed `X-Scim-Gateway-Signature: sha256=<hex HMAC-SHA256 of the body>` with `secret`."""
+
+    url: str = Field(pattern=r"^https?://")
+    #: A secret reference (env:NAME or file:/path) to the HMAC key the receiver checks signatures with.
+    secret: SecretStr
+    #: Seconds one delivery may take.
+    timeout: float = Field(default=10.0, gt=0, le=120)
+    #: Deliveries tried before an item's notification is given up (the item itself stays, listed as usual).
+    max_attempts: int = Field(default=12, ge=1, le=100)
+    #: Backoff between attempts: doubling from `base_delay`, at most `max_delay` seconds.
+    base_delay: float = Field(default=5.0, gt=0, le=3600)
+    max_delay: float = Field(default=900.0, gt=0, le=86_400)
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def seconds(value: Any) -> Any:
+    """A duration as seconds: a number, or a string such as `90s`, `30m`, `6h`, `1d`."""
     if isinstance(value, str):
-        found = _DURATION.match(value)
-        if found is None:
-            raise ValueError("expected a duration such as 30s, 10m, 1h or a number of seconds")
-        return float(found.group(1)) * _UNIT_SECONDS[found.group(2) or "s"]
+        match = _DURATION.match(value)
+        if match is None:
+            raise ValueError("a duration: seconds, or a number with s, m, h or d (e.g. 6h)")
+        return float(match.group(1)) * _UNITS[match.group(2)]
     return value
+
+
+class ReconcileConfig(_Strict):
+    """Scheduled reconciliation of one app against the directory (gateway/reconcile/)."""
+
+    #: Start a run when the last one started this long ago (`6h`, `30m`, seconds).
+    every: float = Field(ge=60, le=30 * 86400)
+    #: The longest one run may take: the deadline of its vendor calls (waits for the outbound limits included).
+    timeout: float = Field(default=6 * 3600, ge=60, le=7 * 86400)
+
+    _every = field_validator("every", "timeout", mode="before")(seconds)
 
 
 class DeprovisionGuardConfig(_Strict):
@@ -148,10 +179,7 @@ class DeprovisionGuardConfig(_Strict):
     window: float = Field(default=600.0, gt=0, le=30 * 86_400)
     retry_after: float = Field(default=300.0, ge=1, le=86_400)
 
-    @field_validator("window", "retry_after", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> Any:
-        return duration_seconds(value)
+    _durations = field_validator("window", "retry_after", mode="before")(seconds)
 
 
 class AppConfig(_Strict):
@@ -161,6 +189,14 @@ class AppConfig(_Strict):
     max_results: int = Field(default=1000, ge=1, le=10_000)
     #: What the gateway's directory keeps for this app; None: the connector's default.
     directory: DirectoryMode | None = None
+    #: `manual`: the IdP's writes become the desired state in the directory and work items for a person
+    #: (for vendors without a user API); needs the top-level directory section.
+    mode: AppMode = "api"
+    #: Manual apps only: announce each new work item to this URL.
+    webhook: WebhookConfig | None = None
+    #: Manual apps only: age (seconds, or 90m, 12h, 2d) past which an open work item is overdue (alert
+    #: ScimGatewayWorkItemsOverdue, flagged on /status). Default: one day.
+    work_item_max_age: float = Field(default=86_400.0, gt=0, le=90 * 86_400)
     #: A create meets an account that exists at the vendor but not in the directory: `link` adopts it
     #: (audited), `refuse` answers 409. None: refuse where the vendor has privileged roles, else link.
     on_existing: Literal["link", "refuse"] | None = None
@@ -169,6 +205,8 @@ class AppConfig(_Strict):
     upstream: UpstreamConfig = UpstreamConfig()
     retry: RetryConfig = RetryConfig()
     breaker: BreakerConfig = BreakerConfig()
+    #: Reconcile this app with the directory on a schedule (needs the directory; None: on demand only).
+    reconcile: ReconcileConfig | None = None
     #: Hold bursts of deactivations and deletes for an operator's approval (gateway/deprovisioning/).
     guard: DeprovisionGuardConfig | None = None
     #: Validate, translate and record every write instead of sending it; reads still go to the vendor.
@@ -176,11 +214,38 @@ class AppConfig(_Strict):
     #: Every other key of the app, for its connector's Settings model (gateway/apps.py); credentials resolved.
     vendor_settings: dict[str, Any] = {}
 
+    _max_age = field_validator("work_item_max_age", mode="before")(seconds)
+
     @field_validator("directory", mode="before")
     @classmethod
     def _yaml_off(cls, value: Any) -> Any:
         # YAML 1.1 reads a bare `off` as false.
         return "off" if value is False else value
+
+    @model_validator(mode="after")
+    def _manual_keeps_everything(self) -> AppConfig:
+        if self.mode == "manual" and self.directory not in (None, "full"):
+            raise ValueError("a manual app keeps its users in the directory: leave `directory` out (or `full`)")
+        if self.webhook is not None and self.mode != "manual":
+            raise ValueError("`webhook` announces work items: it needs `mode: manual`")
+        if self.mode == "manual" and self.reconcile is not None:
+            raise ValueError("a manual app has no vendor API to reconcile with: leave `reconcile` out")
+        return self
+
+    @model_validator(mode="after")
+    def _dry_run_needs_an_api(self) -> AppConfig:
+        # A dry run keeps no directory entries (its writes never happened): nothing to reconcile them with.
+        if self.dry_run and self.mode == "manual":
+            raise ValueError("dry_run: a manual app sends nothing to a vendor; its work items already show each write")
+        if self.dry_run and self.reconcile is not None:
+            raise ValueError("dry_run: a dry-run app keeps no directory entries to reconcile; leave `reconcile` out")
+        return self
+
+    @model_validator(mode="after")
+    def _reconcile_needs_directory(self) -> AppConfig:
+        if self.reconcile is not None and self.directory == "off":
+            raise ValueError("reconcile compares the vendor with the directory: it needs directory link or full")
+        return self
 
 
 class TenantConfig(_Strict):
@@ -273,6 +338,8 @@ class DirectoryConfig(_Strict):
     settle_after: float | None = Field(default=None, gt=0, le=86_400)
     #: Seconds between the sweeps that settle such intents (one at start-up too).
     sweep_every: float = Field(default=60.0, gt=0, le=86_400)
+    #: Seconds between reads of the open work items of manual apps (their metrics and the status page).
+    work_refresh_every: float = Field(default=30.0, gt=0, le=3600)
 
 
 class ServerConfig(_Strict):
@@ -299,6 +366,15 @@ class GatewayConfig(_Strict):
     observability: ObservabilityConfig = ObservabilityConfig()
     throttle: ThrottleConfig = ThrottleConfig()
     directory: DirectoryConfig | None = None
+
+    @model_validator(mode="after")
+    def _reconcile_has_directory(self) -> GatewayConfig:
+        if self.directory is None:
+            for tenant_name, tenant in self.tenants.items():
+                for app_name, app in tenant.apps.items():
+                    if app.reconcile is not None:
+                        raise ValueError(f"tenants.{tenant_name}.apps.{app_name}.reconcile needs the directory section")
+        return self
 
     def drain_seconds(self) -> float:
         """How long SIGTERM waits for requests in flight: `server.drain_timeout`, else the longest deadline + 1 s."""

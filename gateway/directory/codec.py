@@ -91,6 +91,14 @@ class RowCodec:
             pending=pending,
         )
 
+    def seal(self, key: Key, column: str, plaintext: bytes) -> bytes:
+        """`plaintext` sealed with the primary key, bound to `key` and `column` (for other tables' rows)."""
+        return self._seal(key, column, plaintext)
+
+    def open(self, key: Key, column: str, token: bytes) -> bytes:
+        """The plaintext of a `seal`ed value; raises UndecryptableError."""
+        return self._open(key, column, token)
+
     def _seal(self, key: Key, column: str, plaintext: bytes) -> bytes:
         return self.keys.encrypt(plaintext, _context(key, column))
 

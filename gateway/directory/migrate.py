@@ -37,7 +37,9 @@ async def upgrade(url: str, revision: str = "head") -> str | None:
     DirectoryUnavailable if the database cannot be reached; a failing
     migration rolls back every migration of this upgrade.
     """
-    return await asyncio.to_thread(asyncio.run, _upgrade(url, revision))
+    # The coroutine is made in the worker thread: made here, a cancellation before the thread starts
+    # would leave it never awaited.
+    return await asyncio.to_thread(lambda: asyncio.run(_upgrade(url, revision)))
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

@@ -13,14 +13,24 @@ get a ConcurrencyError. A write to the vendor is bracketed by an intent:
 so after a crash `pending_intents` names every write whose outcome at the
 vendor is unknown; recovery reads the vendor and confirms or abandons it.
 Deleting deletes the row, and with it every held value.
+
+A write that must commit together with another aggregate's (a manual app's
+desired state and its work item, gateway/directory/work.py) opens the
+transaction itself and passes it on, explicitly:
+
+    async with resources.writing() as connection:
+        entry = await resources.insert(..., connection=connection)
+        await work.add(connection, ...)        # both commit, or neither
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID
@@ -93,6 +103,18 @@ _BY_USER_NAME = _lookup(_c.user_name_index == bindparam("value"))
 _BY_EXTERNAL_ID = _lookup(_c.external_id_index == bindparam("value"))
 
 
+@dataclass(frozen=True)
+class Link:
+    """A resource's identity and life cycle without its personal data: `visible` as Entry.visible,
+    `pending` the op of a pending intent."""
+
+    id: UUID
+    vendor_id: str | None
+    visible: bool
+    created: datetime
+    pending: IntentOp | None
+
+
 class Resources:
     """The directory's resources of one tenant's app."""
 
@@ -151,18 +173,48 @@ class Resources:
         digest = self._codec.external_id_index(self.tenant, self.app, str(kind), external_id)
         return await self._read(_BY_EXTERNAL_ID, kind, digest)
 
+    @_operation
+    async def links(self, kind: str, after: UUID | None = None, limit: int = 100) -> list[Link]:
+        """Up to `limit` resources of `kind` with an id above `after`, by id, without their personal data
+        (nothing decrypted): keyset pages of the whole app, each one indexed query, whatever its size."""
+        where = [*self._where(kind)] + ([] if after is None else [_c.id > after])
+        columns = (_c.id, _c.vendor_id, _c.version, _c.created, _c.pending_op)
+        query = select(*columns).where(*where).order_by(_c.id).limit(limit)
+        async with transaction(self._engine, write=False) as connection:
+            return [
+                Link(row.id, row.vendor_id, row.version > 0, row.created, row.pending_op and IntentOp(row.pending_op))
+                for row in await connection.execute(query)
+            ]
+
     # Direct writes: changes that need no vendor call (held attributes only, or learnt from the vendor).
 
     @_operation
     async def insert(
-        self, kind: str, state: State, *, vendor_id: str | None, origin: Origin, id: UUID | None = None
+        self,
+        kind: str,
+        state: State,
+        *,
+        vendor_id: str | None,
+        origin: Origin,
+        id: UUID | None = None,
+        connection: AsyncConnection | None = None,
     ) -> Entry:
-        """Record an existing resource at version 1; raises Conflict (id, userName or vendorId taken)."""
-        return await self._insert(kind, id or uuid.uuid4(), state, vendor_id, origin, None)
+        """Record an existing resource at version 1; raises Conflict (id, userName or vendorId taken).
+
+        `connection`: a transaction from `writing()` to join (a Conflict then leaves it to be rolled back).
+        """
+        return await self._insert(kind, id or uuid.uuid4(), state, vendor_id, origin, None, connection)
 
     @_operation
     async def update(
-        self, kind: str, id: UUID, state: State, *, expected_version: int, vendor_id: str | None = None
+        self,
+        kind: str,
+        id: UUID,
+        state: State,
+        *,
+        expected_version: int,
+        vendor_id: str | None = None,
+        connection: AsyncConnection | None = None,
     ) -> Entry:
         """Replace the state (and the vendor id, if given) of the resource at `expected_version`; version + 1.
 
@@ -173,18 +225,53 @@ class Resources:
         if vendor_id is not None:
             values["vendor_id"] = vendor_id
         condition = (_c.version == expected_version, _c.pending_id.is_(None))
-        return await self._change(kind, id, expected_version, condition, values)
+        return await self._change(kind, id, expected_version, condition, values, connection=connection)
 
     @_operation
-    async def delete(self, kind: str, id: UUID, *, expected_version: int | None = None) -> None:
+    async def mark(
+        self, kind: str, id: UUID, *, vendor_id: str | None = None, connection: AsyncConnection | None = None
+    ) -> Entry:
+        """Version + 1 without changing the state (what the IdP reads changed outside it: a manual app's
+        fulfilment), linking `vendor_id` if given. Unconditional; raises NotFound, Conflict (vendorId taken)."""
+        values: dict[str, Any] = {} if vendor_id is None else {"vendor_id": vendor_id}
+        return await self._change(kind, id, None, (), values, connection=connection)
+
+    @_operation
+    async def delete(
+        self,
+        kind: str,
+        id: UUID,
+        *,
+        expected_version: int | None = None,
+        connection: AsyncConnection | None = None,
+    ) -> None:
         """Delete the row and every value held for it; raises NotFound, StaleVersion, WriteInProgress."""
         condition: list[ColumnElement[bool]] = [_c.pending_id.is_(None)]
         if expected_version is not None:
             condition.append(_c.version == expected_version)
-        async with transaction(self._engine, write=True) as connection:
-            result = await connection.execute(delete(table).where(*self._key_where(kind, id), *condition))
+        async with self._joined(connection) as joined:
+            result = await joined.execute(delete(table).where(*self._key_where(kind, id), *condition))
             if result.rowcount == 0:
-                raise await self._refusal(connection, kind, id, expected_version)
+                raise await self._refusal(joined, kind, id, expected_version)
+
+    def writing(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
+        """A write transaction for several writes that commit together (pass it as `connection=`);
+        committed when the block exits normally, rolled back otherwise. Raises DirectoryUnavailable (also
+        while the directory's gate is shut)."""
+        if self._gate is not None:
+            self._gate()
+        return transaction(self._engine, write=True)
+
+    @_operation
+    async def entries(self, kind: str, after: UUID | None = None, limit: int = 100) -> list[Entry]:
+        """Up to `limit` of this app's resources of `kind` with an id above `after`, ordered by id
+        (keyset paging: pass the last id of a page to get the next; pending creates included)."""
+        where = [*self._where(kind)]
+        if after is not None:
+            where.append(_c.id > after)
+        async with transaction(self._engine, write=False) as connection:
+            rows = await connection.execute(select(table).where(*where).order_by(_c.id).limit(limit))
+            return [self._codec.entry(row._mapping) for row in rows]
 
     # Vendor writes: record_intent -> call the vendor -> confirm or abandon.
 
@@ -279,8 +366,24 @@ class Resources:
             rows = await connection.execute(lookup, parameters)
             return [self._codec.entry(row._mapping) for row in rows]
 
+    @contextlib.asynccontextmanager
+    async def _joined(self, connection: AsyncConnection | None) -> AsyncIterator[AsyncConnection]:
+        """The caller's transaction when given (it commits or rolls back), else one of our own."""
+        if connection is not None:
+            yield connection
+            return
+        async with transaction(self._engine, write=True) as own:
+            yield own
+
     async def _insert(
-        self, kind: str, id: UUID, state: State, vendor_id: str | None, origin: Origin, intent: Intent | None
+        self,
+        kind: str,
+        id: UUID,
+        state: State,
+        vendor_id: str | None,
+        origin: Origin,
+        intent: Intent | None,
+        connection: AsyncConnection | None = None,
     ) -> Entry:
         key = self._key(kind, id)
         now = self.now()
@@ -290,8 +393,8 @@ class Resources:
             **self._codec.state_columns(key, state), **self._codec.intent_columns(key, intent),
         }  # fmt: skip
         try:
-            async with transaction(self._engine, write=True) as connection:
-                row = (await connection.execute(insert(table).values(values).returning(*table.c))).one()
+            async with self._joined(connection) as joined:
+                row = (await joined.execute(insert(table).values(values).returning(*table.c))).one()
                 return self._codec.entry(row._mapping)
         except IntegrityError:
             raise await self._conflict(kind, id, values["user_name_index"], vendor_id, new=True) from None
@@ -306,6 +409,7 @@ class Resources:
         *,
         bump: bool = True,
         resolving: bool = False,
+        connection: AsyncConnection | None = None,
     ) -> Entry:
         """A conditional UPDATE ... RETURNING; when it matches nothing, the reason is raised.
 
@@ -315,10 +419,10 @@ class Resources:
             values = {**values, "version": _c.version + 1, "updated": self.now()}
         statement = update(table).where(*self._key_where(kind, id), *condition).values(values)
         try:
-            async with transaction(self._engine, write=True) as connection:
-                row = (await connection.execute(statement.returning(*table.c))).first()
+            async with self._joined(connection) as joined:
+                row = (await joined.execute(statement.returning(*table.c))).first()
                 if row is None:
-                    raise IntentGone() if resolving else await self._refusal(connection, kind, id, expected_version)
+                    raise IntentGone() if resolving else await self._refusal(joined, kind, id, expected_version)
                 return self._codec.entry(row._mapping)
         except IntegrityError:
             raise await self._conflict(kind, id, values.get("user_name_index"), values.get("vendor_id")) from None

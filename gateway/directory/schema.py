@@ -23,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     TypeDecorator,
     UniqueConstraint,
     Uuid,
@@ -89,6 +90,94 @@ resources = Table(
     CheckConstraint("version >= 0", name="version"),
     Index(None, "tenant", "app", "kind", "external_id_index"),
     Index(None, "tenant", "app", "pending_since"),
+)
+
+
+# Reconciliation (gateway/directory/findings.py): each run of one app, what it found, which directory
+# entries it saw at the vendor (scratch rows, dropped when the run ends). Vendor ids are identifiers and
+# attribute names are schema names: the only personal value, a finding's userName, is sealed.
+reconcile_runs = Table(
+    "reconcile_runs",
+    metadata,
+    Column("id", Uuid(as_uuid=True), primary_key=True),
+    Column("tenant", String(63), nullable=False),
+    Column("app", String(63), nullable=False),
+    Column("started", UtcDateTime, nullable=False),
+    Column("finished", UtcDateTime, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("accounts", Integer, nullable=False),  # accounts read at the vendor
+    Column("orphan", Integer, nullable=False),
+    Column("drift", Integer, nullable=False),
+    Column("missing", Integer, nullable=False),
+    Column("reactivated", Integer, nullable=False),
+    Column("detail", String(300), nullable=True),  # why a run failed, in the gateway's words (scrubbed)
+    CheckConstraint("status IN ('running', 'succeeded', 'failed')", name="status"),
+    Index(None, "tenant", "app", "started"),
+)
+
+reconcile_findings = Table(
+    "reconcile_findings",
+    metadata,
+    Column("tenant", String(63), primary_key=True),
+    Column("app", String(63), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("vendor_id", String(512), primary_key=True),
+    Column("state", String(16), primary_key=True),
+    Column("directory_id", Uuid(as_uuid=True), nullable=True),  # the directory entry, when there is one
+    Column("user_name", LargeBinary, nullable=True),  # sealed
+    Column("key_id", LargeBinary(4), nullable=True),
+    Column("attributes", Text, nullable=True),  # drift: the names of the attributes that differ, comma-separated
+    Column("first_seen", UtcDateTime, nullable=False),
+    Column("last_seen", UtcDateTime, nullable=False),
+    Column("run_id", Uuid(as_uuid=True), nullable=False),  # the last run that found it
+    CheckConstraint("state IN ('orphan', 'drift', 'missing', 'reactivated')", name="state"),
+)
+
+reconcile_seen = Table(
+    "reconcile_seen",
+    metadata,
+    Column("run_id", Uuid(as_uuid=True), primary_key=True),
+    Column("directory_id", Uuid(as_uuid=True), primary_key=True),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("expires", UtcDateTime, nullable=False),
+)
+
+#: Work items of manual apps (gateway/directory/work.py): what a person must do at the vendor for each
+#: write the IdP made. `task` and `reason` are sealed like a resource's personal columns.
+work_items = Table(
+    "work_items",
+    metadata,
+    Column("id", Uuid(as_uuid=True), primary_key=True),
+    Column("tenant", String(63), nullable=False),
+    Column("app", String(63), nullable=False),
+    Column("resource_id", Uuid(as_uuid=True), nullable=False),  # the SCIM id (resources.id)
+    Column("action", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("task", LargeBinary, nullable=False),  # sealed JSON: userName, roles, changed attribute names
+    Column("reason", LargeBinary, nullable=True),  # sealed: why it was rejected
+    Column("key_id", LargeBinary(4), nullable=False),
+    Column("created", UtcDateTime, nullable=False),
+    Column("claimed", UtcDateTime, nullable=True),
+    Column("closed", UtcDateTime, nullable=True),
+    Column("claimed_by", String(64), nullable=True),  # operator names, not people's data
+    Column("closed_by", String(64), nullable=True),
+    Column("vendor_id", String(512), nullable=True),  # the vendor-side id a completed create recorded
+    # The webhook notification: None (no webhook), pending, sent or failed (gateway/backed/manual/webhook.py).
+    Column("notify", String(16), nullable=True),
+    Column("notify_attempts", Integer, nullable=False),
+    Column("notify_after", UtcDateTime, nullable=True),
+    CheckConstraint("action IN ('create', 'update', 'deactivate', 'delete')", name="action"),
+    CheckConstraint("state IN ('open', 'claimed', 'done', 'rejected')", name="state"),
+    CheckConstraint("notify IS NULL OR notify IN ('pending', 'sent', 'failed')", name="notify"),
+    Index(None, "tenant", "app", "state", "created"),
+    Index(None, "tenant", "app", "resource_id", "created"),
+    Index(None, "notify", "notify_after"),
 )
 
 

@@ -16,8 +16,11 @@ from gateway.directory.deprovisions import Deprovisions
 from gateway.directory.dry_runs import DryRuns
 from gateway.directory.engine import create_engine, transaction
 from gateway.directory.errors import error_label
+from gateway.directory.findings import Reconciliations
+from gateway.directory.leases import Leases
 from gateway.directory.migrate import ensure_schema
 from gateway.directory.resources import Observe, Resources
+from gateway.directory.work import WorkItems
 
 
 class Directory:
@@ -49,6 +52,18 @@ class Directory:
         return Resources(
             self.engine, self._codec, tenant, app, self._clock, observe=self._observe, gate=self.availability.gate
         )
+
+    def work(self) -> WorkItems:
+        """The repository of manual apps' work items (cheap; one serves every tenant)."""
+        return WorkItems(self.engine, self._codec, self._clock)
+
+    def reconciliations(self, tenant: str, app: str) -> Reconciliations:
+        """The repository of one app's reconciliation runs and findings."""
+        return Reconciliations(self.engine, self._codec.keys, tenant, app, self._clock)
+
+    def leases(self, holder: str) -> Leases:
+        """Leases taken in the name of `holder` (one name per process)."""
+        return Leases(self.engine, holder, self._clock)
 
     def deprovisions(self, tenant: str, app: str) -> Deprovisions:
         """The deprovisioning guard's state of one app (gateway/deprovisioning/)."""

@@ -146,7 +146,7 @@ def render(
         f"rates over the last {rates.seconds:.0f}s · {now}"
     )
     sections = _guard_section(runtime, guards or {})
-    sections += "".join(_tenant_section(runtime, name, rates) for name in runtime.tenants)
+    sections += "".join(_tenant_section(runtime, name, rates) for name in runtime.tenants) + _work_section(runtime)
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>scim-gateway status</title>'
         f"<style>{_STYLE}</style></head><body><header><h1>scim-gateway status</h1><p>{summary}</p></header>"
@@ -174,7 +174,7 @@ def _tenant_section(runtime: Runtime, name: str, rates: Rates) -> str:
 
 _COLUMNS = (
     *("app", "vendor", "health", "circuit", "req/s", "4xx/s", "5xx"),
-    *("vendor err/s", "limits", "token", "directory"),
+    *("vendor err/s", "limits", "token", "directory", "reconciled"),
 )
 
 
@@ -194,6 +194,7 @@ def _app_row(runtime: Runtime, app: AppRuntime, rates: AppRates) -> str:
         f'in: {inbound}<br><span class="detail">out: {upstream}</span>',
         _token(app),
         _e(app.directory_mode),
+        _reconciled(runtime, app),
     ]
     return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
 
@@ -225,6 +226,39 @@ def _guard_section(runtime: Runtime, guards: dict[tuple[str, str], GuardView | N
     head = "".join(f"<th>{h}</th>" for h in ("app", "deprovisioning guard / dry run", "what to do"))
     return (
         "<section><h2>deprovisioning guards and dry runs</h2>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></section>"
+    )
+
+
+def _work_section(runtime: Runtime) -> str:
+    """Manual apps' work queues: open items, the oldest's age against the app's work_item_max_age."""
+    service = runtime.work
+    if service is None:
+        return ""
+    now = time.time()
+    rows = []
+    for tenant, app in sorted(service.manual_apps):
+        backlog = service.backlog.get((tenant, app))
+        max_age = runtime.config.tenants[tenant].apps[app].work_item_max_age
+        age = max(0.0, now - backlog.oldest.timestamp()) if backlog else 0.0
+        state = _badge("overdue", "bad") if age > max_age else _badge("ok", "ok")
+        failed = service.notifications.get((tenant, app, "failed"), 0)
+        cells = [
+            _e(tenant),
+            _e(app),
+            str(backlog.open if backlog else 0),
+            _duration(age) if backlog else "-",
+            _duration(max_age),
+            state,
+            _badge(f"{failed} given up", "bad") if failed else "-",
+        ]
+        rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
+    head = "".join(
+        f"<th>{h}</th>" for h in ("tenant", "app", "open items", "oldest", "overdue after", "state", "webhook")
+    )
+    meta = "manual apps: a person does each write at the vendor (scim-gateway work list)"
+    return (
+        f'<section><h2>work queue</h2><p class="meta">{_e(meta)}</p>'
         f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></section>"
     )
 
@@ -271,6 +305,23 @@ def _token(app: AppRuntime) -> str:
     text = "no token cached" if remaining is None else f"expires in {_duration(remaining)}"
     failed = f" {_badge(f'{failures} refresh failures', 'bad')}" if failures else ""
     return f"{_e(text)}{failed}"
+
+
+def _reconciled(runtime: Runtime, app: AppRuntime) -> str:
+    """The app's last finished reconciliation: accounts by state (gateway/reconcile/), or why there is none."""
+    reconciler = runtime.reconciler
+    run = None if reconciler is None else reconciler.last.get((app.tenant, app.name))
+    if run is None:
+        return '<span class="detail">never</span>' if app.resources is not None else '<span class="detail">-</span>'
+    counts = {state.value: count for state, count in run.counts.items()}
+    orphans = counts.get("orphan", 0)
+    parts = " · ".join(f"{name} {count}" for name, count in counts.items() if name != "orphan")
+    ago = "" if run.finished is None else f"{_duration(time.time() - run.finished.timestamp())} ago"
+    failed = f" {_badge('last run failed', 'bad')}" if run.status.value == "failed" else ""
+    return (
+        f"{_badge(f'{orphans} orphans', 'warn' if orphans else 'ok')}{failed}<br>"
+        f'<span class="detail">{_e(parts)} · {run.accounts} accounts · {_e(ago)}</span>'
+    )
 
 
 def _limits(limits: Any) -> str:

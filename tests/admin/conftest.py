@@ -54,6 +54,7 @@ def adjust(raw: dict[str, Any], audit_file: Path | None = None, user_name: str =
     for tenant in raw["tenants"].values():
         for app in tenant["apps"].values():
             app.pop("directory", None)
+            app.pop("mode", None)  # the demo's manual Darktrace needs the directory: here it is the 501 app
             app.pop("guard", None)  # kept in the directory (tests/deprovisioning has its own)
             app["retry"] = {"attempts": 1}
             app["breaker"] = {"failures": 1000}

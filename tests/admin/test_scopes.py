@@ -25,13 +25,15 @@ async def call(
     tenant: str = "acme",
 ) -> httpx.Response:
     """One call of an admin route with a harmless valid request (a dry run, a one-name roster)."""
-    url = admin_url(demo, tenant, path.replace("{app}", "spekit"))
+    url = admin_url(demo, tenant, path.replace("{app}", "spekit").replace("{id}", "0" * 32))
     if "/guard/" in path:
         return await client.post(url, headers=headers)  # no body: the whole held batch
     if path == "/people":
         return await client.get(url, params={"userName": "scope.check@acme.example"}, headers=headers)
     if path == "/people/offboard":
         return await client.post(url, json={"userName": "scope.check@acme.example", "dry_run": True}, headers=headers)
+    if path.startswith("/work/"):
+        return await client.post(url, json={"reason": "scope check"}, headers=headers)
     if method == "POST":
         return await client.post(url, content=b"scope.check@acme.example\n", headers=headers)
     return await client.request(method, url, headers=headers)
@@ -46,11 +48,18 @@ async def test_each_route_needs_its_scope(demo: DemoEnvironment, client: httpx.A
         assert response.status_code == 403, (name, response.text)
         assert response.json()["status"] == "403" and name in response.json()["detail"]
     holder = next(name for name, grant in OPERATORS.items() if grant["scopes"] == [route.scope.value])
-    # Without the demo's directory there is no guard and nothing recorded: those routes, once authorised,
-    # answer 404 (tests/deprovisioning and tests/dryrun call them with a directory).
-    expected = 404 if "/guard" in route.path or route.path.endswith("/dry-run") else 200
-    assert (await call(client, demo, route.method, route.path, operator(holder))).status_code == expected
-    assert (await call(client, demo, route.method, route.path, operator("demo"))).status_code == expected
+    # A route naming one work item is called for an item that does not exist: past the scope check, 404.
+    # This demo keeps no directory, so its apps cannot be reconciled: past the scope check, 501; nor do they
+    # have a guard or recorded dry-run calls: 404 (tests/deprovisioning and tests/dryrun call those with one).
+    allowed = (
+        404
+        if "{id}" in route.path or "/guard" in route.path or route.path.endswith("/dry-run")
+        else 501
+        if route.path.endswith("/reconcile")
+        else 200
+    )
+    assert (await call(client, demo, route.method, route.path, operator(holder))).status_code == allowed
+    assert (await call(client, demo, route.method, route.path, operator("demo"))).status_code == allowed
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=ROUTE_IDS)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.backed.harness import BackedGateway, backed_gateway
-from tests.directory.conftest import backend, clock, database_url, keys, postgres  # noqa: F401 (fixtures)
+from tests.directory.conftest import backend, clock, database_url, directory, keys, postgres  # noqa: F401 (fixtures)
 
 
 @pytest.fixture

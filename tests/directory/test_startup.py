@@ -55,7 +55,7 @@ async def test_an_unreachable_directory_leaves_pass_through_apps_serving_and_the
     assert str(port) not in status and "gateway@" not in status
     invicti_row = status.split("<tr><td>invicti</td>")[1].split("</tr>")[0]
     orca_row = status.split("<tr><td>orca</td>")[1].split("</tr>")[0]
-    assert invicti_row.endswith("<td>off</td>") and orca_row.endswith("<td>full</td>")
+    assert "<td>off</td>" in invicti_row and "<td>full</td>" in orca_row  # the directory column
 
 
 async def test_the_status_page_shows_a_reachable_directory_by_its_backend_only():

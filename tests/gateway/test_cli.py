@@ -18,7 +18,10 @@ from tests.processes import SCIM_GATEWAY, free_port, gateway_process
 from vendors.simulators import SIMULATORS
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMANDS = ("serve", "check-config", "hash-token", "db", "simulate", "demo", "people", "review", "guard", "dry-run")
+COMMANDS = (
+    "serve", "check-config", "hash-token", "db", "reconcile", "work", "simulate", "demo", "people", "review", "guard",
+    "dry-run",
+)  # fmt: skip
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -54,6 +54,14 @@ def test_alert_rules_pass_promtool() -> None:
     assert f"SUCCESS: {len(rule_exprs())} rules found" in result.stdout
 
 
+def test_the_new_orphans_alert_fires_on_new_orphans_only() -> None:
+    promtool = require_binary("promtool")
+    cases = Path(__file__).with_name("prometheus-rules-test.yaml")
+    result = subprocess.run([promtool, "test", "rules", str(cases)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout + result.stderr
+
+
 def test_dashboard_is_well_formed() -> None:
     dashboard = json.loads(DASHBOARD.read_text())
     assert dashboard["uid"] == "scim-gateway" and dashboard["title"]
@@ -71,7 +79,8 @@ def test_dashboard_is_well_formed() -> None:
     text = DASHBOARD.read_text()
     for topic in ("scim_gateway_requests_total", "scim_gateway_request_duration_seconds_bucket",
                   "scim_gateway_throttled_requests_total", "scim_gateway_upstream_requests_total",
-                  "scim_gateway_circuit_open", "scim_gateway_token_refreshes_total"):  # fmt: skip
+                  "scim_gateway_circuit_open", "scim_gateway_token_refreshes_total", "scim_gateway_accounts",
+                  "scim_gateway_reconcile_new_findings_total"):  # fmt: skip
         assert topic in text, f"the dashboard shows {topic}"
 
 

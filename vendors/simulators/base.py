@@ -9,7 +9,12 @@ benchmarks use (a real vendor has no such thing):
 - `GET /_sim/requests` (`DELETE` clears): every request received, with the
   auth scheme used but never the credential;
 - `POST /_sim/faults` (`DELETE` clears): inject failures ahead of the
-  vendor's own behaviour, as JSON rules (see `FaultRule`).
+  vendor's own behaviour, as JSON rules (see `FaultRule`);
+- `POST /_sim/users`, `PATCH /_sim/users/{id}`, `DELETE /_sim/users/{id}`:
+  the vendor's own admin console (vendors/simulators/console.py): an account created,
+  changed or removed at the vendor without the gateway, in the vendor's own
+  user representation; `?surface=NAME` picks one of a vendor's user stores
+  (Orca and Delinea keep SCIM and REST users apart), the first by default.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
+
+from vendors.simulators.console import Console, act
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -92,12 +99,14 @@ def _rules(payload: Any) -> list[FaultRule]:
 class Simulator:
     """A vendor account: surfaces mounted at path prefixes, plus the control API.
 
-    `state` returns the vendor's data for `/_sim/state`.
+    `state` returns the vendor's data for `/_sim/state`; `consoles` are its admin consoles by user store
+    (the first is the default of `/_sim/users`; none: the vendor has no user accounts).
     """
 
     vendor: str
     mounts: Sequence[tuple[str, ASGIApp]]
     state: Callable[[], Any] = dict
+    consoles: dict[str, Console] = field(default_factory=dict)
     faults: list[FaultRule] = field(default_factory=list)
     requests: collections.deque[dict[str, Any]] = field(
         default_factory=lambda: collections.deque(maxlen=REQUEST_LOG_SIZE)
@@ -178,8 +187,16 @@ class Simulator:
         elif path == "/_sim/faults" and method == "DELETE":
             self.faults.clear()
             await send_json(send, 200, {"faults": 0})
+        elif path == "/_sim/users" or path.startswith("/_sim/users/"):
+            await self._console(scope, receive, send)
         else:
             await send_json(send, 404, {"detail": "unknown control endpoint"})
+
+    async def _console(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """`/_sim/users[/{id}]`: the chosen console creates (POST), changes (PATCH) or removes (DELETE) a user."""
+        body = await read_body(receive) if scope["method"] in ("POST", "PATCH") else b""
+        status, answer = act(self.vendor, self.consoles, scope["method"], scope["path"], scope["query_string"], body)
+        await send_json(send, status, answer)
 
 
 def _log_entry(scope: Scope) -> dict[str, Any]:

@@ -23,10 +23,11 @@ from scim2_server.errors import MethodNotAllowedException
 from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
 
-from vendors.simulators.base import Simulator
-from vendors.simulators.delinea_rest import UsersApi
+from vendors.simulators.base import ASGIApp, Simulator
+from vendors.simulators.console import Console
+from vendors.simulators.delinea_rest import DelineaConsole, UsersApi
 from vendors.simulators.delinea_token import ALL_SCOPES, ApiClient, TokenIssuer
-from vendors.simulators.scim_surface import ScimSurface
+from vendors.simulators.scim_surface import ScimConsole, ScimSurface
 from vendors.simulators.seed import demo_data, demo_secret
 
 SCIM_PREFIX = "/scim"
@@ -133,7 +134,9 @@ class DelineaSimulator:
         def state() -> dict[str, Any]:
             return {"scim": surface.state(), "rest": rest.state(), "tokens": issuer.state()}
 
-        simulator = Simulator("delinea", [(SCIM_PREFIX, surface), ("/api", rest), ("/identity", issuer)], state=state)
+        mounts: list[tuple[str, ASGIApp]] = [(SCIM_PREFIX, surface), ("/api", rest), ("/identity", issuer)]
+        consoles: dict[str, Console] = {"rest": DelineaConsole(rest), "scim": ScimConsole(surface)}
+        simulator = Simulator("delinea", mounts, state=state, consoles=consoles)
         # In-process handles for tests (expire or revoke tokens, seed users); not part of Delinea.
         simulator.rest, simulator.issuer = rest, issuer  # type: ignore[attr-defined]
         return simulator

@@ -25,6 +25,7 @@ from urllib.parse import parse_qs
 import orjson
 
 from vendors.simulators.base import Receive, Scope, Send, bearer_token, read_body, send_json
+from vendors.simulators.console import ConsoleError
 from vendors.simulators.delinea_token import ADMIN, READ, WRITE, TokenIssuer
 
 USERS_PATH = "/api/v1/users"
@@ -78,6 +79,7 @@ class UsersApi:
         self.scim_token = scim_token
         self.limit = RateLimit(rate, burst, clock)
         self.users: dict[str, dict[str, Any]] = {}  # insertion order is the listing order
+        self._names: dict[str, str] = {}  # lower-cased userName -> id, for uniqueness without a scan
 
     def add(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Store a new user from REST fields (validated as a create); raises ApiError."""
@@ -87,7 +89,15 @@ class UsersApi:
         user = {"id": str(uuid.uuid4()), "active": True, **user, "groups": [], "meta": {"created": now}}
         user["meta"]["lastModified"] = now
         self.users[user["id"]] = user
+        self._names[user["userName"].lower()] = user["id"]
         return user
+
+    def remove(self, user_id: str) -> bool:
+        """Delete a user (permanent, as Delinea's DELETE); False when there is no such user."""
+        user = self.users.pop(user_id, None)
+        if user is not None:
+            self._names.pop(user["userName"].lower(), None)
+        return user is not None
 
     def state(self) -> dict[str, Any]:
         return {"users": list(self.users.values()), "rate_limited": self.limit.refused}
@@ -124,7 +134,7 @@ class UsersApi:
         if method == "GET":
             return 200, user
         if method == "DELETE":
-            del self.users[user_id]
+            self.remove(user_id)
             return 204, None
         return 200, self._update(user, body)
 
@@ -160,6 +170,8 @@ class UsersApi:
         changes = _validated(body, creating=False)
         if "userName" in changes:
             self._check_unique(changes["userName"], user["id"])
+            self._names.pop(user["userName"].lower(), None)
+            self._names[changes["userName"].lower()] = user["id"]
         for key, value in changes.items():
             if value is None:
                 user.pop(key, None)
@@ -173,9 +185,35 @@ class UsersApi:
         return sorted(roles or []) != sorted(current or []) if isinstance(roles, list | None) else True
 
     def _check_unique(self, user_name: str, own_id: str | None) -> None:
-        for other in self.users.values():
-            if other["userName"].lower() == user_name.lower() and other["id"] != own_id:
-                raise ApiError(409, f"userName {user_name!r} is already taken", "conflict")
+        owner = self._names.get(user_name.lower())
+        if owner is not None and owner != own_id:
+            raise ApiError(409, f"userName {user_name!r} is already taken", "conflict")
+
+
+class DelineaConsole:
+    """Delinea's admin portal (Access > Users): users as the REST API holds them, no token, no rate limit."""
+
+    def __init__(self, api: UsersApi) -> None:
+        self.api = api
+
+    def create(self, body: Any) -> dict[str, Any]:
+        try:
+            return self.api.add(body)
+        except ApiError as exc:
+            raise ConsoleError(exc.status, exc.message) from None
+
+    def change(self, user_id: str, body: Any) -> dict[str, Any]:
+        user = self.api.users.get(user_id)
+        if user is None:
+            raise ConsoleError(404, f"no user with id {user_id!r}")
+        try:
+            return self.api._update(user, body)
+        except ApiError as exc:
+            raise ConsoleError(exc.status, exc.message) from None
+
+    def remove(self, user_id: str) -> None:
+        if not self.api.remove(user_id):
+            raise ConsoleError(404, f"no user with id {user_id!r}")
 
 
 def _validated(body: Any, creating: bool) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from scim2_server.requests import ScimRequest
 
 from vendors.simulators.base import Simulator
 from vendors.simulators.delinea_token import ApiClient, TokenIssuer
-from vendors.simulators.scim_surface import ScimSurface
+from vendors.simulators.scim_surface import ScimConsole, ScimSurface
 from vendors.simulators.seed import demo_data, demo_secret
 
 SCIM_PREFIX = "/api/scim"
@@ -64,7 +64,7 @@ class InvictiSimulator:
         surface = InvictiScimSurface(settings.scim_token, issuer)
         surface.seed(demo_data(settings.seed, settings.users))
         mounts = [(SCIM_PREFIX, surface)] + ([("/oauth", issuer)] if issuer is not None else [])
-        simulator = Simulator("invicti", mounts, state=surface.state)
+        simulator = Simulator("invicti", mounts, state=surface.state, consoles={"scim": ScimConsole(surface)})
         simulator.issuer = issuer  # type: ignore[attr-defined]  # in-process handle for tests
         return simulator
 

@@ -20,8 +20,9 @@ from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
 
 from vendors.simulators.base import Simulator
-from vendors.simulators.orca_rest import ROLES, OrcaRestSurface, OrcaUserStore
-from vendors.simulators.scim_surface import ScimSurface
+from vendors.simulators.console import Console
+from vendors.simulators.orca_rest import ROLES, OrcaConsole, OrcaRestSurface, OrcaUserStore
+from vendors.simulators.scim_surface import ScimConsole, ScimSurface
 from vendors.simulators.seed import demo_data, demo_secret
 
 SCIM_PREFIX = "/scim"
@@ -71,7 +72,8 @@ class OrcaSimulator:
         def state() -> dict[str, Any]:
             return {"scim": surface.state(), "rest": store.state()}
 
-        simulator = Simulator("orca", [(SCIM_PREFIX, surface), (REST_PREFIX, rest)], state=state)
+        consoles: dict[str, Console] = {"rest": OrcaConsole(store), "scim": ScimConsole(surface)}
+        simulator = Simulator("orca", [(SCIM_PREFIX, surface), (REST_PREFIX, rest)], state=state, consoles=consoles)
         simulator.rest_store = store  # type: ignore[attr-defined]  # for tests: accept invites, inspect
         return simulator
 

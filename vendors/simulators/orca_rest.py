@@ -28,6 +28,7 @@ from urllib.parse import parse_qs
 import orjson
 
 from vendors.simulators.base import Receive, Scope, Send, bearer_token, read_body, send_json
+from vendors.simulators.console import ConsoleError
 
 ROLES = ("Admin", "Viewer")
 STATUSES = ("active", "invited", "inactive")
@@ -175,6 +176,56 @@ class OrcaUserStore:
             "visible": [_public(user) for user in self.visible.values()],
             "pending_writes": len(self.pending),
         }
+
+
+class OrcaConsole:
+    """Orca's admin console (Settings > Users): users as {email, name, role, status}, visible to reads at once.
+
+    Unlike the API's invite, an admin may set any status (`active`, `invited`, `inactive`) directly.
+    """
+
+    def __init__(self, store: OrcaUserStore) -> None:
+        self.store = store
+
+    def create(self, body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict) or set(body) - {"email", "name", "role", "status"}:
+            raise ConsoleError(400, "a user is {email, name, role, status}")
+        try:
+            self.store._check_unique(body.get("email"), None)
+            self.store._check_role(body.get("role", self.store.roles[-1]))
+        except RestError as exc:
+            raise ConsoleError(exc.status, exc.detail) from None
+        status = body.get("status", "active")
+        if status not in STATUSES:
+            raise ConsoleError(400, f"status is one of {', '.join(STATUSES)}")
+        user = {"role": self.store.roles[-1], "name": None, **body, "status": status, "accepted": status == "active"}
+        return _public(self.store.seed(user))
+
+    def change(self, user_id: str, body: Any) -> dict[str, Any]:
+        current = self.store.committed.get(user_id)
+        if current is None:
+            raise ConsoleError(404, f"user {user_id} not found")
+        if not isinstance(body, dict) or not body or set(body) - PATCHABLE:
+            raise ConsoleError(400, "change some of {email, name, role, status}")
+        try:
+            if "role" in body:
+                self.store._check_role(body["role"])
+            if "email" in body:
+                self.store._check_unique(body["email"], user_id)
+        except RestError as exc:
+            raise ConsoleError(exc.status, exc.detail) from None
+        if body.get("status", current["status"]) not in STATUSES:
+            raise ConsoleError(400, f"status is one of {', '.join(STATUSES)}")
+        user = {**current, **body}
+        user["accepted"] = current.get("accepted", False) or user["status"] == "active"
+        self.store.committed[user_id] = user
+        self.store.visible[user_id] = dict(user)
+        return _public(user)
+
+    def remove(self, user_id: str) -> None:
+        if self.store.committed.pop(user_id, None) is None:
+            raise ConsoleError(404, f"user {user_id} not found")
+        self.store.visible.pop(user_id, None)
 
 
 def _public(user: dict[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from scim2_models import (
     Patch,
     Resource,
     ResourceType,
+    SCIMException,
     ScimProvider,
     ServiceProviderConfig,
     Sort,
@@ -35,6 +36,7 @@ from scim2_server.requests import ScimRequest
 from scim2_server.utils import load_default_resource_types, load_default_schemas
 
 from vendors.simulators.base import Receive, Scope, Send
+from vendors.simulators.console import ConsoleError
 from vendors.simulators.seed import DemoData
 
 _CONFIG = ServiceProviderConfig(
@@ -110,3 +112,53 @@ class ScimSurface(ASGIApplication):
             kind: [resource.model_dump(scim_ctx=dump) for resource in self.stored(kind.rstrip("s"))]
             for kind in ("Users", "Groups")
         }
+
+
+class ScimConsole:
+    """The vendor's admin console over a SCIM surface's store: bodies and answers are SCIM Users.
+
+    A change sets the attributes the body gives (a partial User; null removes one), as an admin editing
+    fields in a form does; a removal deletes the user.
+    """
+
+    def __init__(self, surface: ScimSurface) -> None:
+        self.surface = surface
+
+    def create(self, body: Any) -> Any:
+        return self._store(body, None)
+
+    def change(self, user_id: str, body: Any) -> Any:
+        if not isinstance(body, dict):
+            raise ConsoleError(400, "expected a SCIM User object of the attributes to change")
+        current = self._current(user_id)
+        merged = {**current, **body, "id": user_id}
+        return self._store({key: value for key, value in merged.items() if value is not None}, user_id)
+
+    def remove(self, user_id: str) -> None:
+        self._current(user_id)
+        self.surface.memory.delete(self.surface.resource_type("User"), user_id)
+
+    def _current(self, user_id: str) -> dict[str, Any]:
+        try:
+            user = self.surface.memory.get(self.surface.resource_type("User"), user_id)
+        except SCIMException:
+            raise ConsoleError(404, f"no user {user_id}") from None
+        dumped: dict[str, Any] = user.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
+        dumped.pop("meta", None)
+        return dumped
+
+    def _store(self, body: Any, user_id: str | None) -> Any:
+        user_type = self.surface.resource_type("User")
+        context = Context.RESOURCE_CREATION_REQUEST if user_id is None else Context.RESOURCE_REPLACEMENT_REQUEST
+        try:
+            model = self.surface.model("User").model_validate(body, scim_ctx=context)
+            if user_id is None:
+                stored = self.surface.memory.create(user_type, model)
+            else:
+                model.id = user_id
+                stored = self.surface.memory.update(user_type, model)
+        except SCIMException as exc:
+            raise ConsoleError(exc.status, str(exc.detail)) from None
+        except ValueError as exc:  # pydantic's ValidationError
+            raise ConsoleError(400, f"not a valid SCIM User: {exc}") from None
+        return stored.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)

@@ -13,7 +13,7 @@ from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
 
 from vendors.simulators.base import Simulator
-from vendors.simulators.scim_surface import ScimSurface
+from vendors.simulators.scim_surface import ScimConsole, ScimSurface
 from vendors.simulators.seed import demo_data, demo_secret
 
 
@@ -41,7 +41,8 @@ class SpekitSimulator:
     def create_app(self, settings: SpekitSimSettings) -> Simulator:
         surface = SpekitSurface(settings.scim_token)
         surface.seed(demo_data(settings.seed, settings.users))
-        return Simulator("spekit", [(f"/scim/{settings.tenant_key}", surface)], state=surface.state)
+        mounts = [(f"/scim/{settings.tenant_key}", surface)]
+        return Simulator("spekit", mounts, state=surface.state, consoles={"scim": ScimConsole(surface)})
 
     def scim_base_path(self, settings: SpekitSimSettings) -> str:
         return f"/scim/{settings.tenant_key}/v2"

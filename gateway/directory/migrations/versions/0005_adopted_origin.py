@@ -1,7 +1,7 @@
 """Resources may be adopted: an IdP's create took over an account made outside it (`on_existing: link`).
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-05
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0005"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
