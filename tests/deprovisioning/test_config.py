@@ -54,3 +54,13 @@ def test_guard_and_dry_run_need_the_directory(option: dict[str, Any], key: str) 
     with pytest.raises(ConfigError) as raised:
         parse_config(config(with_directory=False, **option))
     assert str(raised.value).startswith(f"tenants.acme.apps.delinea.{key}") and "directory" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("option", "words"),
+    [({"mode": "manual", "directory": "full"}, "manual app"), ({"reconcile": {"every": "6h"}}, "reconcile")],
+)
+def test_a_dry_run_app_is_neither_manual_nor_reconciled(option: dict[str, Any], words: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(config(dry_run=True, **option))
+    assert str(raised.value).startswith("tenants.acme.apps.delinea") and words in str(raised.value)
