@@ -22,7 +22,7 @@ from pathlib import Path
 
 import asyncpg
 
-from benchmarks.processes import free_port, pinned
+from benchmarks.processes import free_port
 
 SERVER_USER = "postgres"
 
@@ -69,11 +69,10 @@ def _as_server_user(args: list[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def postgres_server(core: int | None = None, *, durable: bool = False) -> Iterator[PostgresServer]:
+def postgres_server(*, durable: bool = False) -> Iterator[PostgresServer]:
     """initdb + pg_ctl start on a free port; fsync off unless `durable` (test data need not survive a
     power cut; a benchmark of writes wants the commit a production server makes).
 
-    `core`: the server's processes run on that core only (benchmarks keep it off the measured one).
     Raises PostgresUnavailable when PostgreSQL is missing or will not start.
     """
     bin_dir = _bin_dir()
@@ -93,7 +92,7 @@ def postgres_server(core: int | None = None, *, durable: bool = False) -> Iterat
         if not durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         start = [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "log"), "-w", "start"]
-        _run(start, core=core)
+        _run(start)
         started = True
         yield PostgresServer(port, password)
     finally:
@@ -102,8 +101,8 @@ def postgres_server(core: int | None = None, *, durable: bool = False) -> Iterat
         shutil.rmtree(base, ignore_errors=True)
 
 
-def _run(args: list[str], *, check: bool = True, core: int | None = None) -> None:
-    result = subprocess.run(pinned(_as_server_user(args), core), capture_output=True, text=True, timeout=120)
+def _run(args: list[str], *, check: bool = True) -> None:
+    result = subprocess.run(_as_server_user(args), capture_output=True, text=True, timeout=120)
     if check and result.returncode != 0:
         detail = result.stderr.strip()[-2000:]
         raise PostgresUnavailable(f"{Path(args[0]).name} failed ({result.returncode}): {detail}")
