@@ -96,6 +96,13 @@ def start_gateway(config: dict[str, object], work_dir: Path, core: int | None, e
     return start_server("gateway", command, port, log_dir=work_dir, ready_path="/readyz", env=env)
 
 
+def start_upstream(work_dir: Path, core: int | None) -> Server:
+    """The static upstream (SCIM on /v2, Orca REST on /api) on a free port, pinned to `core`; ready on return."""
+    port = free_port()
+    command = [sys.executable, "-m", "benchmarks.upstream", "--port", str(port)]
+    return start_server("upstream", pinned(command, core), port, log_dir=work_dir, ready_path="/v2/Users")
+
+
 @contextlib.contextmanager
 def running_stack(cores: CorePlan, work_dir: Path) -> Iterator[Stack]:
     """Start upstream, gateway and baseline (in that order); stop them all on exit, whatever happens."""
@@ -103,11 +110,7 @@ def running_stack(cores: CorePlan, work_dir: Path) -> Iterator[Stack]:
     env = {"BENCH_UPSTREAM_TOKEN": secrets.token_urlsafe(24), "BENCH_INBOUND_TOKEN": inbound_token}
     started: list[Server] = []
     try:
-        port = free_port()
-        upstream_cmd = [sys.executable, "-m", "benchmarks.upstream", "--port", str(port)]
-        upstream = start_server(
-            "upstream", pinned(upstream_cmd, cores.upstream), port, log_dir=work_dir, ready_path="/v2/Users"
-        )
+        upstream = start_upstream(work_dir, cores.upstream)
         started.append(upstream)
 
         gateway = start_gateway(gateway_config(upstream.url, inbound_token), work_dir, cores.proxy, env)

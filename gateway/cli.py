@@ -102,9 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     generate.set_defaults(func=_db_generate_key)
 
     reconcile = commands.add_parser(
-        "reconcile", help="compare one app's accounts at the vendor with the directory, now, in this process"
+        "reconcile", help="compare one app's accounts at the vendor with the directory, now"
     )
-    reconcile.add_argument("--config", required=True, metavar="FILE", help="YAML configuration file")
+    where = reconcile.add_mutually_exclusive_group(required=True)
+    where.add_argument("--config", metavar="FILE", help="run in this process on this YAML configuration file")
+    where.add_argument("--url", help="start the run on a running gateway (its admin API) and follow it")
+    reconcile.add_argument("--token", help="operator token for --url (default: $SCIM_GATEWAY_OPERATOR_TOKEN)")
     reconcile.add_argument("--tenant", required=True, help="the tenant")
     reconcile.add_argument("--app", required=True, help="the app")
     reconcile.add_argument("--show", type=int, default=20, metavar="N", help="findings listed (default 20)")
@@ -296,6 +299,17 @@ def _reconcile(args: argparse.Namespace) -> int:
 
     configure_logging("WARNING")  # stdout is the summary table: only warnings and errors join it
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    if args.url is not None:
+        from gateway.admin.cli import TOKEN_VARIABLE
+        from gateway.admin.remote import RemoteAdmin
+        from gateway.reconcile.remote import remote_reconcile
+
+        token = args.token or os.environ.get(TOKEN_VARIABLE)
+        if not token:
+            print(f"reconcile: --url needs an operator token (--token or ${TOKEN_VARIABLE})", file=sys.stderr)
+            return 2
+        admin = RemoteAdmin(args.url, token, args.tenant)
+        return remote_reconcile(admin, args.app, args.show, sys.stdout, sys.stderr)
     config = load_checked(args.config)
     if config is None:
         return 1

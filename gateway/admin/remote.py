@@ -46,6 +46,12 @@ class RemoteAdmin:
                 received += len(chunk)
                 on_bytes(received)
 
+    def start_reconcile(self, app: str) -> dict[str, Any]:
+        return self._json("POST", f"/apps/{urllib.parse.quote(app, safe='')}/reconcile")
+
+    def reconcile_results(self, app: str, limit: int) -> dict[str, Any]:
+        return self._json("GET", f"/apps/{urllib.parse.quote(app, safe='')}/reconcile?limit={max(1, limit)}")
+
     def _json(self, method: str, path: str, body: bytes | None = None, media: str | None = None) -> dict[str, Any]:
         with self._open(method, path, body, media) as response:
             answer: dict[str, Any] = json.loads(response.read())

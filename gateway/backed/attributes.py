@@ -82,8 +82,17 @@ class VendorModel:
     def __init__(self, profile: AttributeProfile | None) -> None:
         self.profile = profile
         self._stored = None if profile is None else frozenset(entry.lower() for entry in profile.held)
+        # Every read asks again for the same few leaves; the app's schema bounds how many there are.
+        self._native: dict[Leaf, bool] = {}
 
     def native(self, leaf: Leaf) -> bool:
+        """Whether the vendor stores this leaf."""
+        known = self._native.get(leaf)
+        if known is None:
+            known = self._native[leaf] = self._stores(leaf)
+        return known
+
+    def _stores(self, leaf: Leaf) -> bool:
         stored = self._stored
         if stored is None:
             return True

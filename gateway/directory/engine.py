@@ -70,10 +70,14 @@ async def transaction(engine: AsyncEngine, *, write: bool) -> AsyncIterator[Asyn
     """
     try:
         async with engine.connect() as connection:
-            if write:
-                await connection.execution_options(**{_WRITE: True})
-            elif engine.dialect.name == "postgresql":
-                await connection.execution_options(isolation_level="AUTOCOMMIT")
+            if not write:
+                if engine.dialect.name == "postgresql":
+                    await connection.execution_options(isolation_level="AUTOCOMMIT")
+                # No begin/commit: there is nothing to commit, and on SQLite each would be one more hop
+                # to aiosqlite's thread. Closing the connection ends what SQLAlchemy began, once.
+                yield connection
+                return
+            await connection.execution_options(**{_WRITE: True})
             async with connection.begin():
                 yield connection
     except IntegrityError:

@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, delete, insert, select, update
+from sqlalchemy import ColumnElement, Row, Select, Update, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -101,6 +101,26 @@ _BY_VENDOR_ID = _lookup(_c.vendor_id == bindparam("value"))
 _BY_VENDOR_IDS = _lookup(_c.vendor_id.in_(bindparam("value", expanding=True)))
 _BY_USER_NAME = _lookup(_c.user_name_index == bindparam("value"))
 _BY_EXTERNAL_ID = _lookup(_c.external_id_index == bindparam("value"))
+
+
+def _keyed_update(*condition: ColumnElement[bool]) -> Update:
+    """An UPDATE of one row by its key, built once: the SET columns are the keys of each call's values."""
+    key = (
+        _c.tenant == bindparam("where_tenant"),
+        _c.app == bindparam("where_app"),
+        _c.kind == bindparam("where_kind"),
+        _c.id == bindparam("where_id"),
+    )
+    return update(table).where(*key, *condition)
+
+
+_AT_VERSION = (_c.version == bindparam("where_version"), _c.pending_id.is_(None))
+_BUMPED = {"version": _c.version + 1}
+_RECORD_INTENT = _keyed_update(*_AT_VERSION).returning(*table.c)
+_UPDATE_STATE = _keyed_update(*_AT_VERSION).values(_BUMPED).returning(*table.c)
+_CONFIRM_INTENT = _keyed_update(_c.pending_id == bindparam("where_pending")).values(_BUMPED).returning(*table.c)
+_MARK = _keyed_update().values(_BUMPED).returning(*table.c)
+_INSERT = insert(table).returning(*table.c)
 
 
 @dataclass(frozen=True)
@@ -224,8 +244,10 @@ class Resources:
         values: dict[str, Any] = self._codec.state_columns(self._key(kind, id), state)
         if vendor_id is not None:
             values["vendor_id"] = vendor_id
-        condition = (_c.version == expected_version, _c.pending_id.is_(None))
-        return await self._change(kind, id, expected_version, condition, values, connection=connection)
+        values["updated"] = self.now()
+        return await self._change(
+            _UPDATE_STATE, kind, id, values, expected_version=expected_version, connection=connection
+        )
 
     @_operation
     async def mark(
@@ -234,7 +256,8 @@ class Resources:
         """Version + 1 without changing the state (what the IdP reads changed outside it: a manual app's
         fulfilment), linking `vendor_id` if given. Unconditional; raises NotFound, Conflict (vendorId taken)."""
         values: dict[str, Any] = {} if vendor_id is None else {"vendor_id": vendor_id}
-        return await self._change(kind, id, None, (), values, connection=connection)
+        values["updated"] = self.now()
+        return await self._change(_MARK, kind, id, values, connection=connection)
 
     @_operation
     async def delete(
@@ -298,8 +321,7 @@ class Resources:
         if id is None or expected_version is None:
             raise ValueError(f"a {op} intent needs the resource's id and expected version")
         values = self._codec.intent_columns(self._key(kind, id), intent)
-        condition = (_c.version == expected_version, _c.pending_id.is_(None))
-        return await self._change(kind, id, expected_version, condition, values, bump=False)
+        return await self._change(_RECORD_INTENT, kind, id, values, expected_version=expected_version)
 
     @_operation
     async def confirm(
@@ -321,7 +343,8 @@ class Resources:
         values.update(self._codec.intent_columns(self._key(kind, id), None))
         if vendor_id is not None:
             values["vendor_id"] = vendor_id
-        return await self._change(kind, id, None, (_c.pending_id == intent.id,), values, resolving=True)
+        values["updated"] = self.now()
+        return await self._change(_CONFIRM_INTENT, kind, id, values, pending=intent.id)
 
     @_operation
     async def abandon(self, kind: str, id: UUID, intent: Intent) -> None:
@@ -394,35 +417,45 @@ class Resources:
         }  # fmt: skip
         try:
             async with self._joined(connection) as joined:
-                row = (await joined.execute(insert(table).values(values).returning(*table.c))).one()
+                row = (await joined.execute(_INSERT, values)).one()
                 return self._codec.entry(row._mapping)
         except IntegrityError:
             raise await self._conflict(kind, id, values["user_name_index"], vendor_id, new=True) from None
 
     async def _change(
         self,
+        statement: Update,
         kind: str,
         id: UUID,
-        expected_version: int | None,
-        condition: tuple[ColumnElement[bool], ...],
         values: dict[str, Any],
         *,
-        bump: bool = True,
-        resolving: bool = False,
+        expected_version: int | None = None,
+        pending: UUID | None = None,
         connection: AsyncConnection | None = None,
     ) -> Entry:
-        """A conditional UPDATE ... RETURNING; when it matches nothing, the reason is raised.
+        """One of the UPDATE ... RETURNING statements above; when it matches nothing, the reason is raised.
 
-        `resolving`: the condition is an intent's id, so no match means IntentGone.
+        `expected_version` fills `where_version`; `pending`, an intent's id, fills `where_pending` (no
+        match then means IntentGone); neither: the statement has no condition beyond the row's key.
         """
-        if bump:
-            values = {**values, "version": _c.version + 1, "updated": self.now()}
-        statement = update(table).where(*self._key_where(kind, id), *condition).values(values)
+        parameters = {
+            **values,
+            "where_tenant": self.tenant,
+            "where_app": self.app,
+            "where_kind": str(kind),
+            "where_id": id,
+        }
+        if pending is not None:
+            parameters["where_pending"] = pending
+        elif expected_version is not None:
+            parameters["where_version"] = expected_version
         try:
             async with self._joined(connection) as joined:
-                row = (await joined.execute(statement.returning(*table.c))).first()
+                row = (await joined.execute(statement, parameters)).first()
                 if row is None:
-                    raise IntentGone() if resolving else await self._refusal(joined, kind, id, expected_version)
+                    if pending is not None:
+                        raise IntentGone()
+                    raise await self._refusal(joined, kind, id, expected_version)
                 return self._codec.entry(row._mapping)
         except IntegrityError:
             raise await self._conflict(kind, id, values.get("user_name_index"), values.get("vendor_id")) from None

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import yaml
 
+from benchmarks.postgres import PostgresServer
 from tests.backed.harness import ENTERPRISE, PATCH_SCHEMA, directory_section, entra_user, raw_config, vendor_simulators
-from tests.directory.postgres_server import PostgresServer
 from tests.processes import gateway_process
 from tests.resilience.harness import TOKENS
 

@@ -9,13 +9,13 @@ import asyncpg
 import pytest
 import structlog
 
+from benchmarks.postgres import PostgresServer
 from gateway.clock import FakeClock
 from gateway.directory.availability import BACKOFF, Availability, prepare_forever
 from gateway.directory.errors import DirectoryUnavailable
 from gateway.directory.records import Origin, State
 from gateway.directory.store import Directory, build_directory, prepare
 from tests.directory.conftest import directory_config
-from tests.directory.postgres_server import PostgresServer
 from tests.processes import free_port
 
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import os
+import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -61,3 +64,15 @@ async def test_reconcile_needs_an_operator_token_with_the_work_scope(
     admin = f"{demo.gateway.url}/admin/v1/tenants/acme/apps/orca/reconcile"
     assert (await client.post(admin, headers=auth("acme"))).status_code == 401  # an IdP's SCIM token
     assert (await client.get(admin + "?limit=x", headers=OPERATOR)).status_code == 400
+
+
+async def test_the_reconcile_command_against_a_running_gateway(demo: DemoEnvironment) -> None:
+    command = Path(sys.executable).with_name("scim-gateway")
+    process = await asyncio.create_subprocess_exec(
+        str(command), "reconcile", "--url", demo.gateway.url, "--tenant", "acme", "--app", "orca",
+        env={**os.environ, "SCIM_GATEWAY_OPERATOR_TOKEN": "demo-operator-token"},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, err.decode()
+    assert "orca: succeeded" in out.decode() and "orphan" in out.decode()

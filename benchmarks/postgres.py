@@ -1,9 +1,11 @@
-"""A real PostgreSQL server for tests: a temp dir, a free loopback port, password auth, torn down afterwards.
+"""A real PostgreSQL server for tests and benchmarks: a temp dir, a free loopback port, password auth,
+torn down afterwards.
 
-PostgreSQL refuses to run as root, so when the tests run as root the
-cluster belongs to the `postgres` user and every server command goes
-through `runuser -u postgres`. A missing installation FAILS the test with
-how to get it (scripts/setup installs the Debian package postgresql); it never skips.
+PostgreSQL refuses to run as root, so when run as root the cluster belongs
+to the `postgres` user and every server command goes through `runuser -u
+postgres`. A missing installation raises PostgresUnavailable saying how to
+get it (scripts/setup installs the Debian package postgresql): a test that
+needs it fails, it never skips.
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
-import pytest
 
-from tests.processes import free_port
+from benchmarks.processes import free_port
 
 SERVER_USER = "postgres"
+
+
+class PostgresUnavailable(RuntimeError):
+    """PostgreSQL is not installed, or initdb / pg_ctl failed."""
 
 
 @dataclass
@@ -55,7 +60,7 @@ def _bin_dir() -> Path:
         return Path(found).parent
     versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda path: int(path.parts[-3]))
     if not versions:
-        pytest.fail("PostgreSQL is not installed; run scripts/setup (Debian package postgresql)")
+        raise PostgresUnavailable("PostgreSQL is not installed; run scripts/setup (Debian package postgresql)")
     return versions[-1].parent
 
 
@@ -64,8 +69,12 @@ def _as_server_user(args: list[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def postgres_server() -> Iterator[PostgresServer]:
-    """initdb + pg_ctl start on a free port (fsync off: test data need not survive a power cut)."""
+def postgres_server(*, durable: bool = False) -> Iterator[PostgresServer]:
+    """initdb + pg_ctl start on a free port; fsync off unless `durable` (test data need not survive a
+    power cut; a benchmark of writes wants the commit a production server makes).
+
+    Raises PostgresUnavailable when PostgreSQL is missing or will not start.
+    """
     bin_dir = _bin_dir()
     base = Path(tempfile.mkdtemp(prefix="scim-gateway-pg-"))
     data = base / "data"
@@ -79,9 +88,11 @@ def postgres_server() -> Iterator[PostgresServer]:
     try:
         _run([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", f"--pwfile={base / 'password'}",
               "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8", "--no-sync"])  # fmt: skip
-        options = (f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
-                   " -c full_page_writes=off -c shared_buffers=16MB -c max_connections=60")  # fmt: skip
-        _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "log"), "-w", "start"])
+        options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c shared_buffers=16MB -c max_connections=60"
+        if not durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        start = [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "log"), "-w", "start"]
+        _run(start)
         started = True
         yield PostgresServer(port, password)
     finally:
@@ -93,4 +104,5 @@ def postgres_server() -> Iterator[PostgresServer]:
 def _run(args: list[str], *, check: bool = True) -> None:
     result = subprocess.run(_as_server_user(args), capture_output=True, text=True, timeout=120)
     if check and result.returncode != 0:
-        pytest.fail(f"{Path(args[0]).name} failed ({result.returncode}): {result.stderr.strip()[-2000:]}")
+        detail = result.stderr.strip()[-2000:]
+        raise PostgresUnavailable(f"{Path(args[0]).name} failed ({result.returncode}): {detail}")
