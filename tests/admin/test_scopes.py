@@ -3,10 +3,12 @@ tenants limited, failed attempts throttled as SCIM's are."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 
 from gateway.admin.routes import ROUTES
 from gateway.demo import DEMO_TOKENS, DemoEnvironment
@@ -14,6 +16,15 @@ from tests.admin.conftest import OPERATORS, admin_demo, admin_url, operator
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 ROUTE_IDS = [f"{route.method} {route.path}" for route in ROUTES]
+#: Every route is tried with bad credentials from one client: a failure budget large enough that none of
+#: those attempts waits for the failed-auth throttle (its own test below uses a tight one).
+ROOMY = {"client": {"rate": 100, "burst": 1000}, "tenant": {"rate": 100, "burst": 1000}}
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def demo() -> AsyncIterator[DemoEnvironment]:
+    async with admin_demo(throttle={"failed_auth": ROOMY}) as environment:
+        yield environment
 
 
 async def call(
