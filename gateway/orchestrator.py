@@ -17,6 +17,7 @@ from scim2_models import Context, NotFoundException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gateway.backed.versions import none_match
 from gateway.deprovisioning.gate import deprovision_guard
 from gateway.inbound.recording import Call
 from gateway.inbound.render import render_error
@@ -138,7 +139,7 @@ async def _serve(
     if action == "get":
         resource = await ops.get(budget, kind, ident)
         version = _version(resource) if versioned else None
-        if version is not None and _none_match(header(request, b"if-none-match"), version):
+        if version is not None and none_match(header(request, b"if-none-match"), version):
             return Response(status_code=304, headers={"ETag": version})
     elif action == "create":
         body = _validated(app, kind, await read_json(request, MAX_BODY_BYTES), Context.RESOURCE_CREATION_REQUEST)
@@ -180,14 +181,6 @@ def _headers(resource: dict[str, Any], headers: dict[str, str] | None) -> dict[s
     if version is None:
         return headers
     return {**(headers or {}), "ETag": version}
-
-
-def _none_match(if_none_match: str | None, version: str) -> bool:
-    """If-None-Match with weak comparison (RFC 9110 section 13.1.2): `*` or the current version listed."""
-    if not if_none_match:
-        return False
-    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
-    return "*" in tags or version.removeprefix("W/") in tags
 
 
 async def _list(app: AppRuntime, kind: Kind, request: Request, base: str, budget: CallBudget) -> Response:

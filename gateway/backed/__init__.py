@@ -2,7 +2,9 @@
 
     attributes.py  which User attributes the vendor stores, which the gateway holds, the merged view (pure)
     lookup.py      the filters the directory answers by index (userName eq, externalId eq)
-    operations.py  DirectoryOperations: AppOperations' methods, over the vendor and the directory
+    operations.py  DirectoryOperations: AppOperations' methods, over the vendor and the directory (writes)
+    reads.py       its GET and search: the vendor's resource with the directory's entry laid over it
+    versions.py    ETag preconditions (If-Match, If-None-Match)
     recovery.py    settling write intents whose outcome at the vendor was lost
     errors.py      the SCIM errors of this path (503 busy or down, 400 refusals; 412 from scim2-models)
     manual/        apps without a user API (`mode: manual`): the directory is the desired state and a

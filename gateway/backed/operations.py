@@ -4,11 +4,8 @@ Same methods as AppOperations (gateway/operations.py), which it wraps for the
 vendor calls. Users only; Groups pass through (the vendors whose model is
 smaller than SCIM's serve fixed groups, or none).
 
-Reads: the vendor's resource, merged with the directory's entry (one indexed
-lookup by vendor id, or one per page of a list): held attributes laid over it,
-externalId where the vendor has none, `meta.version` (the ETag). The SCIM id
-is the vendor's id, so turning the directory on or off never changes an id an
-IdP already holds.
+Reads are gateway/backed/reads.py's. The SCIM id is the vendor's id, so
+turning the directory on or off never changes an id an IdP already holds.
 
 Writes, in this order (gateway/backed/__init__.py says why):
     read the entry and the vendor's current resource (If-Match checked here)
@@ -26,15 +23,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from scim2_models import Context, PreconditionFailedException, ScimFilter
+from scim2_models import Context, PreconditionFailedException
 
-from gateway.backed.attributes import Kept, VendorModel, changes_vendor, kept, merged
+from gateway.backed.attributes import Kept, VendorModel, changes_vendor, kept
 from gateway.backed.errors import DirectoryBusy, refused_access, refused_unstored
-from gateway.backed.lookup import filter_leaves, indexed_lookup
+from gateway.backed.reads import DirectoryReads
 from gateway.backed.recovery import Settler, definite, intent_state
 from gateway.backed.takeover import Takeover
+from gateway.backed.versions import check_if_match
 from gateway.config import DirectoryMode
-from gateway.directory.errors import Conflict, DirectoryUnavailable, IntentGone, StaleVersion, WriteInProgress
+from gateway.directory.errors import Conflict, IntentGone, StaleVersion, WriteInProgress
 from gateway.directory.records import Entry, IntentOp, Origin, State
 from gateway.directory.resources import Resources
 from gateway.operations import AppOperations
@@ -42,7 +40,6 @@ from gateway.outbound.budget import CallBudget
 from gateway.outbound.errors import AlreadyExists, ConnectorError, UnknownResource
 from gateway.scim.models import dump_request, parse_response
 from gateway.scim.patch import NormalisedPatch
-from gateway.scim.prefilter import first_pass
 from gateway.scim.query import ListQuery
 from vendors.base import Kind, Op, Page, Resource
 
@@ -72,132 +69,23 @@ class DirectoryOperations:
         self.offered = plain.offered
         self.connector = plain.connector
         self.settler = Settler(plain, resources, model, mode, settle_after)
-        self._stores_external_id = model.profile is None or "externalId" in model.profile.held
+        self.reads = DirectoryReads(plain, resources, mode, model)
 
     def require(self, kind: Kind, op: Op) -> None:
         """Raise NotSupported (501) unless `op` on `kind` can be served at all."""
         self.plain.require(kind, op)
 
-    # Reads.
+    # Reads (gateway/backed/reads.py).
 
     async def get(self, budget: CallBudget, kind: Kind, resource_id: str) -> Resource:
-        if kind is not Kind.USER:
-            return await self.plain.get(budget, kind, resource_id)
-        entry = await self._read_entry(kind, resource_id)
-        return self.view(await self.plain.get(budget, kind, resource_id), entry)
+        return await self.reads.get(budget, kind, resource_id)
 
     async def search(self, budget: CallBudget, kind: Kind, query: ListQuery) -> Page:
         """As AppOperations.search, on the merged resources; `userName eq` and `externalId eq` by index."""
-        if kind is not Kind.USER:
-            return await self.plain.search(budget, kind, query)
-        lookup = indexed_lookup(query.filter)
-        if lookup is not None:
-            found = await self._looked_up(budget, kind, lookup.attribute, lookup.value, query)
-            if found is not None:
-                return found
-        if query.filter is None or self._vendor_can_match(query.filter):
-            page = await self.plain.search(budget, kind, query)
-            return Page(total=page.total, resources=await self._merged_page(kind, page.resources))
-        return await self._filtered_here(budget, kind, query)
-
-    def _vendor_can_match(self, scim_filter: ScimFilter[Any]) -> bool:
-        """Whether the filter reads only what the vendor stores (then the vendor's search, native or
-        synthesised, answers it): never externalId where the vendor has none, never a held attribute."""
-        read = filter_leaves(scim_filter)
-        if read is None:
-            return False
-        if self.mode == "full" and not self._filters_natively(scim_filter):
-            return False  # a held copy may stand in for a vendor value: match on what the IdP reads
-        for leaf in read:
-            if leaf[1].lower() == "externalid" and not leaf[0]:
-                if not self._stores_external_id:
-                    return False
-            elif self.mode == "full" and not self.model.native(leaf):
-                return False
-        return True
-
-    async def _looked_up(
-        self, budget: CallBudget, kind: Kind, attribute: str, value: str, query: ListQuery
-    ) -> Page | None:
-        """The page for an indexed lookup; None when the vendor must be asked (an account the directory
-        does not know may exist there, under a vendor-stored attribute)."""
-        if attribute == "userName":
-            entry = await self.resources.by_user_name(value, kind)
-            entries = [entry] if entry is not None else []
-        else:
-            entries = await self.resources.by_external_id(kind, value)
-        matches = []
-        for entry in entries:
-            if not entry.visible or entry.vendor_id is None:
-                continue
-            try:
-                resource = self.view(await self.plain.get(budget, kind, entry.vendor_id), entry)
-            except UnknownResource:
-                continue  # gone at the vendor: reconciliation reports it; it matches nothing
-            assert query.filter is not None
-            if query.filter.match(parse_response(self.schemas[kind], resource)):
-                matches.append(resource)
-        if not matches and (attribute == "userName" or self._stores_external_id):
-            return None
-        start = query.start_index - 1
-        return Page(total=len(matches), resources=matches[start : start + query.count])
-
-    def _filters_natively(self, scim_filter: ScimFilter[Any]) -> bool:
-        return Op.FILTER in self.plain.native.get(Kind.USER, frozenset()) and self.connector.filterable(
-            Kind.USER, scim_filter
-        )
-
-    async def _filtered_here(self, budget: CallBudget, kind: Kind, query: ListQuery) -> Page:
-        """Every resource, merged page by page, matched by the gateway (held attributes can be filtered on)."""
-        assert query.filter is not None
-        could_match = first_pass(query.filter)
-        model, scim_filter = self.schemas[kind], query.filter
-        matches: list[Resource] = []
-        async for vendor_page in self.plain.pages(budget, kind):
-            for resource in await self._merged_page(kind, vendor_page):
-                if could_match is not None and not could_match(resource):
-                    continue
-                if scim_filter.match(parse_response(model, resource)):
-                    matches.append(resource)
-        start = query.start_index - 1
-        return Page(total=len(matches), resources=matches[start : start + query.count])
-
-    async def _merged_page(self, kind: Kind, resources: list[Resource]) -> list[Resource]:
-        ids = [str(resource["id"]) for resource in resources if resource.get("id") is not None]
-        try:
-            entries = await self.resources.by_vendor_ids(kind, ids)
-        except DirectoryUnavailable:
-            if self.mode == "full":
-                raise
-            entries = {}  # link: the vendor's resources alone, unversioned, until the directory is back
-        return [self.view(resource, entries.get(str(resource.get("id")))) for resource in resources]
-
-    async def _read_entry(self, kind: Kind, vendor_id: str) -> Entry | None:
-        """The entry for a read. With the database down, a `link` app still reads (the vendor's resource,
-        unversioned); a `full` app cannot show what it holds, so DirectoryUnavailable (503) stands."""
-        try:
-            return await self.resources.by_vendor_id(kind, vendor_id)
-        except DirectoryUnavailable:
-            if self.mode == "full":
-                raise
-            return None
+        return await self.reads.search(budget, kind, query)
 
     def view(self, vendor: Resource, entry: Entry | None) -> Resource:
-        """The resource as the IdP reads it: the vendor's, with what the directory keeps laid over it."""
-        if entry is None or not entry.visible:
-            if "version" not in (vendor.get("meta") or {}):
-                return vendor
-            return {**vendor, "meta": {k: v for k, v in vendor["meta"].items() if k != "version"}}  # not ours
-        state = entry.state
-        resource = merged(self.model, vendor, state.attributes, state.written) if self.mode == "full" else dict(vendor)
-        if state.external_id is not None and not resource.get("externalId"):
-            resource["externalId"] = state.external_id
-        meta = dict(resource.get("meta") or {})
-        meta["version"] = entry.etag
-        meta.setdefault("created", entry.created.isoformat())
-        meta.setdefault("lastModified", entry.updated.isoformat())
-        resource["meta"] = meta
-        return resource
+        return self.reads.view(vendor, entry)
 
     # Writes.
 
@@ -289,7 +177,7 @@ class DirectoryOperations:
             return
         for _ in range(WRITE_ROUNDS):
             entry = await self.resources.by_vendor_id(kind, resource_id)
-            _check_precondition(if_match, entry)
+            check_if_match(if_match, entry)
             if entry is None:
                 await self.plain.delete(budget, kind, resource_id)
                 return
@@ -331,7 +219,7 @@ class DirectoryOperations:
         """
         for _ in range(WRITE_ROUNDS):
             entry = await self.resources.by_vendor_id(kind, resource_id)
-            _check_precondition(if_match, entry)
+            check_if_match(if_match, entry)
             vendor_now = await self.plain.get(budget, kind, resource_id)
             if entry is None or not entry.visible:
                 entry = await self._first_entry(kind, vendor_now, Origin.ADOPTED if adopt else Origin.VENDOR)
@@ -432,23 +320,6 @@ class DirectoryOperations:
             unstored = self.model.unstored(resource)
             if unstored:
                 raise refused_unstored(self.connector.vendor, unstored)
-
-
-def _check_precondition(if_match: str | None, entry: Entry | None) -> None:
-    """If-Match (RFC 7644 section 3.14, RFC 9110 section 13.1.1): `*` or one of the listed ETags."""
-    if if_match is None:
-        return
-    tags = [tag.strip() for tag in if_match.split(",")]
-    if "*" in tags and entry is not None and entry.visible:
-        return
-    if entry is None or not entry.visible or not _matches(entry.etag, tags):
-        raise PreconditionFailedException(detail="the resource's version is not the one given in If-Match")
-
-
-def _matches(etag: str, tags: list[str]) -> bool:
-    """Weak comparison: W/"3" and "3" name the same version (RFC 9110 section 8.8.3.2)."""
-    opaque = etag.removeprefix("W/")
-    return any(tag.removeprefix("W/") == opaque for tag in tags)
 
 
 def _text(value: Any) -> str | None:

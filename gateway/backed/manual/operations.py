@@ -27,7 +27,8 @@ from gateway.backed.errors import DirectoryBusy
 from gateway.backed.lookup import indexed_lookup
 from gateway.backed.manual.events import WorkEvents
 from gateway.backed.manual.fulfilment import Fulfilment, changed, state_of, task, update_action, view
-from gateway.backed.operations import WRITE_ROUNDS, _check_precondition
+from gateway.backed.operations import WRITE_ROUNDS
+from gateway.backed.versions import check_if_match
 from gateway.directory.errors import Conflict, NotFound, StaleVersion
 from gateway.directory.records import Entry, Origin
 from gateway.directory.resources import Resources
@@ -159,7 +160,7 @@ class ManualOperations:
         self.require(kind, Op.DELETE)
         for _ in range(WRITE_ROUNDS):
             entry = await self._entry(resource_id)
-            _check_precondition(if_match, entry)
+            check_if_match(if_match, entry)
             current = await self._view(entry)
             try:
                 async with self.resources.writing() as connection:
@@ -180,7 +181,7 @@ class ManualOperations:
         """read -> desired -> (entry + item) in one transaction, started over while concurrent writers win."""
         for _ in range(WRITE_ROUNDS):
             entry = await self._entry(resource_id)
-            _check_precondition(if_match, entry)
+            check_if_match(if_match, entry)
             current = await self._view(entry)
             desired = wanted(current)
             state = state_of(desired)
