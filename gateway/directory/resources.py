@@ -26,20 +26,19 @@ transaction itself and passes it on, explicitly:
 from __future__ import annotations
 
 import contextlib
-import functools
-import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Row, Select, Update, bindparam, delete, insert, select, update
+from sqlalchemy import ColumnElement, Row, Select, Update, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.clock import Clock
+from gateway.directory import statements
 from gateway.directory.codec import Key, RowCodec
 from gateway.directory.engine import transaction
 from gateway.directory.errors import (
@@ -49,78 +48,13 @@ from gateway.directory.errors import (
     NotFound,
     StaleVersion,
     WriteInProgress,
-    error_label,
 )
+from gateway.directory.observed import Gate, Observe, operation
 from gateway.directory.records import Entry, Intent, IntentOp, Origin, State
 from gateway.directory.schema import resources as table
 
 USER = "User"
 _c = table.c
-
-#: Told of every operation: its name, its seconds, and None or the error's label (errors.error_label).
-Observe = Callable[[str, float, str | None], None]
-#: Called before every operation; raises DirectoryUnavailable while the directory cannot serve (its schema
-#: is not yet checked or migrated, see gateway/directory/availability.py).
-Gate = Callable[[], None]
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
-
-def _operation(
-    method: Callable[Concatenate[Resources, _P], Coroutine[Any, Any, _R]],
-) -> Callable[Concatenate[Resources, _P], Coroutine[Any, Any, _R]]:
-    """A public operation: passes the gate, then its duration and outcome go to `observe` (named after the method)."""
-    name = method.__name__
-
-    @functools.wraps(method)
-    async def operation(self: Resources, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        started = time.perf_counter()
-        try:
-            if self._gate is not None:
-                self._gate()
-            result = await method(self, *args, **kwargs)
-        except BaseException as exc:
-            if self._observe is not None:
-                self._observe(name, time.perf_counter() - started, error_label(exc))
-            raise
-        if self._observe is not None:
-            self._observe(name, time.perf_counter() - started, None)
-        return result
-
-    return operation
-
-
-def _lookup(match: ColumnElement[bool]) -> Select[Any]:
-    """A read by one indexed value, built once: per call only its parameters change."""
-    scope = (_c.tenant == bindparam("tenant"), _c.app == bindparam("app"), _c.kind == bindparam("kind"))
-    return select(table).where(*scope, match)
-
-
-_BY_ID = _lookup(_c.id == bindparam("value"))
-_BY_VENDOR_ID = _lookup(_c.vendor_id == bindparam("value"))
-_BY_VENDOR_IDS = _lookup(_c.vendor_id.in_(bindparam("value", expanding=True)))
-_BY_USER_NAME = _lookup(_c.user_name_index == bindparam("value"))
-_BY_EXTERNAL_ID = _lookup(_c.external_id_index == bindparam("value"))
-
-
-def _keyed_update(*condition: ColumnElement[bool]) -> Update:
-    """An UPDATE of one row by its key, built once: the SET columns are the keys of each call's values."""
-    key = (
-        _c.tenant == bindparam("where_tenant"),
-        _c.app == bindparam("where_app"),
-        _c.kind == bindparam("where_kind"),
-        _c.id == bindparam("where_id"),
-    )
-    return update(table).where(*key, *condition)
-
-
-_AT_VERSION = (_c.version == bindparam("where_version"), _c.pending_id.is_(None))
-_BUMPED = {"version": _c.version + 1}
-_RECORD_INTENT = _keyed_update(*_AT_VERSION).returning(*table.c)
-_UPDATE_STATE = _keyed_update(*_AT_VERSION).values(_BUMPED).returning(*table.c)
-_CONFIRM_INTENT = _keyed_update(_c.pending_id == bindparam("where_pending")).values(_BUMPED).returning(*table.c)
-_MARK = _keyed_update().values(_BUMPED).returning(*table.c)
-_INSERT = insert(table).returning(*table.c)
 
 
 @dataclass(frozen=True)
@@ -154,46 +88,46 @@ class Resources:
         self.tenant = tenant
         self.app = app
         self._clock = clock
-        self._observe = observe
-        self._gate = gate
+        self.observe = observe
+        self.gate = gate
 
     def __repr__(self) -> str:
         return f"Resources({self.tenant}/{self.app})"
 
     # Reads: one indexed lookup each; every row returned is decrypted (UndecryptableError otherwise).
 
-    @_operation
+    @operation
     async def get(self, kind: str, id: UUID) -> Entry | None:
         """The resource with this SCIM id, pending creates included (see Entry.visible); None if absent."""
-        return _first(await self._read(_BY_ID, kind, id))
+        return _first(await self._read(statements.BY_ID, kind, id))
 
-    @_operation
+    @operation
     async def by_vendor_id(self, kind: str, vendor_id: str) -> Entry | None:
         """The resource linked to this vendor id, or None."""
-        return _first(await self._read(_BY_VENDOR_ID, kind, vendor_id))
+        return _first(await self._read(statements.BY_VENDOR_ID, kind, vendor_id))
 
-    @_operation
+    @operation
     async def by_vendor_ids(self, kind: str, vendor_ids: Iterable[str]) -> dict[str, Entry]:
         """The resources linked to any of these vendor ids (one query, for merging a vendor's page)."""
         wanted = list(dict.fromkeys(vendor_ids))
         if not wanted:
             return {}
-        entries = await self._read(_BY_VENDOR_IDS, kind, wanted)
+        entries = await self._read(statements.BY_VENDOR_IDS, kind, wanted)
         return {entry.vendor_id: entry for entry in entries if entry.vendor_id is not None}
 
-    @_operation
+    @operation
     async def by_user_name(self, user_name: str, kind: str = USER) -> Entry | None:
         """The resource whose userName equals this one case-insensitively (RFC 7643 section 4.1.1), or None."""
         digest = self._codec.user_name_index(self.tenant, self.app, str(kind), user_name)
-        return _first(await self._read(_BY_USER_NAME, kind, digest))
+        return _first(await self._read(statements.BY_USER_NAME, kind, digest))
 
-    @_operation
+    @operation
     async def by_external_id(self, kind: str, external_id: str) -> list[Entry]:
         """The resources whose externalId is exactly this one (caseExact, RFC 7643 section 3.1)."""
         digest = self._codec.external_id_index(self.tenant, self.app, str(kind), external_id)
-        return await self._read(_BY_EXTERNAL_ID, kind, digest)
+        return await self._read(statements.BY_EXTERNAL_ID, kind, digest)
 
-    @_operation
+    @operation
     async def links(self, kind: str, after: UUID | None = None, limit: int = 100) -> list[Link]:
         """Up to `limit` resources of `kind` with an id above `after`, by id, without their personal data
         (nothing decrypted): keyset pages of the whole app, each one indexed query, whatever its size."""
@@ -208,7 +142,7 @@ class Resources:
 
     # Direct writes: changes that need no vendor call (held attributes only, or learnt from the vendor).
 
-    @_operation
+    @operation
     async def insert(
         self,
         kind: str,
@@ -225,7 +159,7 @@ class Resources:
         """
         return await self._insert(kind, id or uuid.uuid4(), state, vendor_id, origin, None, connection)
 
-    @_operation
+    @operation
     async def update(
         self,
         kind: str,
@@ -246,10 +180,10 @@ class Resources:
             values["vendor_id"] = vendor_id
         values["updated"] = self.now()
         return await self._change(
-            _UPDATE_STATE, kind, id, values, expected_version=expected_version, connection=connection
+            statements.UPDATE_STATE, kind, id, values, expected_version=expected_version, connection=connection
         )
 
-    @_operation
+    @operation
     async def mark(
         self, kind: str, id: UUID, *, vendor_id: str | None = None, connection: AsyncConnection | None = None
     ) -> Entry:
@@ -257,9 +191,9 @@ class Resources:
         fulfilment), linking `vendor_id` if given. Unconditional; raises NotFound, Conflict (vendorId taken)."""
         values: dict[str, Any] = {} if vendor_id is None else {"vendor_id": vendor_id}
         values["updated"] = self.now()
-        return await self._change(_MARK, kind, id, values, connection=connection)
+        return await self._change(statements.MARK, kind, id, values, connection=connection)
 
-    @_operation
+    @operation
     async def delete(
         self,
         kind: str,
@@ -281,11 +215,11 @@ class Resources:
         """A write transaction for several writes that commit together (pass it as `connection=`);
         committed when the block exits normally, rolled back otherwise. Raises DirectoryUnavailable (also
         while the directory's gate is shut)."""
-        if self._gate is not None:
-            self._gate()
+        if self.gate is not None:
+            self.gate()
         return transaction(self._engine, write=True)
 
-    @_operation
+    @operation
     async def entries(self, kind: str, after: UUID | None = None, limit: int = 100) -> list[Entry]:
         """Up to `limit` of this app's resources of `kind` with an id above `after`, ordered by id
         (keyset paging: pass the last id of a page to get the next; pending creates included)."""
@@ -298,7 +232,7 @@ class Resources:
 
     # Vendor writes: record_intent -> call the vendor -> confirm or abandon.
 
-    @_operation
+    @operation
     async def record_intent(
         self,
         kind: str,
@@ -321,9 +255,9 @@ class Resources:
         if id is None or expected_version is None:
             raise ValueError(f"a {op} intent needs the resource's id and expected version")
         values = self._codec.intent_columns(self._key(kind, id), intent)
-        return await self._change(_RECORD_INTENT, kind, id, values, expected_version=expected_version)
+        return await self._change(statements.RECORD_INTENT, kind, id, values, expected_version=expected_version)
 
-    @_operation
+    @operation
     async def confirm(
         self, kind: str, id: UUID, intent: Intent, *, vendor_id: str | None = None, state: State | None = None
     ) -> Entry | None:
@@ -344,9 +278,9 @@ class Resources:
         if vendor_id is not None:
             values["vendor_id"] = vendor_id
         values["updated"] = self.now()
-        return await self._change(_CONFIRM_INTENT, kind, id, values, pending=intent.id)
+        return await self._change(statements.CONFIRM_INTENT, kind, id, values, pending=intent.id)
 
-    @_operation
+    @operation
     async def abandon(self, kind: str, id: UUID, intent: Intent) -> None:
         """The vendor did not apply the intent: clear it (a pending create's row is deleted). Raises IntentGone."""
         where = (*self._key_where(kind, id), _c.pending_id == intent.id)
@@ -359,7 +293,7 @@ class Resources:
             if (await connection.execute(statement)).rowcount == 0:
                 raise IntentGone()
 
-    @_operation
+    @operation
     async def pending_intents(self, older_than: timedelta) -> list[Entry]:
         """This app's resources with an intent recorded more than `older_than` ago, oldest first (for recovery)."""
         cutoff = self.now() - older_than
@@ -417,7 +351,7 @@ class Resources:
         }  # fmt: skip
         try:
             async with self._joined(connection) as joined:
-                row = (await joined.execute(_INSERT, values)).one()
+                row = (await joined.execute(statements.INSERT, values)).one()
                 return self._codec.entry(row._mapping)
         except IntegrityError:
             raise await self._conflict(kind, id, values["user_name_index"], vendor_id, new=True) from None

@@ -19,7 +19,8 @@ from gateway.directory.errors import error_label
 from gateway.directory.findings import Reconciliations
 from gateway.directory.leases import Leases
 from gateway.directory.migrate import ensure_schema
-from gateway.directory.resources import Observe, Resources
+from gateway.directory.observed import Observe
+from gateway.directory.resources import Resources
 from gateway.directory.work import WorkItems
 
 
