@@ -1,0 +1,30 @@
+"""What an IdP's sync costs at the vendor with `directory: full`: calls that change nothing there are not made."""
+
+from __future__ import annotations
+
+from tests.backed.harness import ENTERPRISE, PATCH_SCHEMA, BackedGateway, entra_user
+
+
+async def test_entras_follow_up_patch_of_held_attributes_reads_once_even_for_an_invited_user(
+    backed: BackedGateway,
+) -> None:
+    """Orca's new users stay `invited` (a status only Orca sets, readOnly in SCIM): a PATCH, which cannot
+    carry it, must not count its absence as a change and write the user back."""
+    app = "orca"
+    async with backed.client(app) as client:
+        created = await client.post("/Users", json=entra_user(f"invited.{app}@acme.example", f"inv-{app}"))
+        assert created.status_code == 201, created.text
+        simulator = backed.simulators[app]
+        simulator.requests.clear()
+        operations = [
+            {"op": "Replace", "path": f"{ENTERPRISE}:department", "value": "Platform"},
+            {"op": "Add", "path": f"{ENTERPRISE}:manager", "value": "manager-7"},
+            {"op": "Replace", "path": "nickName", "value": "amazing"},
+        ]
+        answer = await client.patch(
+            f"/Users/{created.json()['id']}", json={"schemas": [PATCH_SCHEMA], "Operations": operations}
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()[ENTERPRISE]["department"] == "Platform"
+        calls = [(entry["method"], entry["path"]) for entry in simulator.requests if "token" not in entry["path"]]
+        assert [method for method, _ in calls] == ["GET"]  # the user read once; nothing written, nothing read back
