@@ -28,3 +28,20 @@ async def test_entras_follow_up_patch_of_held_attributes_reads_once_even_for_an_
         assert answer.json()[ENTERPRISE]["department"] == "Platform"
         calls = [(entry["method"], entry["path"]) for entry in simulator.requests if "token" not in entry["path"]]
         assert [method for method, _ in calls] == ["GET"]  # the user read once; nothing written, nothing read back
+
+
+async def test_a_lookup_the_directory_cannot_answer_is_one_filtered_vendor_call(backed: BackedGateway) -> None:
+    """Delinea filters `userName eq` itself: an account made outside the IdP is still found, in one call,
+    and a userName nobody holds costs one call too (not a walk of every page)."""
+    simulator = backed.simulators["delinea"]
+    outside = next(iter(simulator.rest.users.values()))["userName"]  # type: ignore[attr-defined]
+    async with backed.client("delinea") as client:
+        for user_name, total in ((outside, 1), ("nobody@acme.example", 0)):
+            simulator.requests.clear()
+            found = await client.get("/Users", params={"filter": f'userName eq "{user_name}"'})
+            assert found.status_code == 200 and found.json()["totalResults"] == total
+            if total:
+                assert found.json()["Resources"][0]["userName"] == user_name
+            # Not the token grant, nor the health check's one-user page (it may run meanwhile).
+            calls = [e for e in simulator.requests if "token" not in e["path"] and e["query"] != "skip=0&take=1"]
+            assert len(calls) == 1 and "filter=" in calls[0]["query"], calls
