@@ -145,10 +145,11 @@ class OrcaConnector(Connector):
         self._check_role(wanted["role"])
         invite = {key: wanted[key] for key in ("email", "name", "role") if wanted.get(key) is not None}
         created = (await self.upstream.request("POST", "/rbac/users", json=invite, ok=(200, 201), budget=budget)).json()
-        self.users.forget()
         if not isinstance(created, dict) or not isinstance(created.get("id"), str):
+            self.users.forget()
             raise VendorBadResponse(f"app {self.upstream.app!r}: Orca's invite answer has no id")
         expected = {**invite, "status": created.get("status") or "invited"}
+        self.users.remember(created["id"], {**created, **expected})  # listed at once, confirmed or not
         if wanted["status"] == "inactive":
             await self._patch_user(budget, created["id"], {"status": "inactive"})
             expected["status"] = "inactive"
