@@ -155,7 +155,9 @@ class OrcaConnector(Connector):
             expected["status"] = "inactive"
         return to_scim(await self._confirmed(budget, created["id"], expected))
 
-    async def replace(self, budget: CallBudget, kind: Kind, resource_id: str, resource: Resource) -> Resource:
+    async def replace(
+        self, budget: CallBudget, kind: Kind, resource_id: str, resource: Resource, *, current: Resource | None = None
+    ) -> Resource:
         if kind is Kind.GROUP:
             return await self._replace_role_group(budget, resource_id, resource)
         current = await self._read_user(budget, resource_id)

@@ -45,3 +45,19 @@ async def test_a_lookup_the_directory_cannot_answer_is_one_filtered_vendor_call(
             # Not the token grant, nor the health check's one-user page (it may run meanwhile).
             calls = [e for e in simulator.requests if "token" not in e["path"] and e["query"] != "skip=0&take=1"]
             assert len(calls) == 1 and "filter=" in calls[0]["query"], calls
+
+
+async def test_a_patch_of_what_delinea_stores_reads_once_and_writes_once(backed: BackedGateway) -> None:
+    """The connector's read-modify-write takes the resource the gateway read for this write (the intent holds
+    the user for it) rather than reading it a second time."""
+    simulator = backed.simulators["delinea"]
+    async with backed.client("delinea") as client:
+        created = await client.post("/Users", json=entra_user("stored.delinea@acme.example", "stored-delinea"))
+        assert created.status_code == 201, created.text
+        simulator.requests.clear()
+        body = {"schemas": [PATCH_SCHEMA], "Operations": [{"op": "Replace", "path": "title", "value": "Engineer"}]}
+        answer = await client.patch(f"/Users/{created.json()['id']}", json=body)
+        assert answer.status_code == 200 and answer.json()["title"] == "Engineer"
+        calls = [e["method"] for e in simulator.requests if "token" not in e["path"] and e["query"] != "skip=0&take=1"]
+        assert calls == ["GET", "PATCH"]
+        assert simulator.rest.users[created.json()["id"]]["title"] == "Engineer"  # type: ignore[attr-defined]
