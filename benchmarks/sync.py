@@ -63,6 +63,17 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+async def throttle_fallbacks(session: aiohttp.ClientSession, stack: SyncStack) -> int:
+    """Reservations the replicas made in their local share because Redis failed or was slow, so far."""
+    total = 0.0
+    for gateway in stack.gateways:
+        async with session.get(gateway.url + "/metrics") as answer:
+            for line in (await answer.text()).splitlines():
+                if line.startswith("scim_gateway_throttle_fallbacks_total"):
+                    total += float(line.rsplit(" ", 1)[1])
+    return int(total)
+
+
 async def vendor_calls(session: aiohttp.ClientSession, stack: SyncStack) -> Counter[str]:
     async with session.get(stack.vendor.url + "/_sim/calls") as answer:
         return Counter((await answer.json())["calls"])
@@ -121,6 +132,7 @@ async def measure(stack: SyncStack, users: int, workers: int, tuning: Tuning, al
         alone = {"same_tenant": CallLog(), "other_tenant": CallLog()}
         await neighbours_calling(session, stack, run + "a", alone, asyncio.sleep(alone_seconds))
         before = await vendor_calls(session, stack)
+        fallbacks_before = await throttle_fallbacks(session, stack)
         sync_log, neighbours = CallLog(), {"same_tenant": CallLog(), "other_tenant": CallLog()}
         replicas = len(stack.gateways)
         # The IdP's workers spread over the replicas, as behind a load balancer.
@@ -139,8 +151,10 @@ async def measure(stack: SyncStack, users: int, workers: int, tuning: Tuning, al
         seconds = time.monotonic() - started
         await asyncio.sleep(0.5)  # audit writers flush every 20 ms
         after = await vendor_calls(session, stack)
+        fallbacks = await throttle_fallbacks(session, stack) - fallbacks_before
     calls = after - before
     result = summary(calls, audited(stack.audit_files), sync_log, neighbours, seconds, users, tuning)
+    result["throttle_fallbacks"] = fallbacks
     for name, log in alone.items():
         result["neighbours"][name]["alone_p99_ms"] = round(1000 * percentile(log.latencies["lookup"], 0.99), 1)
         result["neighbours"][name]["alone_p50_ms"] = round(1000 * percentile(log.latencies["lookup"], 0.5), 1)
@@ -259,7 +273,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "profiles": {},
     }
     vendor_burst = default_burst(args.rate)
-    tuning = Tuning(args.rate, vendor_burst, args.upstream_burst or max(1, vendor_burst // 2), args.concurrency)
+    upstream_burst = args.upstream_burst or max(1, vendor_burst // 2)
+    tuning = Tuning(args.rate, vendor_burst, upstream_burst, args.concurrency, args.orca_list_cache)
     results["meta"]["tuning"] = tuning.__dict__
     with scratch_dir(args.keep) as scratch, shared_servers(Path(scratch)) as (redis, pg):
         for profile in args.profiles:
@@ -278,10 +293,11 @@ def markdown(results: dict[str, Any]) -> str:
         f"`{meta['command']}`: {meta['users']} users, {meta['workers']} IdP workers, {meta['replicas']} replicas, "
         f"vendor limit {meta['rate']:g} req/s (gateway `upstream.rate` the same)",
         "",
-        "| profile | time s | bound s | over bound | budget used | vendor 429s | calls/lookup | calls/create "
-        "| calls/patch | IdP failures | IdP 429+RA | lookup p50/p99 ms | create p50/p99 ms | patch p50/p99 ms "
+        "| profile | time s | bound s | over bound | budget used | vendor 429s | Redis fallbacks "
+        "| calls/lookup | calls/create | calls/patch | IdP failures | IdP 429+RA "
+        "| lookup p50/p99 ms | create p50/p99 ms | patch p50/p99 ms "
         "| neighbour p99 ms alone → during sync (same tenant; other tenant) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, row in results["profiles"].items():
         ops = row["operations"]
@@ -289,9 +305,11 @@ def markdown(results: dict[str, Any]) -> str:
         calls = [f"{ops[op]['vendor_calls_per_request']:.2f}" for op in OPERATIONS]
         failures = ", ".join(f"{status}: {count}" for status, count in row["idp_failures"].items()) or "0"
         neighbour = row["neighbours"]
+        over = "n/a" if row["time_over_bound"] is None else f"{100 * row['time_over_bound']:+.1f}%"
         lines.append(
-            f"| {name} | {row['seconds']:.1f} | {row['bound_seconds']:.1f} | {100 * row['time_over_bound']:+.1f}% "
-            f"| {100 * row['budget_used']:.1f}% | {row['vendor_429']} | {' | '.join(calls)} | {failures} "
+            f"| {name} | {row['seconds']:.1f} | {row['bound_seconds']:.1f} | {over} "
+            f"| {100 * row['budget_used']:.1f}% | {row['vendor_429']} | {row.get('throttle_fallbacks', 0)} "
+            f"| {' | '.join(calls)} | {failures} "
             f"| {row['idp_429_with_retry_after']} | {' | '.join(latency)} "
             f"| {neighbour['same_tenant']['alone_p99_ms']:.0f} → {neighbour['same_tenant']['p99_ms']:.0f}; "
             f"{neighbour['other_tenant']['alone_p99_ms']:.0f} → {neighbour['other_tenant']['p99_ms']:.0f} |"
@@ -307,6 +325,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=100.0, help="the vendor's limit, req/s (= upstream.rate)")
     parser.add_argument("--upstream-burst", type=int, default=0, help="upstream.burst (default: half the vendor's)")
     parser.add_argument("--concurrency", type=int, default=None, help="upstream.concurrency (default: none)")
+    parser.add_argument(
+        "--orca-list-cache", type=float, default=None, help="Orca's options.list_cache_seconds (default: its own)"
+    )
     parser.add_argument("--profiles", default=",".join(PROFILES), help=f"comma-separated, of {', '.join(PROFILES)}")
     parser.add_argument("--alone", type=float, default=5.0, help="seconds of neighbour calls before the sync")
     parser.add_argument("--keep", action="store_true", help="keep the logs, configs and audit files")

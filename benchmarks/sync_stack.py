@@ -49,6 +49,8 @@ class Tuning:
     vendor_burst: int
     upstream_burst: int
     concurrency: int | None
+    #: Orca's `options.list_cache_seconds` (None: the connector's default).
+    orca_list_cache: float | None = None
 
 
 def vendor_app(vendor: str, url: str, env: dict[str, str], name: str) -> dict[str, Any]:
@@ -88,16 +90,20 @@ def gateway_config(
     if tuning.concurrency is not None:
         upstream["concurrency"] = tuning.concurrency
     neighbour = vendor_app("invicti", neighbour_url, env, "neighbour")
+    synced = {**vendor_app(vendor, vendor_url, env, "sync"), "upstream": upstream}
+    if vendor == "orca" and tuning.orca_list_cache is not None:
+        synced["options"] = {"list_cache_seconds": tuning.orca_list_cache}
     encryption = {"keys": ["env:BENCH_DIRECTORY_KEY"], "index_key": "env:BENCH_DIRECTORY_INDEX_KEY"}
     return {
-        "observability": {"metrics_port": None, "audit": {"file": str(audit_file)}},
+        # /metrics on the main port (loopback only here): the run reads the throttle's Redis fallbacks from it.
+        "observability": {"metrics_port": None, "metrics_on_main_port": True, "audit": {"file": str(audit_file)}},
         "throttle": {"backend": "redis", "redis": {"url": "env:BENCH_REDIS_URL"}, "replicas": replicas},
         "directory": {"url": "env:BENCH_DIRECTORY_URL", "encryption": encryption},
         "tenants": {
             TENANT: {
                 "tokens": [{"name": "entra", "sha256": hash_token(tokens[TENANT])}],
                 "apps": {
-                    SYNC_APP: {**vendor_app(vendor, vendor_url, env, "sync"), "upstream": upstream},
+                    SYNC_APP: synced,
                     OTHER_APP: neighbour,
                 },
             },
