@@ -137,7 +137,8 @@ class OrcaConnector(Connector):
         users = await self.users.users(budget)
         if kind is Kind.GROUP:
             return _window([self._group_of(role, users) for role in self.options.roles], query)
-        return _window([to_scim(user) for user in users], query)
+        page = _window(users, query)  # converted after windowing: a walk in pages must not convert everyone per page
+        return Page(total=page.total, resources=[to_scim(user) for user in page.resources])
 
     async def create(self, budget: CallBudget, kind: Kind, resource: Resource) -> Resource:
         wanted = from_scim(resource, self.options.default_role)
@@ -300,6 +301,6 @@ def _shows(user: dict[str, Any], expected: dict[str, Any]) -> bool:
     return True
 
 
-def _window(resources: list[Resource], query: SearchQuery) -> Page:
+def _window(resources: list[dict[str, Any]], query: SearchQuery) -> Page:
     start = query.start_index - 1
     return Page(total=len(resources), resources=resources[start : start + query.count])
