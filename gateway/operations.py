@@ -134,9 +134,11 @@ class AppOperations:
     async def write_back(
         self, budget: CallBudget, kind: Kind, resource_id: str, current: Resource, wanted: Resource
     ) -> Resource:
-        """Make the resource read `current` become `wanted`: PUT where the vendor has it, else the PATCH difference."""
+        """Make the resource read `current` become `wanted`: PUT where the vendor has it, else the PATCH difference.
+
+        `current` must have been read for this write (the connector takes it as the resource's state)."""
         if self._native(kind, Op.REPLACE):
-            return await self.connector.replace(budget, kind, resource_id, wanted)
+            return await self.connector.replace(budget, kind, resource_id, wanted, current=current)
         result = await self.connector.patch(budget, kind, resource_id, _difference(current, wanted))
         return result if result is not None else await self.get(budget, kind, resource_id)
 

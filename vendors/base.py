@@ -177,8 +177,15 @@ class Connector:
         """Create and return the created resource; raises AlreadyExists on a clash."""
         raise NotSupported(f"{self.vendor} cannot create {kind.value} resources")
 
-    async def replace(self, budget: CallBudget, kind: Kind, resource_id: str, resource: Resource) -> Resource:
-        """Replace every writable attribute and return the result (RFC 7644 section 3.5.1)."""
+    async def replace(
+        self, budget: CallBudget, kind: Kind, resource_id: str, resource: Resource, *, current: Resource | None = None
+    ) -> Resource:
+        """Replace every writable attribute and return the result (RFC 7644 section 3.5.1).
+
+        `current`: the resource as the caller read it for this very write (it holds the write to itself:
+        the directory's intent); a connector that must know the current state to write uses it rather
+        than reading the resource again. None: read it if needed.
+        """
         raise NotSupported(f"{self.vendor} cannot replace {kind.value} resources")
 
     async def patch(

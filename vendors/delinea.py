@@ -217,8 +217,11 @@ class DelineaConnector(Connector):
         response = await self.upstream.request("POST", "/users", json=body, ok=(200, 201), scope=scope, budget=budget)
         return to_scim(response.json())
 
-    async def replace(self, budget: CallBudget, kind: Kind, resource_id: str, resource: Resource) -> Resource:
-        current = await self.get(budget, kind, resource_id)
+    async def replace(
+        self, budget: CallBudget, kind: Kind, resource_id: str, resource: Resource, *, current: Resource | None = None
+    ) -> Resource:
+        if current is None:
+            current = await self.get(budget, kind, resource_id)
         body = from_scim(resource)
         scope = "admin" if sorted(_roles(current)) != sorted(body.get("roles") or []) else "write"
         if scope == "write":

@@ -31,12 +31,17 @@ class DelineaScimConnector(ScimPassthroughConnector):
             resource = {**resource, "externalId": resource["userName"]}
         return await super().create(budget, kind, resource)
 
-    async def replace(self, budget: CallBudget, kind: Kind, resource_id: str, resource: Resource) -> Resource:
+    async def replace(
+        self, budget: CallBudget, kind: Kind, resource_id: str, resource: Resource, *, current: Resource | None = None
+    ) -> Resource:
         if kind is Kind.USER and "externalId" not in resource:
-            external_id = await self._stored_external_id(budget, kind, resource_id)
+            if current is not None:
+                external_id = current.get("externalId") if isinstance(current.get("externalId"), str) else None
+            else:
+                external_id = await self._stored_external_id(budget, kind, resource_id)
             if external_id is not None:
                 resource = {**resource, "externalId": external_id}
-        return await super().replace(budget, kind, resource_id, resource)
+        return await super().replace(budget, kind, resource_id, resource, current=current)
 
     async def patch(
         self, budget: CallBudget, kind: Kind, resource_id: str, operations: list[dict[str, Any]]

@@ -137,7 +137,8 @@ class OrcaConnector(Connector):
         users = await self.users.users(budget)
         if kind is Kind.GROUP:
             return _window([self._group_of(role, users) for role in self.options.roles], query)
-        return _window([to_scim(user) for user in users], query)
+        page = _window(users, query)  # converted after windowing: a walk in pages must not convert everyone per page
+        return Page(total=page.total, resources=[to_scim(user) for user in page.resources])
 
     async def create(self, budget: CallBudget, kind: Kind, resource: Resource) -> Resource:
         wanted = from_scim(resource, self.options.default_role)
@@ -145,16 +146,19 @@ class OrcaConnector(Connector):
         self._check_role(wanted["role"])
         invite = {key: wanted[key] for key in ("email", "name", "role") if wanted.get(key) is not None}
         created = (await self.upstream.request("POST", "/rbac/users", json=invite, ok=(200, 201), budget=budget)).json()
-        self.users.forget()
         if not isinstance(created, dict) or not isinstance(created.get("id"), str):
+            self.users.forget()
             raise VendorBadResponse(f"app {self.upstream.app!r}: Orca's invite answer has no id")
         expected = {**invite, "status": created.get("status") or "invited"}
+        self.users.remember(created["id"], {**created, **expected})  # listed at once, confirmed or not
         if wanted["status"] == "inactive":
             await self._patch_user(budget, created["id"], {"status": "inactive"})
             expected["status"] = "inactive"
         return to_scim(await self._confirmed(budget, created["id"], expected))
 
-    async def replace(self, budget: CallBudget, kind: Kind, resource_id: str, resource: Resource) -> Resource:
+    async def replace(
+        self, budget: CallBudget, kind: Kind, resource_id: str, resource: Resource, *, current: Resource | None = None
+    ) -> Resource:
         if kind is Kind.GROUP:
             return await self._replace_role_group(budget, resource_id, resource)
         current = await self._read_user(budget, resource_id)
@@ -297,6 +301,6 @@ def _shows(user: dict[str, Any], expected: dict[str, Any]) -> bool:
     return True
 
 
-def _window(resources: list[Resource], query: SearchQuery) -> Page:
+def _window(resources: list[dict[str, Any]], query: SearchQuery) -> Page:
     start = query.start_index - 1
     return Page(total=len(resources), resources=resources[start : start + query.count])

@@ -97,10 +97,13 @@ class UserList:
     silently: a page shorter than `limit` is not proof of the end, so only an
     empty page ends the walk. Users seen twice (offsets shift while someone
     writes) are kept once. A walk serves for `ttl` seconds (single-flight:
-    concurrent callers share one walk) and is dropped on every write through
-    this connector; writes made here stay visible in the list (`remember`)
-    until Orca's own list shows them or `ttl_writes` passes, since Orca's
-    reads lag its writes.
+    concurrent callers share one walk). Writes made here are laid over it
+    (`remember`) until Orca's own list shows them or `ttl_writes` passes
+    (Orca's reads lag its writes), so a write does not drop the walk: an
+    IdP's sync, which writes between every two lookups, would otherwise walk
+    every page for every lookup. What the walk cannot show is another
+    client's writes for up to `ttl`, as before; with the gateway's directory
+    an IdP's own users are found there first.
     """
 
     def __init__(
@@ -114,7 +117,8 @@ class UserList:
         self.fetch = fetch
         self.limit = limit
         self.ttl = ttl
-        self.ttl_writes = ttl_writes
+        # A write outlives the walk that was already under way when it was made (a walk lasts `ttl`).
+        self.ttl_writes = ttl_writes + ttl
         self.clock = clock
         self._snapshot: tuple[float, list[dict[str, Any]]] | None = None
         self._walk: asyncio.Task[list[dict[str, Any]]] | None = None
@@ -142,7 +146,6 @@ class UserList:
     def remember(self, user_id: str, user: dict[str, Any] | None) -> None:
         """The state a write of this connector left (None: a deletion), shown until Orca's list shows it."""
         self._writes[user_id] = (self.clock() + self.ttl_writes, user)
-        self.forget()
 
     def forget(self) -> None:
         """Drop the snapshot: the next listing walks Orca again."""

@@ -120,7 +120,9 @@ class ScimPassthroughConnector(Connector):
         response = await self.upstream.request("POST", kind.endpoint, json=resource, ok=(200, 201), budget=budget)
         return _as_resource(response.json())
 
-    async def replace(self, budget: CallBudget, kind: Kind, resource_id: str, resource: Resource) -> Resource:
+    async def replace(
+        self, budget: CallBudget, kind: Kind, resource_id: str, resource: Resource, *, current: Resource | None = None
+    ) -> Resource:
         path = _resource_path(kind, resource_id)
         response = await self.upstream.request("PUT", path, json=resource, ok=(200,), budget=budget)
         return _as_resource(response.json())

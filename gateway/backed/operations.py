@@ -237,15 +237,19 @@ class DirectoryOperations:
             assert pending.pending is not None
             try:
                 # A change to held attributes only is not sent: the vendor would be asked to store what it has.
-                stored = (
-                    await send(vendor_now, desired) if changes_vendor(self.model, desired, vendor_now) else vendor_now
-                )
+                changes = changes_vendor(self.model, desired, self._as_written(kind, vendor_now))
+                stored = await send(vendor_now, desired) if changes else vendor_now
             except ConnectorError as exc:
                 if definite(exc):
                     await self.resources.abandon(kind, entry.id, pending.pending)
                 raise
             return await self._confirm(kind, pending, desired, stored)
         raise DirectoryBusy("other writes to this user kept coming first; retry")
+
+    def _as_written(self, kind: Kind, resource: Resource) -> Resource:
+        """`resource` as a write carries it (RFC 7643 section 7: no readOnly attribute, such as a status the
+        vendor sets itself), so that it compares with what an IdP's PUT or PATCH asks for."""
+        return dump_request(parse_response(self.schemas[kind], resource), Context.RESOURCE_REPLACEMENT_REQUEST)
 
     async def _confirm(
         self, kind: Kind, pending: Entry, desired: Resource, stored: Resource, vendor_id: str | None = None

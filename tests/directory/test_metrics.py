@@ -92,7 +92,8 @@ async def test_an_unreachable_database_counts_unavailable_errors(backend, keys, 
 
 
 def test_every_public_operation_of_the_repository_is_observed():
-    """A method added to Resources without @operation (gateway/directory/observed.py) would escape the metrics and the start-up gate."""
+    """A method added to Resources without @operation (gateway/directory/observed.py) would escape the metrics
+    and the start-up gate."""
     public = [name for name, member in inspect.getmembers(Resources, inspect.iscoroutinefunction) if name[0] != "_"]
     assert {"get", "by_user_name", "record_intent", "confirm"} <= set(public)
     assert [name for name in public if not hasattr(getattr(Resources, name), "__wrapped__")] == []

@@ -15,12 +15,18 @@ benchmarks use (a real vendor has no such thing):
   changed or removed at the vendor without the gateway, in the vendor's own
   user representation; `?surface=NAME` picks one of a vendor's user stores
   (Orca and Delinea keep SCIM and REST users apart), the first by default.
+- `POST /_sim/limit` (`DELETE` lifts it): a strict rate limit on the whole
+  account (`{"rate": 40, "burst": 40, "retry_after": false}`): a request
+  beyond it is answered 429, with or without Retry-After (`RateLimit`);
+- `GET /_sim/calls`: requests answered so far, by method and status.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import math
+import time
 import zlib
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
@@ -88,6 +94,45 @@ class FaultRule:
         return not self.path or path.startswith(self.path)
 
 
+class RateLimit:
+    """A token bucket per client: `rate` requests/s, `burst` at once; `rate` None disables it.
+
+    What a vendor's throttle does to a client past its limit: refuse at once,
+    never queue. `retry_after`: the 429 says when one request will be admitted
+    again (whole seconds, rounded up, as RFC 9110 section 10.2.3 allows);
+    without it the client must guess, as with Delinea.
+    """
+
+    def __init__(
+        self, rate: float | None, burst: int, clock: Callable[[], float] = time.monotonic, retry_after: bool = False
+    ) -> None:
+        self.rate, self.burst, self.clock, self.retry_after = rate, burst, clock, retry_after
+        self.buckets: dict[str, tuple[float, float]] = {}
+        self.refused = 0
+
+    def admit(self, client: str) -> bool:
+        """Take one request from `client`'s bucket; False (and counted) when it is empty."""
+        if self.rate is None:
+            return True
+        level = self._level(client)
+        admitted = level >= 1.0
+        self.buckets[client] = (level - 1.0 if admitted else level, self.clock())
+        self.refused += not admitted
+        return admitted
+
+    def wait_seconds(self, client: str) -> int:
+        """Whole seconds until `client` may send one request again (at least 1)."""
+        if self.rate is None:
+            return 1
+        return max(1, math.ceil((1.0 - self._level(client)) / self.rate))
+
+    def _level(self, client: str) -> float:
+        assert self.rate is not None
+        now = self.clock()
+        level, since = self.buckets.get(client, (float(self.burst), now))
+        return min(float(self.burst), level + (now - since) * self.rate)
+
+
 def _rules(payload: Any) -> list[FaultRule]:
     items = payload.get("rules", [payload]) if isinstance(payload, dict) else payload
     if not isinstance(items, list):
@@ -111,6 +156,10 @@ class Simulator:
     requests: collections.deque[dict[str, Any]] = field(
         default_factory=lambda: collections.deque(maxlen=REQUEST_LOG_SIZE)
     )
+    #: The account's rate limit (None: none beyond what a surface enforces itself, e.g. Delinea REST's).
+    limit: RateLimit | None = None
+    #: "METHOD status" -> requests answered, over the simulator's life (the log above keeps only the last ones).
+    calls: collections.Counter[str] = field(default_factory=collections.Counter)
 
     def add_fault(self, rule: FaultRule) -> None:
         self.faults.append(rule)
@@ -137,7 +186,12 @@ class Simulator:
             return
         entry = _log_entry(scope)
         self.requests.append(entry)
-        send = _recording_status(send, entry)
+        send = _recording_status(send, entry, self.calls)
+        if self.limit is not None and not self.limit.admit(""):
+            wait = self.limit.wait_seconds("") if self.limit.retry_after else None
+            headers = [] if wait is None else [(b"retry-after", str(wait).encode())]
+            await send_json(send, 429, {"detail": "too many requests"}, headers)
+            return
         fault = self._take_fault(scope["method"], path)
         if fault is not None and fault.after:
             await self._fault_after(fault, scope, receive, send)
@@ -189,6 +243,14 @@ class Simulator:
             await send_json(send, 200, {"faults": 0})
         elif path == "/_sim/users" or path.startswith("/_sim/users/"):
             await self._console(scope, receive, send)
+        elif path == "/_sim/limit" and method == "POST":
+            await self._set_limit(receive, send)
+        elif path == "/_sim/limit" and method == "DELETE":
+            self.limit = None
+            await send_json(send, 200, {"limit": None})
+        elif path == "/_sim/calls" and method == "GET":
+            refused = self.limit.refused if self.limit is not None else 0
+            await send_json(send, 200, {"calls": dict(self.calls), "rate_limited": refused})
         else:
             await send_json(send, 404, {"detail": "unknown control endpoint"})
 
@@ -197,6 +259,18 @@ class Simulator:
         body = await read_body(receive) if scope["method"] in ("POST", "PATCH") else b""
         status, answer = act(self.vendor, self.consoles, scope["method"], scope["path"], scope["query_string"], body)
         await send_json(send, status, answer)
+
+    async def _set_limit(self, receive: Receive, send: Send) -> None:
+        try:
+            options = orjson.loads(await read_body(receive))
+            rate, burst = float(options["rate"]), int(options.get("burst") or math.ceil(float(options["rate"])))
+            if rate <= 0 or burst < 1:
+                raise ValueError("rate and burst must be positive")
+        except (ValueError, TypeError, KeyError) as exc:
+            await send_json(send, 400, {"detail": f"bad limit: {exc}"})
+            return
+        self.limit = RateLimit(rate, burst, retry_after=bool(options.get("retry_after", False)))
+        await send_json(send, 200, {"limit": {"rate": rate, "burst": burst, "retry_after": self.limit.retry_after}})
 
 
 def _log_entry(scope: Scope) -> dict[str, Any]:
@@ -214,10 +288,11 @@ def _log_entry(scope: Scope) -> dict[str, Any]:
     }
 
 
-def _recording_status(send: Send, entry: dict[str, Any]) -> Send:
+def _recording_status(send: Send, entry: dict[str, Any], calls: collections.Counter[str]) -> Send:
     async def recording(message: Message) -> None:
         if message["type"] == "http.response.start":
             entry["status"] = message["status"]
+            calls[f"{entry['method']} {message['status']}"] += 1
         await send(message)
 
     return recording

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs
 
 import orjson
 
-from vendors.simulators.base import Receive, Scope, Send, bearer_token, read_body, send_json
+from vendors.simulators.base import RateLimit, Receive, Scope, Send, bearer_token, read_body, send_json
 from vendors.simulators.console import ConsoleError
 from vendors.simulators.delinea_token import ADMIN, READ, WRITE, TokenIssuer
 
@@ -42,26 +42,6 @@ class ApiError(Exception):
     def __init__(self, status: int, message: str, code: str | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.code = status, message, code
-
-
-class RateLimit:
-    """A token bucket per client: `rate` requests/s, `burst` at once; None disables it."""
-
-    def __init__(self, rate: float | None, burst: int, clock: Callable[[], float]) -> None:
-        self.rate, self.burst, self.clock = rate, burst, clock
-        self.buckets: dict[str, tuple[float, float]] = {}
-        self.refused = 0
-
-    def admit(self, client: str) -> bool:
-        if self.rate is None:
-            return True
-        now = self.clock()
-        level, since = self.buckets.get(client, (float(self.burst), now))
-        level = min(float(self.burst), level + (now - since) * self.rate)
-        admitted = level >= 1.0
-        self.buckets[client] = (level - 1.0 if admitted else level, now)
-        self.refused += not admitted
-        return admitted
 
 
 class UsersApi:
